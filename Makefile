@@ -1,0 +1,46 @@
+# attrgraph — set-up, tests and benchmarks. `make install` then `make test` on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests need: Chromium (browser tests), poppler (PDF read-back), Pango + fonts (WeasyPrint)
+DEB_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install system-packages venv test test-fast lint bench demo-model wheel-check clean
+
+install: system-packages venv  ## venv at .venv with the package (editable) and all extras, plus Debian packages
+
+system-packages:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+venv:
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[trace,pdf,dev]'
+	@if [ -f benchmarks/node/package.json ]; then (cd benchmarks/node && npm ci --silent --no-audit --no-fund); fi
+
+test:  ## the whole suite (what CI runs)
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+test-fast:
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
+
+lint:
+	$(VENV)/bin/ruff check attrgraph_cli tests benchmarks
+	$(VENV)/bin/ruff format --check attrgraph_cli tests benchmarks
+
+bench:  ## benchmarks side by side with the peers; prints a table of ratios
+	$(PY) -m benchmarks
+
+demo-model:  ## retrain the embedded demo model from the seeded corpus generator
+	$(PY) -m attrgraph_cli.demo_model.train
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache

@@ -1,0 +1,3 @@
+from attrgraph_cli.cli import main
+
+main()

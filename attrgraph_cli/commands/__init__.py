@@ -1,0 +1,1 @@
+"""One module per subcommand; each exposes `register(app)` and keeps heavy imports inside the command."""

@@ -1,0 +1,48 @@
+"""What every subcommand shares: turning errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from attrgraph_cli.errors import AttrgraphError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print `attrgraph: error: message` on stderr and return the Exit to raise."""
+    sys.stderr.write(f"attrgraph: error: {message}\n")
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Run a command body; an `AttrgraphError` (or any unexpected error) becomes one line on stderr.
+
+    Set ATTRGRAPH_DEBUG=1 to see the traceback of an unexpected error.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except AttrgraphError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except MemoryError:
+            raise fail("out of memory", 2) from None
+        except Exception as exc:  # noqa: BLE001 - last line of defence against tracebacks
+            if os.environ.get("ATTRGRAPH_DEBUG"):
+                raise
+            kind = type(exc).__name__
+            raise fail(f"unexpected {kind}: {exc} (set ATTRGRAPH_DEBUG=1 for the traceback)", 3) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,31 @@
+"""Shared test set-up: offline hub, paths to the shared test data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def clt_forge_pt(shared_dir: Path) -> Path:
+    return shared_dir / "data" / "clt-forge" / "preposition_of_50.attribution_graph.pt"
+
+
+@pytest.fixture(scope="session")
+def neuronpedia_schema_path(shared_dir: Path) -> Path:
+    return shared_dir / "reference" / "neuronpedia-graph-schema.json"

@@ -1,0 +1,179 @@
+"""Tell which attribution-graph format a file holds, by its content (the suffix is only a tie-breaker).
+
+Formats: `neuronpedia-json`, `circuit-tracer-pt`, `clt-forge-pt`, `matrix-npz`, `matrix-pt`.
+Sniffing a `.pt` file never unpickles it: the pickle's opcodes are scanned for the dictionary keys
+that each layout uses, so a hostile file cannot run code here and torch is not imported.
+"""
+
+from __future__ import annotations
+
+import os
+import pickletools
+import zipfile
+from pathlib import Path
+
+from attrgraph_cli.errors import GraphFormatError
+
+NEURONPEDIA_JSON = "neuronpedia-json"
+CIRCUIT_TRACER_PT = "circuit-tracer-pt"
+CLT_FORGE_PT = "clt-forge-pt"
+MATRIX_NPZ = "matrix-npz"
+MATRIX_PT = "matrix-pt"
+FORMATS = (NEURONPEDIA_JSON, CIRCUIT_TRACER_PT, CLT_FORGE_PT, MATRIX_NPZ, MATRIX_PT)
+
+#: How many bytes of memory loading one byte of file takes, roughly, per kind of file.
+_MEMORY_FACTOR = {"json": 6, "binary": 3}
+_MAX_INPUT_ENV = "ATTRGRAPH_MAX_INPUT_MB"
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTO = 0x80
+
+_CLT_FORGE_KEYS = {"feature_indices", "sparse_pruned_adj"}
+_CIRCUIT_TRACER_KEYS = {"active_features", "selected_features", "input_tokens", "adjacency_matrix"}
+_MATRIX_KEYS = {"adjacency_matrix", "features"}
+
+
+def check_readable(path: str | os.PathLike[str], kind: str = "json") -> Path:
+    """The path as a `Path` if it is a non-empty regular file small enough to load, else GraphFormatError."""
+    p = Path(path)
+    if not p.exists():
+        raise GraphFormatError(f"{p}: no such file")
+    if p.is_dir():
+        raise GraphFormatError(f"{p}: is a directory, expected a graph file")
+    try:
+        size = p.stat().st_size
+        with p.open("rb"):
+            pass
+    except OSError as exc:
+        raise GraphFormatError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise GraphFormatError(f"{p}: the file is empty")
+    limit = max_input_bytes(kind)
+    if size > limit:
+        raise GraphFormatError(
+            f"{p}: the file is too large to load ({size / 2**20:,.0f} MiB; loading it needs about "
+            f"{_MEMORY_FACTOR.get(kind, 3)}x that in memory and the limit here is {limit / 2**20:,.0f} MiB; "
+            f"set {_MAX_INPUT_ENV} to change it)"
+        )
+    return p
+
+
+def max_input_bytes(kind: str = "json") -> int:
+    """Largest file we try to load: `ATTRGRAPH_MAX_INPUT_MB`, else available memory / memory factor."""
+    configured = os.environ.get(_MAX_INPUT_ENV)
+    if configured:
+        try:
+            return int(float(configured) * 2**20)
+        except ValueError:
+            raise GraphFormatError(f"{_MAX_INPUT_ENV}={configured!r} is not a number of MiB") from None
+    return _available_memory() // _MEMORY_FACTOR.get(kind, 3)
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """The format of the graph file at `path` (one of `FORMATS`), or a GraphFormatError saying why not."""
+    p = check_readable(path, kind="binary")
+    with p.open("rb") as handle:
+        head = handle.read(4096)
+    stripped = head.lstrip(b" \t\r\n")
+    if stripped.startswith(b"\xef\xbb\xbf"):
+        stripped = stripped[3:].lstrip(b" \t\r\n")
+    if head.startswith(_ZIP_MAGIC):
+        return _zip_format(p)
+    if head[0] == _PICKLE_PROTO:
+        return _pt_format(p, _legacy_pickle_strings(p))
+    if not stripped:
+        raise GraphFormatError(f"{p}: the file holds only whitespace")
+    first = stripped[:1]
+    if first == b"{":
+        return NEURONPEDIA_JSON
+    if first == b"[":
+        raise GraphFormatError(f"{p}: the JSON document is an array; a graph file is a JSON object")
+    if first in b'"-0123456789tfn':
+        raise GraphFormatError(f"{p}: the JSON document is not an object; a graph file is a JSON object")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            raise GraphFormatError(
+                f"{p}: not a graph file (not UTF-8 text at byte {exc.start}, and not a .pt/.npz archive)"
+            ) from None
+    raise GraphFormatError(
+        f"{p}: not a recognised graph file (expected Neuronpedia JSON, a circuit-tracer or CLT-Forge .pt, "
+        "or a matrix .npz/.pt)"
+    )
+
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            pickles = [n for n in names if n.endswith("data.pkl")]
+            if pickles:
+                with archive.open(pickles[0]) as handle:
+                    strings = _pickle_strings(handle.read())
+                return _pt_format(path, strings)
+            if names and all(n.endswith(".npy") for n in names):
+                keys = {n[: -len(".npy")] for n in names}
+                missing = sorted(_MATRIX_KEYS - keys)
+                if missing:
+                    raise GraphFormatError(
+                        f"{path}: a .npz archive without {', '.join(missing)}; a matrix graph needs "
+                        "'adjacency_matrix' (N x N) and 'features' (F x 3)"
+                    )
+                return MATRIX_NPZ
+    except zipfile.BadZipFile as exc:
+        raise GraphFormatError(f"{path}: a damaged or truncated archive ({exc})") from None
+    raise GraphFormatError(f"{path}: a zip archive that is neither a torch .pt nor a numpy .npz file")
+
+
+def _pt_format(path: Path, strings: set[str]) -> str:
+    if _CLT_FORGE_KEYS <= strings:
+        return CLT_FORGE_PT
+    if _CIRCUIT_TRACER_KEYS <= strings:
+        return CIRCUIT_TRACER_PT
+    if _MATRIX_KEYS <= strings:
+        return MATRIX_PT
+    raise GraphFormatError(
+        f"{path}: a torch file with an unknown layout (expected a circuit-tracer Graph, a CLT-Forge "
+        "attribution graph, or a dict with 'adjacency_matrix' and 'features')"
+    )
+
+
+def _pickle_strings(data: bytes) -> set[str]:
+    """String constants of a pickle stream, read from its opcodes without executing anything."""
+    strings: set[str] = set()
+    try:
+        for opcode, arg, _ in pickletools.genops(data):
+            if isinstance(arg, str) and opcode.name.endswith("UNICODE") and len(arg) < 64:
+                strings.add(arg)
+    except Exception:  # noqa: BLE001 - a truncated stream still told us what it had so far
+        pass
+    return strings
+
+
+def _legacy_pickle_strings(path: Path) -> set[str]:
+    """Strings of the first pickles of a legacy (non-zip) torch file: magic, version, sys info, object."""
+    strings: set[str] = set()
+    with path.open("rb") as handle:
+        for _ in range(4):
+            try:
+                for opcode, arg, _pos in pickletools.genops(handle):
+                    if isinstance(arg, str) and opcode.name.endswith("UNICODE") and len(arg) < 64:
+                        strings.add(arg)
+            except Exception:  # noqa: BLE001
+                break
+    return strings

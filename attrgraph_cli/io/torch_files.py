@@ -1,0 +1,110 @@
+"""The one place that unpickles `.pt` files: `torch.load(weights_only=True)` unless the user trusts the file.
+
+circuit-tracer's `Graph.to_pt` pickles a config object (`UnifiedConfig`, or a TransformerLens
+`HookedTransformerConfig` in older versions) and `LogitTarget` named tuples, which `weights_only=True`
+refuses. Those are plain data, so they are allow-listed here under their qualified names but mapped to
+inert stand-in classes defined below: loading never imports circuit-tracer and never runs code from the
+file. Anything else that needs full unpickling is refused with `UnsafePickleError` unless
+`trust_pickle=True` (the CLI's `--trust-pickle`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from collections import namedtuple
+from pathlib import Path
+from typing import Any
+
+from attrgraph_cli.errors import GraphFormatError, UnsafePickleError
+
+
+class PlainConfig:
+    """Inert stand-in for a pickled model config: keeps the fields as attributes, runs no code."""
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2:  # (dict, slots) form
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if not isinstance(state, dict):
+            raise pickle.UnpicklingError("config state is not a plain dict")
+        self.__dict__.update(state)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+#: Stand-in for circuit_tracer.attribution.targets.LogitTarget (a NamedTuple of plain values).
+LogitTargetRecord = namedtuple("LogitTargetRecord", ["token_str", "vocab_idx"])
+
+_ALLOWED_STAND_INS: list[tuple[Any, str]] = [
+    (PlainConfig, "circuit_tracer.utils.tl_nnsight_mapping.UnifiedConfig"),
+    (PlainConfig, "transformer_lens.HookedTransformerConfig.HookedTransformerConfig"),
+    (LogitTargetRecord, "circuit_tracer.attribution.targets.LogitTarget"),
+]
+
+
+def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
+    """Load a `.pt` file on the CPU, safely unless `trust_pickle` (see the module docstring)."""
+    import torch
+
+    p = Path(path)
+    if trust_pickle:
+        try:
+            return torch.load(p, map_location="cpu", weights_only=False)
+        except Exception as exc:  # noqa: BLE001 - anything torch raises on a bad file
+            raise GraphFormatError(f"{p}: cannot be loaded by torch ({_first_line(exc)})") from None
+    try:
+        with torch.serialization.safe_globals(_ALLOWED_STAND_INS):
+            return torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        culprit = _unsupported_global(str(exc))
+        if culprit is None and "weights only" not in str(exc).lower() and "weights_only" not in str(exc):
+            raise GraphFormatError(f"{p}: a damaged .pt file ({_first_line(exc)})") from None
+        what = f"it contains a pickled `{culprit}`" if culprit else "it contains pickled Python objects"
+        raise UnsafePickleError(
+            f"{p}: refusing to load: {what}, and unpickling that could run arbitrary code. "
+            "If you trust where this file came from, pass --trust-pickle."
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise GraphFormatError(f"{p}: a damaged or truncated .pt file ({_first_line(exc)})") from None
+
+
+def to_numpy(value: Any) -> Any:
+    """A torch tensor (dense or sparse) as a numpy array; other values unchanged."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.is_sparse:
+            value = value.to_dense()
+        if value.dtype in (torch.bfloat16, torch.float16):
+            value = value.float()
+        return value.detach().cpu().numpy()
+    return value
+
+
+def to_plain(value: Any) -> Any:
+    """Tensors, tuples and nested containers turned into JSON-friendly Python values."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.item() if value.numel() == 1 and value.dim() == 0 else value.tolist()
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _unsupported_global(message: str) -> str | None:
+    marker = "Unsupported global: GLOBAL "
+    if marker not in message:
+        return None
+    return message.split(marker, 1)[1].split()[0]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,9 +1,178 @@
-"""`attrgraph trace` (being built; see its issue)."""
+"""`attrgraph trace`: attribution graphs from prompts with circuit-tracer (one prompt, or a batch)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from attrgraph_cli.commands._common import user_errors
+
+HELP = (
+    "Compute the attribution graph of a prompt with circuit-tracer and write it as graph JSON.\n\n"
+    "Without --model the embedded demo model is used. With --batch FILE (.txt: one prompt a line; .jsonl: "
+    'objects with "prompt" and optional "slug", "targets", "minus") many prompts are traced with one model '
+    "load into the folder -o DIR; prompts whose graph already exists there are skipped."
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `trace` to the app once it is implemented."""
+    app.command("trace", help=HELP)(trace)
+
+
+Opt = typer.Option
+
+
+@user_errors
+def trace(
+    output: Annotated[Path, Opt("-o", "--output", help="Graph JSON to write (with --batch: a folder).")],
+    prompt: Annotated[
+        str | None, typer.Argument(help="The prompt to attribute (leave out with --batch).")
+    ] = None,
+    batch: Annotated[Path | None, Opt(help="Prompts file: .txt (one a line) or .jsonl.")] = None,
+    model: Annotated[
+        str | None,
+        Opt("--model", "-m", help="A name (gemma-2-2b, org/repo@revision) or a folder; default: demo."),
+    ] = None,
+    transcoders: Annotated[
+        str | None, Opt("--transcoders", "-t", help="gemma, llama, org/repo/sub@revision or a folder.")
+    ] = None,
+    backend: Annotated[str, Opt(help="transformerlens or nnsight.")] = "transformerlens",
+    device: Annotated[str, Opt(help="auto (a GPU when there is one), cpu or cuda:N.")] = "auto",
+    dtype: Annotated[str, Opt(help="float32, bfloat16 or float16.")] = "float32",
+    max_n_logits: Annotated[int, Opt(help="Most logit nodes to attribute from.")] = 10,
+    desired_logit_prob: Annotated[
+        float, Opt(help="Keep top logits until their cumulative probability reaches this.")
+    ] = 0.95,
+    batch_size: Annotated[int, Opt(help="Source nodes per backward pass.")] = 256,
+    max_feature_nodes: Annotated[
+        int, Opt(help="Most feature nodes to attribute (0: every active feature).")
+    ] = 7500,
+    offload: Annotated[
+        str | None, Opt(help="Offload model parameters while attributing: cpu or disk.")
+    ] = None,
+    node_threshold: Annotated[float, Opt(help="Pruning: cumulative node influence kept.")] = 0.8,
+    edge_threshold: Annotated[float, Opt(help="Pruning: cumulative edge influence kept.")] = 0.98,
+    target: Annotated[
+        list[str] | None,
+        Opt(help='Attribute from this token\'s logit (repeatable), e.g. --target " Austin".'),
+    ] = None,
+    minus: Annotated[
+        list[str] | None, Opt(help="With --target: attribute the logit difference target - minus.")
+    ] = None,
+    slug: Annotated[str | None, Opt(help="Graph slug (default: made from the prompt).")] = None,
+    raw: Annotated[
+        Path | None, Opt(help="Also save the unpruned circuit-tracer Graph (.pt; with --batch: a folder).")
+    ] = None,
+    render: Annotated[Path | None, Opt(help="Also write the HTML report (with --batch: a folder).")] = None,
+    force: Annotated[bool, Opt(help="With --batch: trace again the prompts already done.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.trace.engine import PromptJob, TraceOptions
+    from attrgraph_cli.trace.models import ModelRequest
+
+    options = TraceOptions(
+        max_n_logits=max_n_logits,
+        desired_logit_prob=desired_logit_prob,
+        batch_size=batch_size,
+        max_feature_nodes=max_feature_nodes or None,
+        offload=offload,
+        node_threshold=node_threshold,
+        edge_threshold=edge_threshold,
+    )
+    options.check()
+    request = ModelRequest(model=model, transcoders=transcoders, backend=backend, device=device, dtype=dtype)
+    if batch is not None:
+        if prompt is not None:
+            raise AttrgraphError("give either a PROMPT or --batch FILE, not both")
+        if target or minus or slug:
+            raise AttrgraphError(
+                "--target/--minus/--slug apply to one prompt; in a batch put them in the .jsonl"
+            )
+        if output.exists() and not output.is_dir():
+            raise AttrgraphError(f"-o {output}: with --batch, -o must be a folder")
+        _run_batch(batch, output, request, options, raw, render, force, quiet)
+        return
+    if prompt is None:
+        raise AttrgraphError("no prompt: give a PROMPT or --batch FILE")
+    if output.is_dir():
+        raise AttrgraphError(f"-o {output} is a folder; give the graph JSON file to write")
+    job = PromptJob(prompt=prompt, slug=slug, targets=tuple(target or ()), minus=tuple(minus or ()))
+    _run_one(job, output, request, options, raw, render, quiet)
+
+
+def _run_one(job, output: Path, request, options, raw: Path | None, render: Path | None, quiet: bool) -> None:
+    from attrgraph_cli.trace.engine import trace_prompt
+    from attrgraph_cli.trace.models import describe_request, load_model
+    from attrgraph_cli.trace.progress import TraceProgress
+    from attrgraph_cli.trace.writer import write_outputs
+
+    with TraceProgress(quiet=quiet) as progress:
+        start = time.perf_counter()
+        with progress.step(f"Loading {describe_request(request)}"):
+            loaded = load_model(request)
+        load_s = time.perf_counter() - start
+        result = trace_prompt(loaded, job, options, progress)
+        result.timings = {"load_model": load_s, **result.timings}
+        with progress.step("Writing"):
+            write_outputs(result, json_path=output, raw_path=raw, html_path=render)
+    for problem in result.problems:
+        progress.log(f"warning: {getattr(problem, 'message', problem)}")
+    g = result.graph
+    total = sum(v for k, v in result.timings.items())
+    written = ", ".join(str(p) for p in (output, raw, render) if p is not None)
+    progress.log(
+        f"{g.slug}: {len(g.nodes)} nodes, {len(g.edges)} links "
+        f"(of {int(result.raw.adjacency_matrix.shape[0])} unpruned nodes); {total:.1f} s "
+        f"(model {load_s:.1f} s, attribution "
+        f"{result.timings.get('attribute', 0.0):.1f} s) -> {written}"
+    )
+
+
+def _run_batch(
+    batch: Path,
+    out_dir: Path,
+    request,
+    options,
+    raw: Path | None,
+    render: Path | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.trace import batch as batch_mod
+    from attrgraph_cli.trace.models import describe_request, load_model
+    from attrgraph_cli.trace.progress import TraceProgress
+
+    jobs = batch_mod.read_batch(batch)
+    items = batch_mod.plan(jobs, out_dir, raw_dir=raw, html_dir=render, force=force)
+    pending = [i for i in items if not i.skip]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with TraceProgress(quiet=quiet) as progress:
+        progress.log(f"{len(items)} prompts, {len(items) - len(pending)} already traced in {out_dir}")
+        load_s = 0.0
+        outcomes = []
+        if pending:
+            start = time.perf_counter()
+            with progress.step(f"Loading {describe_request(request)}"):
+                loaded = load_model(request)
+            load_s = time.perf_counter() - start
+            runner = batch_mod.LocalRunner(loaded, progress)
+            outcomes = list(runner.map(items, options))
+        else:
+            outcomes = [batch_mod.run_item(None, item, options) for item in items]
+    batch_mod.write_report(out_dir, outcomes, load_s)
+    failed = [o for o in outcomes if o.status == "failed"]
+    done = sum(o.status == "done" for o in outcomes)
+    skipped = len(items) - len(pending)
+    title = f"{done} traced, {skipped} skipped, {len(failed)} failed (model load {load_s:.1f} s)"
+    if not quiet or failed:
+        progress.console.print(batch_mod.summary_table(outcomes, title))
+    if failed:
+        raise AttrgraphError(
+            f"{len(failed)} of {len(items)} prompts failed (see {out_dir / 'batch-report.json'})",
+            1,
+        )

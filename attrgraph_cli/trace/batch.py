@@ -1,0 +1,226 @@
+"""Trace many prompts with one model load: read the prompt list, plan, run, summarise.
+
+The pieces are kept apart so that the loop can be handed to a distributed engine later:
+- `read_batch(path)` -> `PromptJob`s (`.txt`: one prompt a line; `.jsonl`: {prompt, slug, targets, minus});
+- `plan(jobs, out_dir, ...)` -> `BatchItem`s with their output paths and `skip=True` when already done
+  (a graph file exists: files are written atomically, so existing means complete);
+- `run_item(loaded, item, options, progress)` -> `ItemOutcome`: the pure per-prompt task. It never raises
+  for a bad prompt; it returns a failed outcome, so one prompt cannot stop the batch;
+- a `Runner` maps `run_item` over the items. `LocalRunner` runs them in this process on one loaded model;
+  a Ray runner would create one actor per GPU (each calling `models.load_model(request)` once in its
+  constructor) and map `run_item` over the pending items with `ray.util.ActorPool`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+from attrgraph_cli.trace.progress import TraceProgress
+
+_SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    job: PromptJob
+    slug: str
+    json_path: Path
+    raw_path: Path | None = None
+    html_path: Path | None = None
+    skip: bool = False
+
+
+@dataclass
+class ItemOutcome:
+    index: int
+    slug: str
+    status: str  # "done" | "skipped" | "failed"
+    seconds: float = 0.0
+    nodes: int | None = None
+    links: int | None = None
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
+def read_batch(path: str | Path) -> list[PromptJob]:
+    """Prompts from a `.txt` (one a line; blank lines and `#` comments skipped) or `.jsonl` file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AttrgraphError(f"{path}: no such batch file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AttrgraphError(f"{path}: cannot read the batch file ({exc})") from exc
+    jobs = _read_jsonl(path, text) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_txt(text)
+    if not jobs:
+        raise AttrgraphError(f"{path}: the batch file holds no prompt")
+    return jobs
+
+
+def _read_txt(text: str) -> list[PromptJob]:
+    return [PromptJob(prompt=line) for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
+    jobs = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise AttrgraphError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
+        if isinstance(row, str):
+            row = {"prompt": row}
+        if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
+            raise AttrgraphError(f'{path}:{lineno}: each line needs {{"prompt": "..."}}')
+        unknown = set(row) - {"prompt", "slug", "targets", "target", "minus"}
+        if unknown:
+            raise AttrgraphError(f"{path}:{lineno}: unknown key(s) {sorted(unknown)}")
+        targets = _str_list(row.get("targets", row.get("target")), path, lineno, "targets")
+        minus = _str_list(row.get("minus"), path, lineno, "minus")
+        slug = row.get("slug")
+        if slug is not None and (not isinstance(slug, str) or not _SAFE_SLUG.match(slug)):
+            raise AttrgraphError(f"{path}:{lineno}: slug {slug!r} must be letters, digits, '.', '_' or '-'")
+        jobs.append(PromptJob(prompt=row["prompt"], slug=slug, targets=targets, minus=minus))
+    return jobs
+
+
+def _str_list(value: Any, path: Path, lineno: int, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise AttrgraphError(f"{path}:{lineno}: {key!r} must be a string or a list of strings")
+
+
+# ---- planning ---------------------------------------------------------------------------------------------
+def plan(
+    jobs: Iterable[PromptJob],
+    out_dir: Path,
+    *,
+    raw_dir: Path | None = None,
+    html_dir: Path | None = None,
+    force: bool = False,
+) -> list[BatchItem]:
+    """Output paths per prompt (repeated slugs get `-2`, `-3`, ...); finished items are marked `skip`."""
+    items, seen = [], set()
+    for index, job in enumerate(jobs):
+        base = job.resolved_slug()
+        slug, n = base, 1
+        while slug in seen:
+            n += 1
+            slug = f"{base}-{n}"
+        seen.add(slug)
+        json_path = out_dir / f"{slug}.json"
+        raw_path = raw_dir / f"{slug}.pt" if raw_dir else None
+        html_path = html_dir / f"{slug}.html" if html_dir else None
+        wanted = [p for p in (json_path, raw_path, html_path) if p is not None]
+        done = not force and all(p.is_file() for p in wanted)
+        items.append(BatchItem(index, job, slug, json_path, raw_path, html_path, skip=done))
+    return items
+
+
+# ---- the per-prompt task ---------------------------------------------------------------------------------
+def run_item(loaded: Any, item: BatchItem, options: TraceOptions, progress: TraceProgress | None = None):
+    """Trace one planned prompt and write its files; a bad prompt gives a failed outcome, not an exception."""
+    from attrgraph_cli.trace.engine import translate_runtime_error
+    from attrgraph_cli.trace.writer import write_outputs
+
+    if item.skip:
+        return ItemOutcome(item.index, item.slug, "skipped", message="already traced")
+    start = time.perf_counter()
+    job = PromptJob(item.job.prompt, item.slug, item.job.targets, item.job.minus)
+    try:
+        result = trace_prompt(loaded, job, options, progress)
+        write_outputs(result, json_path=item.json_path, raw_path=item.raw_path, html_path=item.html_path)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - keep going; the summary reports it
+        err = exc if isinstance(exc, AttrgraphError) else translate_runtime_error(exc)
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if not isinstance(err, AttrgraphError):
+            text = f"{type(err).__name__}: {text}"
+        return ItemOutcome(item.index, item.slug, "failed", time.perf_counter() - start, message=text)
+    return ItemOutcome(
+        item.index,
+        item.slug,
+        "done",
+        time.perf_counter() - start,
+        nodes=len(result.graph.nodes),
+        links=len(result.graph.edges),
+        timings=result.timings,
+    )
+
+
+# ---- runners ----------------------------------------------------------------------------------------------
+class Runner(Protocol):
+    """Maps the per-prompt task over the planned items and yields outcomes as they finish."""
+
+    def map(self, items: list[BatchItem], options: TraceOptions) -> Iterator[ItemOutcome]: ...
+
+
+class LocalRunner:
+    """Everything in this process, on one model loaded once."""
+
+    def __init__(self, loaded: Any, progress: TraceProgress, task: Callable[..., ItemOutcome] = run_item):
+        self.loaded = loaded
+        self.progress = progress
+        self.task = task
+
+    def map(self, items: list[BatchItem], options: TraceOptions) -> Iterator[ItemOutcome]:
+        pending = [i for i in items if not i.skip]
+        with self.progress.step("Prompts", total=len(pending)) as bar:
+            for item in items:
+                outcome = self.task(self.loaded, item, options, self.progress)
+                if outcome.status != "skipped":
+                    bar.advance()
+                    mark = "ok" if outcome.status == "done" else "FAILED"
+                    self.progress.log(
+                        f"[{item.index + 1}/{len(items)}] {item.slug}: {mark} {outcome.message}"
+                    )
+                yield outcome
+
+
+def write_report(out_dir: Path, outcomes: list[ItemOutcome], load_seconds: float) -> Path:
+    """`batch-report.json` in the output folder: one entry per prompt of this run."""
+    from attrgraph_cli.io.atomic import atomic_write_text
+
+    path = out_dir / "batch-report.json"
+    doc = {"model_load_s": round(load_seconds, 3), "items": [asdict(o) for o in outcomes]}
+    atomic_write_text(path, json.dumps(doc, indent=1))
+    return path
+
+
+def summary_table(outcomes: list[ItemOutcome], title: str):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col, justify in (("#", "right"), ("slug", "left"), ("status", "left"), ("nodes", "right"),
+                         ("links", "right"), ("seconds", "right"), ("message", "left")):  # fmt: skip
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    style = {"done": "green", "skipped": "dim", "failed": "red"}
+    for o in outcomes:
+        table.add_row(
+            str(o.index + 1),
+            escape(o.slug),
+            f"[{style[o.status]}]{o.status}[/]",
+            "" if o.nodes is None else str(o.nodes),
+            "" if o.links is None else str(o.links),
+            f"{o.seconds:.2f}" if o.status != "skipped" else "",
+            escape(o.message),
+        )
+    return table

@@ -1,0 +1,128 @@
+"""A graph document as columns, built from msgspec Structs (fast path) or from plain dicts (precise path).
+
+The semantic checks read only these columns. Values of the wrong type were already reported by the
+schema pass; here they become `None` (strings, objects) or NaN with a `*_ok` mask false (numbers), so
+that the checks neither crash on them nor report them twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import numpy as np
+
+_UNSET = msgspec.UNSET
+
+
+def _struct_value(obj: Any, name: str, default: Any = None) -> Any:
+    value = getattr(obj, name, default)
+    return default if value is _UNSET else value
+
+
+@dataclass
+class GraphColumns:
+    """Per-node and per-link columns plus the small objects (metadata, qParams, qk_only_nodes) as dicts."""
+
+    node_id: list[Any]
+    layer: list[Any]
+    ctx_idx: list[Any]
+    feature_type: list[Any]
+    clerp: list[Any]
+    influence: list[Any]  # float, None (null), or _UNSET (absent)
+    activation: list[Any]
+    qk_results: list[tuple[int, Any]]  # (node index, qk_tracing_results dict) for nodes that have them
+    link_source: list[Any]
+    link_target: list[Any]
+    weight: np.ndarray
+    weight_ok: np.ndarray  # False where the weight is missing or not a number (already reported)
+    metadata: dict = field(default_factory=dict)
+    qparams: dict = field(default_factory=dict)
+    qk_only_nodes: dict = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_id)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_source)
+
+    @classmethod
+    def from_struct(cls, doc: Any, members: dict[str, Any]) -> GraphColumns:
+        """From a document decoded by the schema's msgspec types (every type already checked);
+        `members` holds its object members (metadata, qParams, ...) decoded as plain dicts."""
+        nodes, links = doc.nodes, doc.links
+        qk = [
+            (i, msgspec.to_builtins(n.qk_tracing_results))
+            for i, n in enumerate(nodes)
+            if _struct_value(n, "qk_tracing_results") is not None
+        ]
+        weight = np.fromiter((link.weight for link in links), dtype=np.float64, count=len(links))
+        return cls(
+            node_id=[n.node_id for n in nodes],
+            layer=[n.layer for n in nodes],
+            ctx_idx=[n.ctx_idx for n in nodes],
+            feature_type=[n.feature_type for n in nodes],
+            clerp=[n.clerp for n in nodes],
+            influence=[_struct_value(n, "influence", _UNSET) for n in nodes],
+            activation=[_struct_value(n, "activation", _UNSET) for n in nodes],
+            qk_results=qk,
+            link_source=[link.source for link in links],
+            link_target=[link.target for link in links],
+            weight=weight,
+            weight_ok=np.ones(len(links), dtype=bool),
+            metadata=members.get("metadata", {}),
+            qparams=members.get("qParams", {}),
+            qk_only_nodes=members.get("qk_only_nodes", {}),
+        )
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> GraphColumns:
+        """From a plain decoded document that may break the schema anywhere."""
+        nodes = doc.get("nodes")
+        nodes = [n if isinstance(n, dict) else {} for n in nodes] if isinstance(nodes, list) else []
+        links = doc.get("links")
+        links = [x if isinstance(x, dict) else {} for x in links] if isinstance(links, list) else []
+
+        def text(v: Any) -> str | None:
+            return v if isinstance(v, str) else None
+
+        def number(v: Any) -> Any:
+            if v is None or v is _UNSET:
+                return v
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+        weights = [x.get("weight") for x in links]
+        ok = np.array([isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights], dtype=bool)
+        weight = np.array(
+            [float(w) if good else np.nan for w, good in zip(weights, ok.tolist(), strict=True)], dtype=float
+        )
+        qk = [
+            (i, n["qk_tracing_results"])
+            for i, n in enumerate(nodes)
+            if isinstance(n.get("qk_tracing_results"), dict)
+        ]
+
+        def obj(name: str) -> dict:
+            value = doc.get(name)
+            return value if isinstance(value, dict) else {}
+
+        return cls(
+            node_id=[text(n.get("node_id")) for n in nodes],
+            layer=[n.get("layer") if isinstance(n.get("layer"), (str, int)) else None for n in nodes],
+            ctx_idx=[n.get("ctx_idx") for n in nodes],
+            feature_type=[text(n.get("feature_type")) for n in nodes],
+            clerp=[text(n.get("clerp")) for n in nodes],
+            influence=[number(n.get("influence", _UNSET)) for n in nodes],
+            activation=[number(n.get("activation", _UNSET)) for n in nodes],
+            qk_results=qk,
+            link_source=[text(x.get("source")) for x in links],
+            link_target=[text(x.get("target")) for x in links],
+            weight=weight,
+            weight_ok=ok,
+            metadata=obj("metadata"),
+            qparams=obj("qParams"),
+            qk_only_nodes=obj("qk_only_nodes"),
+        )

@@ -1,0 +1,147 @@
+"""Validate one document: schema (fast msgspec decode, precise fallback), then the semantic checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Literal
+
+import msgspec
+
+from attrgraph_cli.validate import checks_links, checks_meta, checks_nodes, paths
+from attrgraph_cli.validate.checks_feature_details import check_feature_details
+from attrgraph_cli.validate.columns import GraphColumns
+from attrgraph_cli.validate.context import GraphContext
+from attrgraph_cli.validate.parse import NonStandardNumber, parse_precise
+from attrgraph_cli.validate.problems import Problem, ProblemSink
+from attrgraph_cli.validate.schema import (
+    FEATURE_DETAILS_SCHEMA,
+    GRAPH_SCHEMA,
+    fast_decoder,
+    json_type_name,
+    precise_validator,
+)
+
+Kind = Literal["graph", "feature-details"]
+GRAPH_CHECKS = checks_nodes.ALL + checks_links.ALL + checks_meta.ALL
+_GRAPH_KEYS = {"nodes", "links", "metadata", "qParams"}
+_FEATURE_KEYS = {"index", "examples_quantiles", "top_logits", "bottom_logits"}
+
+
+@dataclass
+class DocumentResult:
+    """What validating one document found, with its size."""
+
+    kind: Kind
+    sink: ProblemSink
+    n_nodes: int = 0
+    n_links: int = 0
+    fast_path: bool = False
+
+
+def sniff_kind(doc: Any, file_name: str | None = None) -> Kind:
+    """Graph or feature-details file, from its keys (then its name: `123.json` is a feature)."""
+    if isinstance(doc, dict):
+        if doc.keys() & _GRAPH_KEYS:
+            return "graph"
+        if doc.keys() & _FEATURE_KEYS:
+            return "feature-details"
+    if file_name is not None and PurePath(file_name).stem.isdigit():
+        return "feature-details"
+    return "graph"
+
+
+def check_graph_columns(cols: GraphColumns, sink: ProblemSink) -> None:
+    """Every semantic graph check over the columns."""
+    ctx = GraphContext(cols, sink)
+    for check in GRAPH_CHECKS:
+        check(ctx)
+
+
+def _report_non_standard(doc: Any, sink: ProblemSink) -> None:
+    """Point at every NaN / Infinity token (not JSON; JSON.parse in browsers rejects the file)."""
+    rule = "json.non-standard-number"
+    stack: list[tuple[Any, str]] = [(doc, paths.ROOT)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, paths.key(path, k)) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, paths.index(path, i)) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, NonStandardNumber):
+            sink.add(
+                rule,
+                path,
+                f"`{value.token}` is not valid JSON (JSON.parse and Neuronpedia reject the file)",
+                "a JSON number",
+            )
+
+
+def _check_document(doc: Any, kind: Kind, file_name: str | None, sink: ProblemSink) -> DocumentResult:
+    schema = GRAPH_SCHEMA if kind == "graph" else FEATURE_DETAILS_SCHEMA
+    if not isinstance(doc, dict):
+        sink.add(
+            "schema.type",
+            paths.ROOT,
+            f"the file holds a JSON {json_type_name(doc)}, not a {kind} object",
+            "a JSON object (metadata, qParams, nodes, links)" if kind == "graph" else "a JSON object",
+        )
+        return DocumentResult(kind, sink)
+    precise_validator(schema).validate(doc, sink)
+    if kind == "feature-details":
+        check_feature_details(doc, file_name, sink)
+        return DocumentResult(kind, sink)
+    cols = GraphColumns.from_dict(doc)
+    check_graph_columns(cols, sink)
+    return DocumentResult(kind, sink, cols.n_nodes, cols.n_links)
+
+
+def validate_bytes(
+    data: bytes, name: str, *, max_per_rule: int | None = None, kind: Kind | None = None
+) -> DocumentResult:
+    """Validate a JSON file's bytes. Raises `UnreadableInput` when they are not JSON at all.
+
+    Fast path: msgspec decodes straight into the schema's types (types and required fields checked at
+    C speed), then the semantic checks run over columns. When msgspec refuses the document, the precise
+    path parses it again with Python's json and reports every schema problem with its path.
+    """
+    sink = ProblemSink(max_per_rule)
+    if kind in (None, "graph") and (decoder := fast_decoder(GRAPH_SCHEMA)) is not None:
+        try:
+            doc = decoder.root.decode(data)
+            members = {}
+            for member, member_decoder in decoder.members.items():
+                raw = getattr(doc, member, msgspec.UNSET)
+                if raw is not msgspec.UNSET:
+                    member_decoder.decode(raw)  # types of the member, checked
+                    members[member] = msgspec.json.decode(raw)  # all of its keys
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            pass
+        else:
+            cols = GraphColumns.from_struct(doc, members)
+            del doc
+            check_graph_columns(cols, sink)
+            return DocumentResult("graph", sink, cols.n_nodes, cols.n_links, fast_path=True)
+    doc, n_non_standard = parse_precise(data, name)
+    if n_non_standard:
+        _report_non_standard(doc, sink)
+    return _check_document(doc, kind or sniff_kind(doc, name), name, sink)
+
+
+def validate_document(
+    doc: Any, *, kind: Kind | None = None, file_name: str | None = None, max_per_rule: int | None = None
+) -> list[Problem]:
+    """Every problem (schema and semantic, errors and warnings) of a decoded graph or feature-details doc.
+
+    `max_per_rule` keeps only that many problems of each rule (None: all).
+    """
+    sink = ProblemSink(max_per_rule)
+    _check_document(doc, kind or sniff_kind(doc, file_name), file_name, sink)
+    return sink.problems
+
+
+def validate_graph(graph: Any, *, max_per_rule: int | None = None) -> list[Problem]:
+    """Problems of an in-memory `AttributionGraph`, as the graph JSON it writes would have them."""
+    from attrgraph_cli.io.neuronpedia_json import graph_to_document
+
+    return validate_document(graph_to_document(graph), kind="graph", max_per_rule=max_per_rule)

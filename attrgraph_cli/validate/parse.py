@@ -1,0 +1,107 @@
+"""Read a file's bytes with a size limit, and parse JSON precisely when the fast decoder refused it.
+
+Non-standard tokens (`NaN`, `Infinity`, `-Infinity`, written by Python's `json` and many other writers)
+are not JSON: browsers' `JSON.parse` and Neuronpedia reject them. They are parsed here as
+`NonStandardNumber` floats so that validation can point at every one of them by path instead of
+giving up on the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from attrgraph_cli.errors import AttrgraphError
+
+#: files above this size are refused (override with --max-size); a graph JSON is ~90 bytes per link
+DEFAULT_MAX_BYTES = 1 << 30
+
+
+class UnreadableInput(AttrgraphError):
+    """A file that cannot be validated at all: missing, too big, empty, not UTF-8, not JSON."""
+
+    exit_code = 2
+
+
+class NonStandardNumber(float):
+    """A float parsed from a `NaN` / `Infinity` / `-Infinity` token; `token` keeps its spelling."""
+
+    token: str
+
+    def __new__(cls, token: str) -> NonStandardNumber:
+        obj = super().__new__(cls, float(token.replace("Infinity", "inf")))
+        obj.token = token
+        return obj
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The whole file, or `UnreadableInput` with one clear sentence."""
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise UnreadableInput(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size > max_bytes:
+        raise UnreadableInput(
+            f"{path}: file is {human_size(size)}, above the {human_size(max_bytes)} limit "
+            "(raise it with --max-size if you have the memory)"
+        )
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise UnreadableInput(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise UnreadableInput(f"{path}: file is empty" if not data else f"{path}: file holds only whitespace")
+    return data
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text of `data` (a leading BOM is dropped), or `UnreadableInput` naming the bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UnreadableInput(
+            f"{name}: not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) "
+            "is not valid UTF-8; JSON files must be UTF-8"
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def parse_precise(data: bytes, name: str) -> tuple[Any, int]:
+    """Parse JSON with Python's parser; returns (document, number of NaN/Infinity tokens met)."""
+    text = decode_text(data, name)
+    seen = 0
+
+    def constant(token: str) -> NonStandardNumber:
+        nonlocal seen
+        seen += 1
+        return NonStandardNumber(token)
+
+    try:
+        return json.loads(text, parse_constant=constant), seen
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise UnreadableInput(
+                f"{name}: truncated JSON: the text ends at line {exc.lineno} column {exc.colno} "
+                f"before the document is complete ({exc.msg})"
+            ) from None
+        raise UnreadableInput(
+            f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise UnreadableInput(f"{name}: JSON nested too deeply to read") from None

@@ -1,0 +1,143 @@
+"""Turn command-line paths into files and validate each: JSON directly, other formats through `load_graph`."""
+
+from __future__ import annotations
+
+import glob
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.validate.engine import DocumentResult, validate_bytes
+from attrgraph_cli.validate.parse import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
+from attrgraph_cli.validate.problems import DEFAULT_MAX_PER_RULE, ProblemSink
+
+Status = Literal["valid", "invalid", "unreadable"]
+#: what a directory is searched for (recursively): graph JSON and feature-details JSON files
+DIRECTORY_PATTERN = "*.json"
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass
+class FileReport:
+    """The verdict on one input file."""
+
+    path: str
+    status: Status
+    kind: str = ""
+    result: DocumentResult | None = None
+    error: str | None = None  # why the file is unreadable
+    seconds: float = 0.0
+    strict: bool = False
+
+    @property
+    def sink(self) -> ProblemSink:
+        return self.result.sink if self.result else ProblemSink()
+
+
+@dataclass
+class Options:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_per_rule: int | None = DEFAULT_MAX_PER_RULE
+    strict: bool = False
+    trust_pickle: bool = False
+    seen: set = field(default_factory=set)
+
+
+def expand_paths(args: list[str]) -> list[Path]:
+    """Files named by `args` (files, directories searched recursively for *.json, globs), in order, once each.
+
+    Raises `UnreadableInput` for a path that does not exist, a glob that matches nothing, or a directory
+    without any JSON file.
+    """
+    files: list[Path] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob(DIRECTORY_PATTERN) if p.is_file())
+            if not found:
+                raise UnreadableInput(
+                    f"{arg}: directory holds no graph or feature-details files ({DIRECTORY_PATTERN})"
+                )
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        elif _GLOB_CHARS & set(arg):
+            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))
+            matches = [m for m in matches if m.is_file()] + [
+                p for m in matches if m.is_dir() for p in sorted(m.rglob(DIRECTORY_PATTERN)) if p.is_file()
+            ]
+            if not matches:
+                raise UnreadableInput(f"{arg}: no file matches this pattern")
+            files.extend(matches)
+        else:
+            raise UnreadableInput(f"{arg}: no such file or directory")
+    unique: dict[Path, None] = {}
+    for f in files:
+        unique.setdefault(f, None)
+    return list(unique)
+
+
+def _is_json(path: Path, data: bytes) -> bool:
+    if path.suffix.lower() == ".json":
+        return True
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[")
+
+
+def _validate_other_format(path: Path, options: Options) -> DocumentResult:
+    """A .pt / .npz graph: read it with `load_graph`, validate the graph JSON it becomes."""
+    from attrgraph_cli.io import load_graph
+    from attrgraph_cli.io.neuronpedia_json import graph_to_document
+    from attrgraph_cli.validate.engine import _check_document
+
+    graph = load_graph(path, trust_pickle=options.trust_pickle)
+    sink = ProblemSink(options.max_per_rule)
+    return _check_document(graph_to_document(graph), "graph", str(path), sink)
+
+
+def validate_file(path: Path, options: Options) -> FileReport:
+    """Validate one file; never raises for bad input (it becomes an "unreadable" report)."""
+    start = time.perf_counter()
+    name = str(path)
+    try:
+        data = read_bytes(path, options.max_bytes)
+        if _is_json(path, data):
+            result = validate_bytes(data, name, max_per_rule=options.max_per_rule)
+        else:
+            del data
+            result = _validate_other_format(path, options)
+    except AttrgraphError as exc:
+        message = str(exc)
+        if not message.startswith(name):
+            message = f"{name}: {message}"
+        return FileReport(name, "unreadable", error=message, seconds=time.perf_counter() - start)
+    except MemoryError:
+        return FileReport(
+            name,
+            "unreadable",
+            error=f"{name}: out of memory while reading it",
+            seconds=time.perf_counter() - start,
+        )
+    sink = result.sink
+    failed = sink.n_errors > 0 or (options.strict and sink.n_warnings > 0)
+    return FileReport(
+        name,
+        "invalid" if failed else "valid",
+        kind=result.kind,
+        result=result,
+        seconds=time.perf_counter() - start,
+        strict=options.strict,
+    )
+
+
+def exit_code(reports: list[FileReport]) -> int:
+    """2 when any file was unreadable, else 1 when any is invalid, else 0."""
+    statuses = {r.status for r in reports}
+    if "unreadable" in statuses:
+        return 2
+    return 1 if "invalid" in statuses else 0
+
+
+__all__ = ["FileReport", "Options", "UnreadableInput", "expand_paths", "exit_code", "validate_file"]

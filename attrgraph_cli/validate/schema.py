@@ -1,0 +1,301 @@
+"""The JSON schemas in `schemas/` as the source of truth, turned into two validators.
+
+- `fast_type(schema)`: msgspec types (Structs for objects with properties) that decode a document and
+  reject missing required fields and wrong types at C speed. A document that passes is schema-valid.
+- `PreciseValidator`: a compiled walk over a decoded document (plain dicts and lists) that reports every
+  schema problem with its path, with draft-07 semantics (`1.0` is an integer, `true` is not a number).
+  It runs only when msgspec rejects a document, or on dicts handed to `validate_document`.
+
+Both understand the same keyword subset; a schema that uses anything else is refused loudly.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Union
+
+import msgspec
+import orjson
+
+from attrgraph_cli.resources import resource_path
+from attrgraph_cli.validate import paths
+from attrgraph_cli.validate.problems import ProblemSink
+
+GRAPH_SCHEMA = "neuronpedia-graph.schema.json"
+FEATURE_DETAILS_SCHEMA = "feature-details.schema.json"
+
+#: keywords that constrain documents and that both validators implement
+VALIDATION_KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "items",
+    "additionalProperties",
+    "minItems",
+    "maxItems",
+}
+#: keywords that describe without constraining (draft-07) or that draft-07 ignores (`prefixItems`,
+#: checked by attrgraph's semantic rules instead)
+IGNORED_KEYWORDS = {
+    "$id",
+    "$schema",
+    "title",
+    "version",
+    "description",
+    "examples",
+    "default",
+    "$comment",
+    "prefixItems",
+}
+
+
+class UnsupportedSchema(ValueError):
+    """The schema uses a keyword that attrgraph's validators do not implement."""
+
+
+@cache
+def load_schema(name: str) -> dict:
+    """A schema from `schemas/` (checkout or installed wheel)."""
+    return orjson.loads(resource_path("schemas", name).read_bytes())
+
+
+def _check_keywords(schema: dict, where: str) -> None:
+    unknown = set(schema) - VALIDATION_KEYWORDS - IGNORED_KEYWORDS
+    if unknown:
+        raise UnsupportedSchema(f"schema keyword(s) {sorted(unknown)} at {where} are not supported")
+
+
+# ---------------------------------------------------------------- draft-07 types of decoded values
+_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    ),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+def json_type_name(v: Any) -> str:
+    """The JSON type of a decoded value, as a message names it."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return type(v).__name__
+
+
+def _show(v: Any) -> str:
+    text = (
+        orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY).decode() if not isinstance(v, float) else repr(v)
+    )
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, (dict, list)):
+        return json_type_name(v)
+    return f"{json_type_name(v)} {_show(v)}"
+
+
+# ---------------------------------------------------------------- precise validator (all problems)
+Check = Callable[[Any, str, ProblemSink], None]
+
+
+def _compile(schema: dict, where: str) -> Check:
+    _check_keywords(schema, where)
+    checks: list[Check] = []
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else list(types)
+        tests = [_TYPE_TESTS[n] for n in names]
+        expected = " or ".join(names)
+
+        def check_type(v: Any, path: str, sink: ProblemSink) -> None:
+            for test in tests:
+                if test(v):
+                    return
+            sink.add("schema.type", path, f"wrong type: {_describe(v)}", expected)
+
+        type_check: Check | None = check_type
+    else:
+        type_check = None
+
+    if "minItems" in schema or "maxItems" in schema:
+        lo, hi = schema.get("minItems", 0), schema.get("maxItems")
+
+        def check_len(v: Any, path: str, sink: ProblemSink) -> None:
+            if isinstance(v, list) and (len(v) < lo or (hi is not None and len(v) > hi)):
+                want = f"exactly {lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+                sink.add("schema.length", path, f"array has {len(v)} items", f"{want} items")
+
+        checks.append(check_len)
+
+    if "items" in schema:
+        item_check = _compile(schema["items"], where + ".items")
+
+        def check_items(v: Any, path: str, sink: ProblemSink) -> None:
+            if isinstance(v, list):
+                base = "$" if path == paths.ROOT else path
+                for i, item in enumerate(v):
+                    item_check(item, f"{base}[{i}]", sink)
+
+        checks.append(check_items)
+
+    props = {k: _compile(s, f"{where}.{k}") for k, s in schema.get("properties", {}).items()}
+    required = list(schema.get("required", []))
+    extra = schema.get("additionalProperties", True)
+    extra_check = _compile(extra, where + ".additionalProperties") if isinstance(extra, dict) else None
+    if props or required or extra is not True:
+
+        def check_object(v: Any, path: str, sink: ProblemSink) -> None:
+            if not isinstance(v, dict):
+                return
+            for name in required:
+                if name not in v:
+                    sink.add("schema.required", paths.key(path, name), "required field is missing", "present")
+            for name, value in v.items():
+                sub = props.get(name)
+                if sub is not None:
+                    sub(value, paths.key(path, name), sink)
+                elif extra is False:
+                    sink.add("schema.additional", paths.key(path, name), "unexpected field", "no such field")
+                elif extra_check is not None:
+                    extra_check(value, paths.key(path, name), sink)
+
+        checks.append(check_object)
+
+    def check(v: Any, path: str, sink: ProblemSink) -> None:
+        if type_check is not None:
+            before = sink.counts["schema.type"]
+            type_check(v, path, sink)
+            if sink.counts["schema.type"] != before:
+                return  # a value of the wrong type: its inner keywords would only repeat the problem
+        for c in checks:
+            c(v, path, sink)
+
+    return check
+
+
+class PreciseValidator:
+    """Every schema problem of a decoded document, each with its JSON path."""
+
+    def __init__(self, schema: dict) -> None:
+        self._check = _compile(schema, "#")
+
+    def validate(self, doc: Any, sink: ProblemSink) -> None:
+        self._check(doc, paths.ROOT, sink)
+
+
+@cache
+def precise_validator(name: str) -> PreciseValidator:
+    return PreciseValidator(load_schema(name))
+
+
+# ---------------------------------------------------------------- msgspec types (fast path)
+_SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
+
+
+def _field_name(name: str, i: int) -> str:
+    ok = name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+    return name if ok else f"field_{i}"
+
+
+def _fast_type(schema: dict, name: str) -> Any:
+    _check_keywords(schema, name)
+    types = schema.get("type")
+    if types is None:
+        if set(schema) & VALIDATION_KEYWORDS:
+            raise UnsupportedSchema(f"untyped schema with constraints at {name}")
+        return Any
+    alts: list[Any] = []
+    for t in [types] if isinstance(types, str) else types:
+        if t == "object":
+            alts.append(_object_type(schema, name))
+        elif t == "array":
+            item = _fast_type(schema["items"], name + "Item") if "items" in schema else Any
+            lo, hi = schema.get("minItems"), schema.get("maxItems")
+            alts.append(
+                Annotated[list[item], msgspec.Meta(min_length=lo, max_length=hi)]
+                if lo is not None or hi is not None
+                else list[item]
+            )
+        else:
+            alts.append(_SCALARS[t])
+    return alts[0] if len(alts) == 1 else Union[tuple(alts)]  # noqa: UP007 - built at run time
+
+
+def _object_type(schema: dict, name: str, raw_objects: dict[str, Any] | None = None) -> Any:
+    """A Struct for an object schema. With `raw_objects`, members that are objects stay `msgspec.Raw` and
+    their own types go into `raw_objects`: the caller decodes them twice, typed and as a dict, to keep
+    the keys that the schema does not name (a Struct drops them)."""
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    if not props:
+        if schema.get("required"):
+            raise UnsupportedSchema(f"required fields without properties at {name}")
+        value = _fast_type(extra, name + "Value") if isinstance(extra, dict) else Any
+        if extra is False:
+            raise UnsupportedSchema(f"additionalProperties: false at {name}")
+        return dict[str, value]
+    if extra is not True:
+        raise UnsupportedSchema(f"properties together with additionalProperties at {name}")
+    required = set(schema.get("required", []))
+    fields: list[tuple] = []
+    rename: dict[str, str] = {}
+    for i, (prop, sub) in enumerate(props.items()):
+        attr = _field_name(prop, i)
+        rename[attr] = prop
+        typ = _fast_type(sub, name + prop[:1].upper() + prop[1:])
+        if raw_objects is not None and sub.get("type") == "object":
+            raw_objects[prop] = typ
+            typ = msgspec.Raw
+        if prop in required:
+            fields.append((attr, typ))
+        else:
+            fields.append((attr, Union[typ, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+    missing = required - set(props)
+    if missing:
+        raise UnsupportedSchema(f"required fields {sorted(missing)} without properties at {name}")
+    # gc=False: decoded JSON cannot hold reference cycles, and untracked structs decode much faster
+    return msgspec.defstruct(name, fields, kw_only=True, gc=False, rename=rename)
+
+
+@dataclass(frozen=True)
+class FastDecoder:
+    """The msgspec decoder of a schema file: `root` decodes the document with its object members left as
+    `msgspec.Raw`; `members[name]` decodes such a member (all small: metadata, qParams, ...)."""
+
+    root: msgspec.json.Decoder
+    members: dict[str, msgspec.json.Decoder]
+
+
+@cache
+def fast_decoder(name: str) -> FastDecoder | None:
+    """The fast decoder for a schema file, or None when the schema needs the precise validator only."""
+    schema = load_schema(name)
+    members: dict[str, Any] = {}
+    try:
+        _check_keywords(schema, "#")
+        if schema.get("type") != "object":
+            return None
+        root = _object_type(schema, "Root", members)
+    except UnsupportedSchema:
+        return None
+    return FastDecoder(msgspec.json.Decoder(root), {k: msgspec.json.Decoder(t) for k, t in members.items()})

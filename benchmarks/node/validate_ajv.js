@@ -1,0 +1,33 @@
+// Peer for benchmarks/bench_validate.py: read a graph JSON, JSON.parse it, validate it with a compiled
+// Ajv (draft-07) validator, and print one JSON line with the timings (compile time reported apart).
+// Usage: node validate_ajv.js SCHEMA.json GRAPH.json
+"use strict";
+const fs = require("fs");
+const Ajv = require("ajv");
+
+const [schemaPath, dataPath] = process.argv.slice(2);
+const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
+// strict: false because the Neuronpedia schema carries keywords draft-07 does not know (prefixItems, version)
+const ajv = new Ajv({ strict: false, allErrors: true });
+const t0 = process.hrtime.bigint();
+const validate = ajv.compile(schema);
+const t1 = process.hrtime.bigint();
+const text = fs.readFileSync(dataPath, "utf8");
+const t2 = process.hrtime.bigint();
+const doc = JSON.parse(text);
+const t3 = process.hrtime.bigint();
+const valid = validate(doc);
+const t4 = process.hrtime.bigint();
+const s = (a, b) => Number(b - a) / 1e9;
+console.log(
+  JSON.stringify({
+    valid,
+    errors: valid ? 0 : validate.errors.length,
+    compile_s: s(t0, t1),
+    read_s: s(t1, t2),
+    parse_s: s(t2, t3),
+    validate_s: s(t3, t4),
+    total_s: s(t1, t4),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  })
+);

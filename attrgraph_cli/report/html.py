@@ -1,0 +1,101 @@
+"""The self-contained HTML report: one file holding the data, the viewer's JS and CSS, nothing fetched.
+
+The page is `templates/report.html.j2` (Jinja2, autoescaped) with `static_js/viewer.js` and
+`static_js/viewer.css` inlined. A Content-Security-Policy meta tag allows exactly those inline blocks
+(by SHA-256 hash) and no network access of any kind; the data block is JSON made safe for a `<script>`
+element (see `payload.script_safe_json`) plus a deflated base64 blob of typed arrays.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from functools import cache
+
+from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.io.atomic import atomic_write_bytes
+from attrgraph_cli.report.layout import Layout, compute_layout
+from attrgraph_cli.report.payload import build_payload
+from attrgraph_cli.resources import resource_path
+
+VIEWER_JS = "viewer.js"
+VIEWER_CSS = "viewer.css"
+TEMPLATE = "report.html.j2"
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@cache
+def _assets() -> tuple[str, str]:
+    """The viewer's JS and CSS, read once per process."""
+    js = resource_path("static_js", VIEWER_JS).read_text(encoding="utf-8")
+    css = resource_path("static_js", VIEWER_CSS).read_text(encoding="utf-8")
+    for name, text in ((VIEWER_JS, js), (VIEWER_CSS, css)):
+        if "</script" in text.lower() or "</style" in text.lower():
+            raise RuntimeError(f"{name} must not contain a closing script/style tag")
+    return js, css
+
+
+@cache
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_path("templates", TEMPLATE).parent)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(TEMPLATE)
+
+
+def default_title(graph: AttributionGraph) -> str:
+    """`slug — prompt` (or whichever of them exists), else "Attribution graph"."""
+    parts = [p for p in (graph.slug, graph.prompt) if p]
+    return " — ".join(parts)[:200] or "Attribution graph"
+
+
+def render_html(graph: AttributionGraph, *, title: str | None = None, layout: Layout | None = None) -> str:
+    """The whole report page for `graph` as a string."""
+    from markupsafe import Markup
+
+    title = title if title is not None else default_title(graph)
+    layout = layout if layout is not None else compute_layout(graph)
+    payload = build_payload(graph, layout, title=title)
+    js, css = _assets()
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {_csp_hash(js)}",
+            f"style-src {_csp_hash(css)}",
+            "img-src data: blob:",
+            "font-src data:",
+            "connect-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    return _template().render(
+        title=title,
+        csp=csp,
+        css=Markup(css),
+        js=Markup(js),
+        head_json=Markup(payload.head_json),
+        blob_b64=payload.blob_b64,
+    )
+
+
+def write_html(
+    graph: AttributionGraph,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    layout: Layout | None = None,
+) -> int:
+    """Write the report to `path` atomically; returns its size in bytes."""
+    data = render_html(graph, title=title, layout=layout).encode("utf-8")
+    atomic_write_bytes(path, data)
+    return len(data)

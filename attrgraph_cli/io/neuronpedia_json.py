@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,8 @@ def _json_problem(data: bytes, exc: Exception) -> str:
 
 
 def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
@@ -273,14 +276,16 @@ def _read_links(raw: list, node_ids: list[str]) -> tuple[EdgeList, dict[int, dic
     index = {nid: i for i, nid in enumerate(node_ids)}
     n = len(raw)
     try:
-        source = np.fromiter((index[link["source"]] for link in raw), dtype=np.int32, count=n)
-        target = np.fromiter((index[link["target"]] for link in raw), dtype=np.int32, count=n)
-        weight = np.fromiter((link["weight"] for link in raw), dtype=np.float64, count=n)
+        lookup = index.__getitem__
+        source = np.fromiter(map(lookup, map(itemgetter("source"), raw)), dtype=np.int32, count=n)
+        target = np.fromiter(map(lookup, map(itemgetter("target"), raw)), dtype=np.int32, count=n)
+        weight = np.fromiter(map(itemgetter("weight"), raw), dtype=np.float64, count=n)
     except (KeyError, TypeError, ValueError):
         _explain_bad_link(raw, index)
         raise
     extra: dict[int, dict] = {}
-    for k in [k for k, link in enumerate(raw) if len(link) != 3]:
+    sizes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
+    for k in np.flatnonzero(sizes != len(_LINK_KEYS)).tolist():
         link = raw[k]
         extra[k] = {key: link[key] for key in link if key not in _LINK_KEYS}
     return EdgeList(source, target, weight), extra
@@ -403,7 +408,13 @@ def graph_to_document(graph: AttributionGraph) -> dict[str, Any]:
         nodes.append(node)
     links = _links(graph, context.ids)
     metadata = dict(graph.metadata)
-    for key, default in (("slug", ""), ("scan", ""), ("prompt_tokens", []), ("prompt", "")):
+    for key, default in (
+        ("slug", ""),
+        ("scan", ""),
+        ("transcoder_list", []),
+        ("prompt_tokens", []),
+        ("prompt", ""),
+    ):
         metadata.setdefault(key, default)
     qparams = dict(graph.qparams) if graph.qparams else dict(_DEFAULT_QPARAMS)
     doc: dict[str, Any] = {"metadata": metadata, "qParams": qparams, "nodes": nodes, "links": links}

@@ -33,6 +33,8 @@ def validate_or_raise(graph: Any) -> list[Any]:
     if errors:
         first = errors[0]
         text = getattr(first, "message", None) or str(first)
+        where = getattr(first, "path", None)
+        text = f"{where}: {text}" if where else text
         raise AttrgraphError(
             f"the traced graph failed validation ({len(errors)} error(s)), nothing written; first: {text}", 3
         )
@@ -40,10 +42,7 @@ def validate_or_raise(graph: Any) -> list[Any]:
 
 
 def save_json(graph: Any, path: str | os.PathLike[str]) -> None:
-    try:
-        from attrgraph_cli.io import save_graph
-    except ImportError:  # before `io.save_graph` exists: the Neuronpedia JSON writer itself
-        from attrgraph_cli.io.neuronpedia_json import write_json as save_graph
+    from attrgraph_cli.io import save_graph
 
     save_graph(graph, path)
 

@@ -86,10 +86,14 @@ class TraceProgress:
         logger = logging.getLogger("attribution")
         handler = _PhaseHandler(self, timings)
         saved_handlers, saved_tqdm = list(logger.handlers), ct_attribute.tqdm
-        # attribute() adds its own stderr handler only when the logger has none: ours takes that place
+        saved_level = logger.level
+        # attribute() adds its own stderr handler only when the logger has none, and otherwise sets the level
+        # to WARNING: ours takes that handler's place, and the level stays at INFO while it runs
         for h in saved_handlers:
             logger.removeHandler(h)
         logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.setLevel = lambda level: None  # type: ignore[method-assign]
         ct_attribute.tqdm = _tqdm_factory(self)
         try:
             with warnings.catch_warnings():
@@ -98,6 +102,8 @@ class TraceProgress:
                 yield
         finally:
             handler.close_phase()
+            del logger.setLevel
+            logger.setLevel(saved_level)
             logger.removeHandler(handler)
             for h in saved_handlers:
                 logger.addHandler(h)

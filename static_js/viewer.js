@@ -607,7 +607,7 @@
   };
 
   Viewer.prototype.drawTokens = function (ctx, plotBottom) {
-    var g = this.g, geo = this.geo, L = g.layout, toks = g.tokens, out = [];
+    var g = this.g, geo = this.geo, L = g.layout, toks = g.tokens, out = [], lastEdge = -Infinity;
     ctx.textBaseline = 'top';
     for (var p = 0; p < L.columnLeft.length; p++) {
       var cx = geo.ox + (L.columnLeft[p] + L.columnWidth[p] / 2) * geo.ux;
@@ -619,6 +619,10 @@
       var rotated = ctx.measureText(text).width > avail;
       if (rotated) { size = Math.max(7, Math.min(11, avail * 1.3)); text = truncate(text, 14);
         ctx.font = size.toFixed(1) + 'px system-ui, sans-serif'; }
+      // thin out tokens that would overlap the previous one (zooming in brings them back)
+      var halfWidth = rotated ? size * 0.6 : ctx.measureText(text).width / 2;
+      if (cx - halfWidth < lastEdge + 2) continue;
+      lastEdge = cx + halfWidth;
       ctx.fillStyle = '#111827';
       if (rotated) {
         ctx.save(); ctx.translate(cx, plotBottom + 6); ctx.rotate(-Math.PI / 4); ctx.textAlign = 'right';
@@ -1012,7 +1016,7 @@
       nodeThreshold: st.nodeThreshold, minWeight: st.minWeight, nodeSize: st.nodeSize, labelDensity: st.labelDensity,
       showErrors: st.showErrors, query: st.query, searchHits: this.hits.map(function (i) { return g.ids[i]; }),
       activeClusters: Array.from(st.clusters).map(function (k) { return g.supernodes[k].name; }),
-      labelsShown: this.scene ? this.scene.labels.length : 0, overlayLinks: this.overlayLinks || 0,
+      labelsShown: this.scene ? this.scene.labels.length : 0, tokensShown: this.scene ? this.scene.tokens.length : 0, overlayLinks: this.overlayLinks || 0,
       zoom: st.k, editedLabels: this.edited || 0
     };
   };

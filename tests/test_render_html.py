@@ -1,0 +1,240 @@
+"""`attrgraph render` to HTML without a browser: payload encoding, page structure, CSP, the command."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from attrgraph_cli.cli import app
+from attrgraph_cli.graph.model import NodeKind
+from attrgraph_cli.graph.synthetic import random_graph
+from attrgraph_cli.io import save_graph
+from attrgraph_cli.report.html import render_html, write_html
+from attrgraph_cli.report.layout import compute_layout
+from attrgraph_cli.report.payload import build_payload, feature_detail_keys, script_safe_json
+
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+def _blocks(page: str) -> tuple[dict, bytes]:
+    head = re.search(r'<script type="application/json" id="attrgraph-head">(.*?)</script>', page, re.S)
+    blob = re.search(
+        r'<script type="application/octet-stream" id="attrgraph-blob">(.*?)</script>', page, re.S
+    )
+    assert head and blob
+    return json.loads(head.group(1)), base64.b64decode(blob.group(1))
+
+
+def _columns(head: dict, packed: bytes) -> dict[str, np.ndarray]:
+    raw = zlib.decompress(packed, -15)
+    assert len(raw) == head["blob"]["bytes"]
+    out = {}
+    for c in head["blob"]["columns"]:
+        assert c["offset"] % 8 == 0  # typed arrays in the page view the buffer without copying
+        dtype = np.dtype(c["dtype"]).newbyteorder("<")
+        out[c["name"]] = np.frombuffer(raw, dtype=dtype, count=c["length"], offset=c["offset"])
+    return out
+
+
+def test_payload_round_trips_every_column():
+    g = random_graph(n_links=3000, seed=5)
+    layout = compute_layout(g)
+    page = render_html(g, layout=layout)
+    head, packed = _blocks(page)
+    cols = _columns(head, packed)
+    assert head["nodes"]["ids"] == g.nodes.ids.tolist()
+    assert head["nodes"]["labels"] == g.nodes.label.tolist()
+    ft = head["nodes"]["featureType"]
+    assert [ft["table"][i] for i in ft["idx"]] == g.nodes.feature_type.tolist()
+    assert len(ft["table"]) == 4  # interned: one entry per distinct string
+    np.testing.assert_array_equal(cols["kind"], g.nodes.kind)
+    np.testing.assert_array_equal(cols["layer"], g.nodes.layer)
+    np.testing.assert_array_equal(cols["pos"], g.nodes.position)
+    np.testing.assert_array_equal(cols["influence"], g.nodes.influence)  # NaN-aware, float64 exact
+    np.testing.assert_array_equal(cols["activation"], g.nodes.activation)
+    np.testing.assert_allclose(cols["x"], layout.x, rtol=1e-6)
+    # edges: sorted by |w| descending, and the same multiset of (source, target, weight)
+    w = cols["w"]
+    assert (np.diff(np.abs(w)) <= 0).all()
+    assert cols["src"].dtype == np.uint16  # < 65536 nodes: 2-byte indices
+    got = sorted(zip(cols["src"].tolist(), cols["tgt"].tolist(), w.tolist(), strict=True))
+    want = sorted(
+        zip(
+            g.edges.source.tolist(),
+            g.edges.target.tolist(),
+            g.edges.weight.astype(np.float32).tolist(),
+            strict=True,
+        )
+    )
+    assert got == want
+
+
+def test_script_safe_json_cannot_close_the_script_block():
+    text = script_safe_json({"label": HOSTILE, "sep": "a\u2028b", "amp": "&<!--"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"label": HOSTILE, "sep": "a\u2028b", "amp": "&<!--"}
+
+
+def test_page_is_self_contained_with_a_strict_csp():
+    g = random_graph(n_links=500, n_nodes=60, seed=2)
+    g.nodes.label[0] = HOSTILE
+    page = render_html(g, title=HOSTILE)
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page).group(1)
+    csp = html.unescape(csp)
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    # the hashes in the CSP are those of the inline blocks actually in the page
+    import hashlib
+
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    for text in (script, style):
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    # nothing is loaded from anywhere: no src/href attributes, no @import, no url(http...)
+    assert not re.search(r"<(script|link|img|iframe)[^>]*\s(src|href)=", page)
+    assert "@import" not in page and not re.search(r"url\(\s*['\"]?https?:", page)
+    # the hostile title is escaped, the hostile label only exists JSON-escaped
+    assert HOSTILE not in page
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("</script>") == 3
+
+
+def test_size_is_a_fraction_of_the_graph_json(tmp_path: Path):
+    g = random_graph(n_links=20_000, seed=1)
+    save_graph(g, tmp_path / "g.json")
+    size = write_html(g, tmp_path / "g.html")
+    assert size == (tmp_path / "g.html").stat().st_size
+    assert size < 0.3 * (tmp_path / "g.json").stat().st_size
+    assert build_payload(g).compressed_bytes < build_payload(g).raw_bytes
+
+
+def test_feature_detail_keys_match_feature_number_node_id_and_layer_index():
+    g = random_graph(n_links=300, n_nodes=50, seed=4)
+    feats = np.flatnonzero(g.nodes.kind == NodeKind.FEATURE)[:3]
+    a, b, c = (int(i) for i in feats)
+    from attrgraph_cli.graph.ids import feature_number
+
+    la, fa = int(g.nodes.layer[a]), int(g.nodes.feature[a])
+    g.extra["feature_details"] = {
+        str(feature_number(la, fa, 1)): {"index": 1, "examples_quantiles": []},
+        str(g.nodes.ids[b]): {"index": 2, "examples_quantiles": []},
+        f"{int(g.nodes.layer[c])}_{int(g.nodes.feature[c])}": {"index": 3, "examples_quantiles": []},
+    }
+    keys = feature_detail_keys(g)
+    assert keys[a] == str(feature_number(la, fa, 1))
+    assert keys[b] == str(g.nodes.ids[b])
+    assert keys[c] is not None
+    assert sum(k is not None for k in keys) == 3
+
+
+def test_nan_and_numpy_values_in_extras_become_valid_json():
+    g = random_graph(n_links=100, n_nodes=40, seed=4)
+    g.extra["interventions"] = {"delta": float("nan"), "arr": np.arange(3)}
+    head, _ = _blocks(render_html(g))
+    assert head["extra"]["interventions"] == {"delta": None, "arr": [0, 1, 2]}
+
+
+# ---------------------------------------------------------------------------------------------- command
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def graph_json(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("render") / "g.json"
+    save_graph(random_graph(n_links=800, n_nodes=80, seed=9), path)
+    return path
+
+
+def test_render_command_writes_html(graph_json: Path, tmp_path: Path):
+    out = tmp_path / "sub" / "report.html"
+    result = runner.invoke(app, ["render", str(graph_json), "-o", str(out), "--title", "My <graph>"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "<title>My &lt;graph&gt;</title>" in page
+    head, _ = _blocks(page)
+    assert head["nodes"]["n"] == 80 and head["links"]["m"] == 800
+
+
+def test_render_format_flag_overrides_the_suffix(graph_json: Path, tmp_path: Path):
+    out = tmp_path / "report.out"
+    result = runner.invoke(app, ["render", str(graph_json), "-o", str(out), "--format", "html"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.json", "-o", "x.html"], "no such file"),
+        (["{graph}", "-o", "x.txt"], "cannot tell the output format"),
+        (["{bad}", "-o", "x.html"], "missing top-level key"),
+    ],
+)
+def test_render_bad_input_is_one_line(graph_json: Path, tmp_path: Path, args, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"metadata": {}}')
+    args = [a.format(graph=graph_json, bad=bad) for a in args]
+    result = runner.invoke(app, ["render", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_render_svg_and_pdf_dispatch(graph_json: Path, tmp_path: Path, monkeypatch):
+    calls = []
+    import attrgraph_cli.commands.render as render_cmd
+
+    def fake_writer(kind):
+        def write(graph, path, **opts):
+            calls.append((kind, len(graph.nodes), opts))
+            Path(path).write_text(kind)
+
+        return write
+
+    monkeypatch.setattr(render_cmd, "_renderer", fake_writer)
+    out = tmp_path / "fig.pdf"
+    args = ["--page", "letter", "--landscape", "--figure-only", "--top", "7"]
+    assert runner.invoke(app, ["render", str(graph_json), "-o", str(out), *args]).exit_code == 0
+    assert calls[-1] == ("pdf", 80, {"page": "letter", "landscape": True, "figure_only": True, "top": 7})
+    assert runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "f.svg")]).exit_code == 0
+    assert calls[-1][0] == "svg"
+
+
+def test_render_says_when_pdf_output_is_missing(graph_json: Path, tmp_path: Path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pdf(name, *args, **kwargs):
+        if name == "attrgraph_cli.report.pdf":
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pdf)
+    result = runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2
+    assert "PDF/SVG output not available" in result.output
+
+
+def test_render_does_not_import_torch(graph_json: Path, tmp_path: Path):
+    code = (
+        "import sys; from attrgraph_cli.cli import main; sys.argv=['attrgraph','render',"
+        f"{str(graph_json)!r},'-o',{str(tmp_path / 'r.html')!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'torch' not in sys.modules, 'render imported torch'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "r.html").exists()

@@ -1,0 +1,461 @@
+"""The HTML report in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+from attrgraph_cli.graph.model import NodeKind
+from attrgraph_cli.graph.synthetic import random_graph
+from attrgraph_cli.io.neuronpedia_json import read_json
+from attrgraph_cli.report.html import write_html
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A report opened in a fresh context, with every request, console message and dialog recorded."""
+
+    def __init__(self, browser, path: Path, hash_: str = ""):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 860}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.console: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type in ("error", "warning") and self.console.append(m.text))
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+
+        def on_dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", on_dialog)
+        self.page.goto(path.as_uri() + hash_)
+        self.page.evaluate("window.attrgraph.ready")
+
+    def state(self) -> dict:
+        return self.page.evaluate("window.attrgraph.state()")
+
+    def pos(self, node_id: str) -> dict:
+        return self.page.evaluate("id => window.attrgraph.screenPosition(id)", node_id)
+
+    def hover(self, node_id: str) -> None:
+        p = self.pos(node_id)
+        self.page.mouse.move(p["x"], p["y"])
+
+    def click(self, node_id: str, modifiers: list[str] | None = None) -> None:
+        p = self.pos(node_id)
+        if modifiers:
+            for key in modifiers:
+                self.page.keyboard.down(key)
+        self.page.mouse.click(p["x"], p["y"])
+        if modifiers:
+            for key in modifiers:
+                self.page.keyboard.up(key)
+
+    def set_range(self, selector: str, value: float) -> None:
+        self.page.eval_on_selector(
+            selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", value
+        )
+
+    def download(self, selector: str) -> Path:
+        with self.page.expect_download() as info:
+            self.page.click(selector)
+        return Path(info.value.path())
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A small graph with supernodes, pins, feature details, a hostile label and non-ASCII tokens."""
+    g = random_graph(n_links=500, n_nodes=90, n_tokens=6, n_layers=6, seed=11, n_errors=6)
+    ids = g.nodes.ids.tolist()
+    feats = [i for i in range(len(ids)) if g.nodes.kind[i] == NodeKind.FEATURE]
+    g.nodes.label[feats[0]] = HOSTILE
+    g.qparams["supernodes"] = [
+        ["capital cities", ids[feats[1]], ids[feats[2]], ids[feats[3]]],
+        ["Texas <b>", ids[feats[4]], ids[feats[5]]],
+        ["say Austin", ids[feats[6]]],
+    ]
+    g.metadata["prompt_tokens"] = ["<bos>", " Dallas", " 東京", " ü\n", " 🙂", " is"]
+    f = feats[7]
+    g.extra["feature_details"] = {
+        ids[f]: {
+            "index": 7,
+            "density": 0.00123,
+            "top_logits": [" Austin", " Houston"],
+            "bottom_logits": [" Paris"],
+            "examples_quantiles": [
+                {
+                    "quantile_name": "Top activations",
+                    "examples": [
+                        {"tokens": ["The", " capital", " of", " Texas"], "tokens_acts_list": [0, 0.5, 0, 3]}
+                    ],
+                }
+            ],
+        }
+    }
+    g.metadata["node_threshold"] = 1.0
+    path = tmp_path_factory.mktemp("html") / "small.html"
+    write_html(g, path)
+    return {"graph": g, "path": path, "feats": feats}
+
+
+@pytest.fixture
+def small_page(browser, small):
+    page = Page(browser, small["path"])
+    yield page
+    page.close()
+
+
+def visible_feature(page: Page, graph, candidates) -> str:
+    """A feature id that the nearest-node lookup resolves to itself (not hidden behind a neighbour)."""
+    for i in candidates:
+        nid = str(graph.nodes.ids[i])
+        page.hover(nid)
+        if page.state()["hovered"] == nid:
+            return nid
+    raise AssertionError("no hoverable feature")
+
+
+# ---------------------------------------------------------------------------------------------- tests
+def test_opening_makes_no_network_request(browser, tmp_path):
+    g = random_graph(n_links=55_000, seed=0)
+    path = tmp_path / "big.html"
+    write_html(g, path)
+    page = Page(browser, path)
+    st = page.state()
+    assert st["nodes"] == len(g.nodes) and st["links"] == 55_000
+    assert 0 < st["visibleNodes"] <= st["nodes"] and 0 < st["visibleLinks"] <= st["links"]
+    page.hover(str(g.nodes.ids[0]))
+    page.page.mouse.move(300, 300)
+    page.page.wait_for_timeout(100)
+    assert {urlsplit(u).scheme for u in page.requests} <= {"file", "data", "blob"}
+    assert [u for u in page.requests if u.startswith("file:")] == [path.as_uri()]
+    assert page.console == []
+    page.close()
+
+
+def test_hover_shows_tooltip_and_lights_links(small_page, small):
+    g = small["graph"]
+    nid = visible_feature(small_page, g, small["feats"][1:])
+    i = g.index_of(nid)
+    tip = small_page.page.inner_text("#ag-tooltip")
+    assert nid in tip and g.nodes.label[i] in tip
+    assert f"L{g.nodes.layer[i]}" in tip and f"pos {g.nodes.position[i]}" in tip
+    assert f"activation {g.nodes.activation[i]:.3f}" in tip
+    assert small_page.state()["overlayLinks"] > 0
+    times = small_page.page.evaluate("window.attrgraph.hoverTimes()")
+    assert times and all(t >= 0 for t in times)
+    small_page.page.mouse.move(2, 2)
+    assert small_page.state()["hovered"] is None
+    assert small_page.page.is_hidden("#ag-tooltip")
+
+
+def test_click_selects_and_shows_details(small_page, small):
+    g = small["graph"]
+    nid = visible_feature(small_page, g, small["feats"][1:])
+    small_page.click(nid)
+    st = small_page.state()
+    assert st["selected"] == nid
+    detail = small_page.page.inner_text("#ag-detail")
+    i = g.index_of(nid)
+    for text in (
+        nid,
+        "cross layer transcoder",
+        f"L{g.nodes.layer[i]}",
+        "Strongest inputs",
+        "Strongest outputs",
+    ):
+        assert text in detail
+    assert f"{g.nodes.influence[i]:.3f}" in detail
+    # clicking a listed neighbour selects it
+    first = small_page.page.locator("#ag-detail .ag-edges li").first
+    target = first.get_attribute("data-node")
+    first.click()
+    assert small_page.state()["selected"] == target
+    # Esc clears the selection
+    small_page.page.keyboard.press("Escape")
+    assert small_page.state()["selected"] is None
+
+
+def test_ctrl_click_pins_into_subgraph_pane(small_page, small):
+    g = small["graph"]
+    nid = visible_feature(small_page, g, small["feats"][10:])
+    small_page.click(nid, ["Control"])
+    st = small_page.state()
+    assert st["pinned"] == [nid] and st["selected"] is None
+    sub = small_page.page.inner_text("#ag-subgraph")
+    label = g.nodes.label[g.index_of(nid)]
+    assert label[:15] in sub
+    assert "capital cities" in sub and "Texas <b>" in sub  # supernodes are in the pane too
+    small_page.click(nid, ["Meta"])  # cmd-click toggles it off again
+    assert small_page.state()["pinned"] == []
+
+
+def test_sliders_filter_and_restyle(small_page):
+    st0 = small_page.state()
+    small_page.set_range("#ag-node-threshold", 0.3)
+    st1 = small_page.state()
+    assert st1["nodeThreshold"] == 0.3 and st1["visibleNodes"] < st0["visibleNodes"]
+    assert st1["visibleLinks"] < st0["visibleLinks"]
+    small_page.set_range("#ag-edge-threshold", 900)
+    st2 = small_page.state()
+    assert st2["minWeight"] > 0 and st2["visibleLinks"] < st1["visibleLinks"]
+    small_page.set_range("#ag-node-size", 9)
+    assert small_page.state()["nodeSize"] == 9
+    small_page.set_range("#ag-label-density", 0)
+    assert small_page.state()["labelsShown"] == 0
+    small_page.set_range("#ag-label-density", 1)
+    assert small_page.state()["labelsShown"] > 0
+    assert small_page.page.is_visible("#ag-node-size")  # node size lives in the top bar
+
+
+def test_search_and_slash_shortcut(small_page, small):
+    g = small["graph"]
+    small_page.page.click("#ag-plot", position={"x": 5, "y": 5})
+    small_page.page.keyboard.press("/")
+    assert small_page.page.evaluate("document.activeElement.id") == "ag-search"
+    small_page.page.keyboard.type("capital")
+    small_page.page.keyboard.type("")
+    st = small_page.state()
+    assert st["query"] == "capital" and st["searchHits"] == []  # supernode names are not node labels
+    small_page.page.fill("#ag-search", "feature 1")
+    hits = small_page.state()["searchHits"]
+    expected = [str(n) for n, lab in zip(g.nodes.ids, g.nodes.label, strict=True) if "feature 1" in lab]
+    assert sorted(hits) == sorted(expected) and hits
+    small_page.page.fill("#ag-search", str(g.nodes.ids[5]))
+    assert str(g.nodes.ids[5]) in small_page.state()["searchHits"]
+    small_page.page.press("#ag-search", "Enter")
+    assert small_page.state()["selected"] == small_page.state()["searchHits"][0]
+
+
+def test_clusters_toggle_and_stay_active(small_page, small):
+    items = small_page.page.locator("#ag-clusters li")
+    assert items.count() == 3
+    assert "capital cities" in items.nth(0).inner_text() and "3" in items.nth(0).inner_text()
+    items.nth(0).click()
+    small_page.page.locator("#ag-clusters li").nth(1).click()
+    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
+    nid = visible_feature(small_page, small["graph"], small["feats"][10:])
+    small_page.click(nid)  # clicking around keeps them
+    small_page.page.keyboard.press("Escape")
+    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
+    small_page.page.locator("#ag-clusters li").nth(0).click()
+    assert small_page.state()["activeClusters"] == ["Texas <b>"]
+    assert small_page.page.locator("#ag-clusters li.active").count() == 1
+
+
+def test_feature_details_panel(small_page, small):
+    g = small["graph"]
+    f = small["feats"][7]
+    small_page.page.evaluate("id => window.attrgraph.select(id)", str(g.nodes.ids[f]))
+    details = small_page.page.inner_text("#ag-feature-details")
+    for text in ("Top logits", "Austin", "Bottom logits", "Paris", "Top activations", "capital", "density"):
+        assert text in details
+    highlighted = small_page.page.eval_on_selector_all(
+        "#ag-feature-details .ag-example span",
+        "els => els.filter(e => e.style.background).map(e => e.textContent)",
+    )
+    assert highlighted == [" capital", " Texas"]
+
+
+def test_hostile_label_renders_as_text(small_page, small):
+    g = small["graph"]
+    f = small["feats"][0]
+    small_page.hover(str(g.nodes.ids[f]))
+    small_page.page.evaluate("id => window.attrgraph.select(id)", str(g.nodes.ids[f]))
+    assert HOSTILE in small_page.page.inner_text("#ag-detail")
+    assert small_page.page.input_value("#ag-label-edit") == HOSTILE
+    small_page.page.wait_for_timeout(100)
+    assert small_page.dialogs == []
+    assert small_page.page.locator("img").count() == 0
+    assert small_page.page.evaluate("document.querySelectorAll('script').length") == 3
+    assert small_page.console == []
+
+
+def test_label_edit_and_download_graph_json(small_page, small, neuronpedia_schema_path, tmp_path):
+    import jsonschema
+
+    g = small["graph"]
+    ids = g.nodes.ids.tolist()
+    nid = visible_feature(small_page, g, small["feats"][12:])
+    small_page.click(nid)
+    small_page.page.fill("#ag-label-edit", "Texas → Austin ✓")
+    small_page.page.press("#ag-label-edit", "Enter")
+    assert "Texas → Austin ✓" in small_page.page.inner_text("#ag-detail-label")
+    small_page.page.evaluate("id => window.attrgraph.pin(id)", ids[small["feats"][20]])
+    path = small_page.download("#ag-download-json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.validate(doc, json.loads(neuronpedia_schema_path.read_text()))
+    assert doc["qParams"]["pinnedIds"] == [ids[small["feats"][20]]]
+    assert doc["qParams"]["clickedId"] == nid
+    assert doc["qParams"]["supernodes"] == g.qparams["supernodes"]
+    assert doc["feature_details"] == g.extra["feature_details"]
+    back = read_json(path) if path.suffix == ".json" else read_json(path.rename(tmp_path / "d.json"))
+    # round trip: same nodes and columns, the edited label, same links (weights to float32 precision)
+    assert back.nodes.ids.tolist() == ids
+    expected_labels = g.nodes.label.copy()
+    expected_labels[g.index_of(nid)] = "Texas → Austin ✓"
+    assert back.nodes.label.tolist() == expected_labels.tolist()
+    for col in ("kind", "layer", "position", "feature", "activation", "influence", "feature_type"):
+        np.testing.assert_array_equal(getattr(back.nodes, col), getattr(g.nodes, col), err_msg=col)
+    got = sorted(
+        zip(back.edges.source.tolist(), back.edges.target.tolist(), back.edges.weight.tolist(), strict=True)
+    )
+    want = sorted(
+        zip(
+            g.edges.source.tolist(),
+            g.edges.target.tolist(),
+            g.edges.weight.astype(np.float32).tolist(),
+            strict=True,
+        )
+    )
+    assert got == want
+    assert back.metadata["prompt_tokens"] == g.metadata["prompt_tokens"]
+
+
+def test_export_svg_and_png(small_page, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    svg = small_page.download("#ag-export-svg")
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(f".//{ns}circle")) > 10 and root.findall(f".//{ns}path")
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "Logits" in texts and "Emb" in texts and " Dallas" in texts
+    png = small_page.download("#ag-export-png")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_url_hash_reproduces_the_view(browser, small):
+    g = small["graph"]
+    page = Page(browser, small["path"])
+    ids = g.nodes.ids.tolist()
+    page.page.evaluate("id => window.attrgraph.select(id)", ids[small["feats"][3]])
+    page.page.evaluate("id => window.attrgraph.pin(id)", ids[small["feats"][4]])
+    page.page.evaluate("id => window.attrgraph.pin(id)", ids[small["feats"][8]])
+    page.set_range("#ag-node-threshold", 0.6)
+    page.set_range("#ag-edge-threshold", 700)
+    page.set_range("#ag-node-size", 6.5)
+    page.page.locator("#ag-clusters li").nth(2).click()
+    before = page.state()
+    url = page.page.url
+    assert "#" in url
+    page.close()
+    again = Page(browser, small["path"], "#" + url.split("#", 1)[1])
+    after = again.state()
+    for key in (
+        "selected",
+        "pinned",
+        "nodeThreshold",
+        "minWeight",
+        "nodeSize",
+        "activeClusters",
+        "visibleNodes",
+    ):
+        if key == "minWeight":
+            assert after[key] == pytest.approx(before[key], rel=1e-3)
+        else:
+            assert after[key] == before[key], key
+    assert again.console == []
+    again.close()
+
+
+def test_error_nodes_toggle_and_hidden_when_many(browser, tmp_path):
+    g = random_graph(n_links=3000, n_nodes=400, n_layers=8, n_tokens=10, n_errors=70, seed=3)
+    g.metadata["node_threshold"] = 1.0
+    path = tmp_path / "errors.html"
+    write_html(g, path)
+    page = Page(browser, path)
+    st = page.state()
+    n_err = int((g.nodes.kind == NodeKind.ERROR).sum())
+    assert st["showErrors"] is False and st["visibleNodes"] == len(g.nodes) - n_err
+    page.page.click("#ag-toggle-errors")
+    st = page.state()
+    assert st["showErrors"] is True and st["visibleNodes"] == len(g.nodes)
+    page.close()
+
+
+def _edge_case_graphs():
+    none = random_graph(n_links=0, n_nodes=40, seed=1)
+    one = random_graph(n_links=0, n_nodes=1, n_tokens=1, n_logits=0, n_errors=0, seed=1)
+    one = one.subgraph(np.arange(len(one.nodes)) == 0)
+    long = random_graph(n_links=4000, n_nodes=900, n_tokens=200, seed=2)
+    long.metadata["prompt_tokens"] = [
+        f" token{i}" if i % 7 else " a very long token indeed" for i in range(200)
+    ]
+    bare = random_graph(n_links=300, n_nodes=60, seed=3)
+    bare.nodes.influence[:] = np.nan
+    bare.nodes.activation[:] = np.nan
+    bare.nodes.label[:] = ""
+    bare.metadata = {}
+    bare.qparams = {}
+    return {"no-links": none, "one-node": one, "200-tokens": long, "missing-fields": bare}
+
+
+@pytest.mark.parametrize("name", ["no-links", "one-node", "200-tokens", "missing-fields"])
+def test_edge_case_graphs_render_cleanly(browser, tmp_path, name):
+    g = _edge_case_graphs()[name]
+    path = tmp_path / f"{name}.html"
+    write_html(g, path)
+    page = Page(browser, path)
+    st = page.state()
+    assert st["nodes"] == len(g.nodes) and st["links"] == len(g.edges)
+    assert page.page.locator(".ag-error").count() == 0
+    if len(g.nodes):
+        nid = str(g.nodes.ids[0])
+        page.page.evaluate("id => window.attrgraph.select(id)", nid)
+        assert nid in page.page.inner_text("#ag-detail")
+    svg = page.page.evaluate("window.attrgraph.svg()")
+    assert svg.startswith("<svg")
+    if name == "200-tokens":
+        # at full view the tokens are thinned so they never overlap; zoomed in, every column has its token
+        tokens = page.page.evaluate(
+            "window.attrgraph.svg().match(/>( token[0-9]+| a very long[^<]*)<\\/text>/g)"
+        )
+        assert 60 <= len(tokens) <= 200 == len(g.prompt_tokens)
+        page.page.goto(page.page.url.split("#")[0] + "#z=10,0,0")
+        page.page.reload()
+        page.page.evaluate("window.attrgraph.ready")
+        xs = page.page.evaluate(
+            '[...window.attrgraph.svg().matchAll(/translate\\(([0-9.]+) |x="([0-9.]+)" y="[0-9.]+">( token|'
+            " a very)/g)].map(m => +(m[1] || m[2]))"
+        )
+        assert len(xs) >= 10
+        gaps = np.diff(sorted(xs))
+        assert gaps.max() < 2.5 * np.median(gaps)  # no column skipped
+    assert page.console == [] and page.dialogs == []
+    page.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from attrgraph_cli.validate.context import GraphContext
@@ -10,14 +12,15 @@ from attrgraph_cli.validate.problems import Problem
 
 def endpoint_rows(ctx: GraphContext, values: list) -> np.ndarray:
     """Node row of each endpoint: -1 unknown id, -2 not a string (already reported by the schema pass)."""
-    lookup = ctx.index.get
-    return np.fromiter((lookup(v, -1) for v in values), dtype=np.int64, count=len(values))
+    return np.fromiter(map(ctx.index.get, values, repeat(-1)), dtype=np.int64, count=len(values))
 
 
 def check_links(ctx: GraphContext) -> None:
     cols = ctx.cols
-    src = endpoint_rows(ctx, cols.link_source)
-    tgt = endpoint_rows(ctx, cols.link_target)
+    if cols.link_rows is not None:
+        src, tgt = cols.link_rows
+    else:
+        src, tgt = endpoint_rows(ctx, cols.link_source), endpoint_rows(ctx, cols.link_target)
     for end, rows, values in (("source", src, cols.link_source), ("target", tgt, cols.link_target)):
         ctx.report(
             "links.endpoint",
@@ -46,11 +49,12 @@ def check_links(ctx: GraphContext) -> None:
     n = max(cols.n_nodes, 1)
     rows = np.flatnonzero(known)
     pair = src[rows] * n + tgt[rows]
-    order = np.argsort(pair, kind="stable")
-    sorted_pair = pair[order]
-    repeat = np.flatnonzero(sorted_pair[1:] == sorted_pair[:-1]) + 1
-    if len(repeat):
-        dup_rows = np.sort(rows[order[repeat]])
+    sorted_pair = np.sort(pair)
+    if (sorted_pair[1:] == sorted_pair[:-1]).any():  # rare: only then find which links repeat
+        order = np.argsort(pair, kind="stable")
+        sorted_pair = pair[order]
+        again = np.flatnonzero(sorted_pair[1:] == sorted_pair[:-1]) + 1
+        dup_rows = np.sort(rows[order[again]])
 
         def first_of(i: int) -> int:
             """Row of the first link with the same (source, target) as link `i` (stable sort: lowest row)."""

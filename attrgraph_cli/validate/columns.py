@@ -7,13 +7,49 @@ that the checks neither crash on them nor report them twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 import numpy as np
 
 _UNSET = msgspec.UNSET
+
+
+class AttributeView(Sequence):
+    """`[getattr(x, name) for x in items]` without building the list (for 1M links)."""
+
+    def __init__(self, items: list, name: str) -> None:
+        self._items, self._get = items, attrgetter(name)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._get(self._items[i])
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._get, self._items)
+
+
+def _rows_by_identity(node_ids: list[str], links: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """Node row of every link endpoint, found by object identity (endpoints are the nodes' id objects).
+
+    Returns None if some endpoint is not one of those objects (then the caller looks ids up by value).
+    """
+    pointers = np.fromiter(map(id, node_ids), dtype=np.int64, count=len(node_ids))
+    order = np.argsort(pointers, kind="stable")
+    sorted_pointers = pointers[order]
+    rows = []
+    for name in ("source", "target"):
+        p = np.fromiter(map(id, map(attrgetter(name), links)), dtype=np.int64, count=len(links))
+        at = np.minimum(np.searchsorted(sorted_pointers, p), len(sorted_pointers) - 1)
+        if not np.array_equal(sorted_pointers[at], p):
+            return None
+        rows.append(order[at])
+    return rows[0], rows[1]
 
 
 def _struct_value(obj: Any, name: str, default: Any = None) -> Any:
@@ -40,6 +76,8 @@ class GraphColumns:
     metadata: dict = field(default_factory=dict)
     qparams: dict = field(default_factory=dict)
     qk_only_nodes: dict = field(default_factory=dict)
+    #: (source rows, target rows) when already known, else None (the checks look the ids up)
+    link_rows: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -50,18 +88,25 @@ class GraphColumns:
         return len(self.link_source)
 
     @classmethod
-    def from_struct(cls, doc: Any, members: dict[str, Any]) -> GraphColumns:
-        """From a document decoded by the schema's msgspec types (every type already checked);
-        `members` holds its object members (metadata, qParams, ...) decoded as plain dicts."""
-        nodes, links = doc.nodes, doc.links
+    def from_struct(
+        cls, doc: Any, links: list, members: dict[str, Any], endpoints_checked: bool = False
+    ) -> GraphColumns:
+        """From a document decoded by the schema's msgspec types (every type already checked).
+
+        `links` is the decoded links list; `members` holds the object members (metadata, qParams, ...)
+        as plain dicts. With `endpoints_checked`, every endpoint string is one of the nodes' own id
+        objects (see `FastDecoder.links_with_endpoints`), which gives the endpoint rows without hashing.
+        """
+        nodes = doc.nodes
         qk = [
             (i, msgspec.to_builtins(n.qk_tracing_results))
             for i, n in enumerate(nodes)
             if _struct_value(n, "qk_tracing_results") is not None
         ]
-        weight = np.fromiter((link.weight for link in links), dtype=np.float64, count=len(links))
-        return cls(
-            node_id=[n.node_id for n in nodes],
+        node_ids = [n.node_id for n in nodes]
+        weight = np.fromiter(map(attrgetter("weight"), links), dtype=np.float64, count=len(links))
+        cols = cls(
+            node_id=node_ids,
             layer=[n.layer for n in nodes],
             ctx_idx=[n.ctx_idx for n in nodes],
             feature_type=[n.feature_type for n in nodes],
@@ -69,14 +114,17 @@ class GraphColumns:
             influence=[_struct_value(n, "influence", _UNSET) for n in nodes],
             activation=[_struct_value(n, "activation", _UNSET) for n in nodes],
             qk_results=qk,
-            link_source=[link.source for link in links],
-            link_target=[link.target for link in links],
+            link_source=AttributeView(links, "source"),
+            link_target=AttributeView(links, "target"),
             weight=weight,
             weight_ok=np.ones(len(links), dtype=bool),
             metadata=members.get("metadata", {}),
             qparams=members.get("qParams", {}),
             qk_only_nodes=members.get("qk_only_nodes", {}),
         )
+        if endpoints_checked:
+            cols.link_rows = _rows_by_identity(node_ids, links)
+        return cols
 
     @classmethod
     def from_dict(cls, doc: dict) -> GraphColumns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from attrgraph_cli.validate.problems import Problem, ProblemSink
 from attrgraph_cli.validate.schema import (
     FEATURE_DETAILS_SCHEMA,
     GRAPH_SCHEMA,
+    FastDecoder,
     fast_decoder,
     json_type_name,
     precise_validator,
@@ -105,6 +107,16 @@ def validate_bytes(
     C speed), then the semantic checks run over columns. When msgspec refuses the document, the precise
     path parses it again with Python's json and reports every schema problem with its path.
     """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of fresh objects, no cycles: collections would only rescan them
+    try:
+        return _validate_bytes(data, name, max_per_rule, kind)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _validate_bytes(data: bytes, name: str, max_per_rule: int | None, kind: Kind | None) -> DocumentResult:
     sink = ProblemSink(max_per_rule)
     if kind in (None, "graph") and (decoder := fast_decoder(GRAPH_SCHEMA)) is not None:
         try:
@@ -115,17 +127,30 @@ def validate_bytes(
                 if raw is not msgspec.UNSET:
                     member_decoder.decode(raw)  # types of the member, checked
                     members[member] = msgspec.json.decode(raw)  # all of its keys
+            links, endpoints_checked = _decode_links(decoder, doc)
         except (msgspec.DecodeError, UnicodeDecodeError):
             pass
         else:
-            cols = GraphColumns.from_struct(doc, members)
-            del doc
+            cols = GraphColumns.from_struct(doc, links, members, endpoints_checked)
+            del doc, links
             check_graph_columns(cols, sink)
             return DocumentResult("graph", sink, cols.n_nodes, cols.n_links, fast_path=True)
     doc, n_non_standard = parse_precise(data, name)
     if n_non_standard:
         _report_non_standard(doc, sink)
     return _check_document(doc, kind or sniff_kind(doc, name), name, sink)
+
+
+def _decode_links(decoder: FastDecoder, doc: Any) -> tuple[list, bool]:
+    """Decode the links, with endpoints checked against the node ids in C when they all match
+    (the usual case); else with the schema's types only. Raises msgspec errors for schema problems."""
+    endpoint_decoder = decoder.links_with_endpoints([n.node_id for n in doc.nodes])
+    if endpoint_decoder is not None:
+        try:
+            return endpoint_decoder.decode(doc.links), True
+        except msgspec.ValidationError:
+            pass  # an unknown endpoint or a schema problem: tell which below
+    return decoder.deferred["links"].decode(doc.links), False
 
 
 def validate_document(

@@ -15,7 +15,7 @@ import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 import orjson
@@ -241,10 +241,17 @@ def _fast_type(schema: dict, name: str) -> Any:
     return alts[0] if len(alts) == 1 else Union[tuple(alts)]  # noqa: UP007 - built at run time
 
 
-def _object_type(schema: dict, name: str, raw_objects: dict[str, Any] | None = None) -> Any:
+def _object_type(
+    schema: dict,
+    name: str,
+    raw_objects: dict[str, Any] | None = None,
+    deferred: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Any:
     """A Struct for an object schema. With `raw_objects`, members that are objects stay `msgspec.Raw` and
     their own types go into `raw_objects`: the caller decodes them twice, typed and as a dict, to keep
-    the keys that the schema does not name (a Struct drops them)."""
+    the keys that the schema does not name (a Struct drops them). Members named in `deferred` stay Raw
+    too (their types go there), to be decoded later; `overrides` replaces a member's type."""
     props = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
     if not props:
@@ -263,7 +270,12 @@ def _object_type(schema: dict, name: str, raw_objects: dict[str, Any] | None = N
         attr = _field_name(prop, i)
         rename[attr] = prop
         typ = _fast_type(sub, name + prop[:1].upper() + prop[1:])
-        if raw_objects is not None and sub.get("type") == "object":
+        if overrides and prop in overrides:
+            typ = overrides[prop]
+        elif deferred is not None and prop in deferred:
+            deferred[prop] = typ
+            typ = msgspec.Raw
+        elif raw_objects is not None and sub.get("type") == "object":
             raw_objects[prop] = typ
             typ = msgspec.Raw
         if prop in required:
@@ -277,25 +289,55 @@ def _object_type(schema: dict, name: str, raw_objects: dict[str, Any] | None = N
     return msgspec.defstruct(name, fields, kw_only=True, gc=False, rename=rename)
 
 
+#: members of the graph schema decoded after the others: links, whose endpoints must be known node ids
+DEFERRED_MEMBERS = ("links",)
+
+
 @dataclass(frozen=True)
 class FastDecoder:
-    """The msgspec decoder of a schema file: `root` decodes the document with its object members left as
-    `msgspec.Raw`; `members[name]` decodes such a member (all small: metadata, qParams, ...)."""
+    """The msgspec decoders of a schema file.
 
+    `root` decodes the document with its object members and `DEFERRED_MEMBERS` left as `msgspec.Raw`;
+    `members[name]` decodes such an object member (all small: metadata, qParams, ...); `deferred[name]`
+    decodes a deferred member with the schema's types alone.
+    """
+
+    schema_name: str
     root: msgspec.json.Decoder
     members: dict[str, msgspec.json.Decoder]
+    deferred: dict[str, msgspec.json.Decoder]
+
+    def links_with_endpoints(self, node_ids: list[str]) -> msgspec.json.Decoder | None:
+        """A decoder of `links` whose source/target accept only `node_ids` (a C-speed set lookup that
+        returns the very string objects of `node_ids`). None when the schema does not allow it."""
+        items = load_schema(self.schema_name)["properties"]["links"].get("items", {})
+        props = items.get("properties", {})
+        if not node_ids or any(props.get(end, {}).get("type") != "string" for end in ("source", "target")):
+            return None
+        endpoint = Literal[tuple(node_ids)]  # type: ignore[valid-type]
+        try:
+            link = _object_type(items, "Link", overrides={"source": endpoint, "target": endpoint})
+        except UnsupportedSchema:
+            return None
+        return msgspec.json.Decoder(list[link])
 
 
 @cache
 def fast_decoder(name: str) -> FastDecoder | None:
-    """The fast decoder for a schema file, or None when the schema needs the precise validator only."""
+    """The fast decoders for a schema file, or None when the schema needs the precise validator only."""
     schema = load_schema(name)
     members: dict[str, Any] = {}
+    deferred = {k: None for k in DEFERRED_MEMBERS if k in schema.get("properties", {})}
     try:
         _check_keywords(schema, "#")
         if schema.get("type") != "object":
             return None
-        root = _object_type(schema, "Root", members)
+        root = _object_type(schema, "Root", members, deferred)
     except UnsupportedSchema:
         return None
-    return FastDecoder(msgspec.json.Decoder(root), {k: msgspec.json.Decoder(t) for k, t in members.items()})
+    return FastDecoder(
+        name,
+        msgspec.json.Decoder(root),
+        {k: msgspec.json.Decoder(t) for k, t in members.items()},
+        {k: msgspec.json.Decoder(t) for k, t in deferred.items()},
+    )

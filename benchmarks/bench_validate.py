@@ -1,0 +1,134 @@
+"""`attrgraph validate` on a 1M-link graph JSON, side by side with python-jsonschema and Ajv (Node).
+
+All three read the same file from disk and parse it inside the timed region:
+- ours: `validate_bytes(file bytes)` — msgspec typed decode + every semantic check (no problems capped away);
+- jsonschema: `orjson.loads(bytes)` then `list(Draft7Validator(schema).iter_errors(doc))` — schema only;
+- Ajv 8 (draft-07, compiled once, compile time not counted): `JSON.parse(text)` then `validate(doc)`.
+Peak RSS of each side is measured in its own child process.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+N_LINKS = 1_000_000
+GRAPH = CACHE / f"graph-{N_LINKS}-links.json"
+NODE_DIR = HERE / "node"
+
+
+def ensure_graph() -> Path:
+    """The seeded 1M-link graph JSON, written once (orjson) and cached."""
+    if not GRAPH.exists():
+        import orjson
+
+        from attrgraph_cli.graph.synthetic import random_graph
+        from attrgraph_cli.io.atomic import atomic_write_bytes
+        from attrgraph_cli.io.neuronpedia_json import graph_to_document
+
+        graph = random_graph(n_links=N_LINKS, seed=0)
+        graph.metadata["info"] = {"generator": {"name": "attrgraph synthetic"}}
+        atomic_write_bytes(GRAPH, orjson.dumps(graph_to_document(graph)))
+    return GRAPH
+
+
+_OURS = """
+import sys, time, json, resource
+from pathlib import Path
+t0 = time.perf_counter()
+from attrgraph_cli.validate import validate_bytes
+t1 = time.perf_counter()
+data = Path(sys.argv[1]).read_bytes()
+t2 = time.perf_counter()
+r = validate_bytes(data, sys.argv[1])
+t3 = time.perf_counter()
+print(json.dumps({"seconds": t3 - t2, "read_s": t2 - t1, "errors": r.sink.n_errors, "fast": r.fast_path,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_JSONSCHEMA = """
+import sys, time, json, resource
+from pathlib import Path
+import orjson, jsonschema
+schema = json.loads(Path(sys.argv[2]).read_text())
+validator = jsonschema.Draft7Validator(schema)
+data = Path(sys.argv[1]).read_bytes()
+t0 = time.perf_counter()
+errors = list(validator.iter_errors(orjson.loads(data)))
+t1 = time.perf_counter()
+print(json.dumps({"seconds": t1 - t0, "errors": len(errors),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _best(runs: list[dict]) -> dict:
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def run() -> list[dict]:
+    from attrgraph_cli.resources import resource_path
+
+    path = ensure_graph()
+    schema = str(resource_path("schemas", "neuronpedia-graph.schema.json"))
+    size_mb = path.stat().st_size / 1e6
+    ours = _best([_child(_OURS, str(path)) for _ in range(3)])
+    assert ours["errors"] == 0 and ours["fast"], ours
+    rows = []
+    peer = _child(_JSONSCHEMA, str(path), schema)
+    rows.append(
+        {
+            "name": f"validate 1M-link graph JSON ({size_mb:.0f} MB)",
+            "ours_s": ours["seconds"],
+            "peer": "jsonschema Draft7 iter_errors (+orjson.loads)",
+            "peer_s": peer["seconds"],
+            "ratio": peer["seconds"] / ours["seconds"],
+            "note": f"budget >=10x; peak RSS ours {ours['rss_mb']:.0f} MB, peer {peer['rss_mb']:.0f} MB",
+        }
+    )
+    node = shutil.which("node")
+    script = NODE_DIR / "validate_ajv.js"
+    if node and (NODE_DIR / "node_modules" / "ajv").is_dir():
+        ajv_runs = []
+        for _ in range(3):
+            out = subprocess.run(
+                [node, str(script), schema, str(path)], capture_output=True, text=True, check=True
+            )
+            result = json.loads(out.stdout)
+            result["seconds"] = result["parse_s"] + result["validate_s"]
+            ajv_runs.append(result)
+        ajv = _best(ajv_runs)
+        rows.append(
+            {
+                "name": f"validate 1M-link graph JSON ({size_mb:.0f} MB)",
+                "ours_s": ours["seconds"],
+                "peer": "Ajv 8 draft-07 (JSON.parse + validate)",
+                "peer_s": ajv["seconds"],
+                "ratio": ajv["seconds"] / ours["seconds"],
+                "note": f"budget >=1x; Ajv parse {ajv['parse_s']:.2f} s + validate {ajv['validate_s']:.2f} s; "
+                f"peak RSS node {ajv['peak_rss_mb']:.0f} MB",
+            }
+        )
+    else:
+        rows.append(
+            {"name": "validate vs Ajv", "peer": "Ajv", "note": "skipped: run `npm ci` in benchmarks/node"}
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    time.sleep(0)

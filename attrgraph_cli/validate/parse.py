@@ -82,6 +82,17 @@ def decode_text(data: bytes, name: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def _is_truncated(data: bytes) -> bool:
+    """Whether the JSON text stops before its document is complete (msgspec tells truncation apart)."""
+    import msgspec
+
+    try:
+        msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        return "truncated" in str(exc)
+    return False
+
+
 def parse_precise(data: bytes, name: str) -> tuple[Any, int]:
     """Parse JSON with Python's parser; returns (document, number of NaN/Infinity tokens met)."""
     text = decode_text(data, name)
@@ -95,10 +106,11 @@ def parse_precise(data: bytes, name: str) -> tuple[Any, int]:
     try:
         return json.loads(text, parse_constant=constant), seen
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or _is_truncated(data):
+            lines = text.rstrip().splitlines() or [""]
             raise UnreadableInput(
-                f"{name}: truncated JSON: the text ends at line {exc.lineno} column {exc.colno} "
-                f"before the document is complete ({exc.msg})"
+                f"{name}: truncated JSON: the text ends at line {len(lines)} column {len(lines[-1]) + 1} "
+                "before the document is complete"
             ) from None
         raise UnreadableInput(
             f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

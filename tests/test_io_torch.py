@@ -293,3 +293,22 @@ def test_stand_in_classes_run_no_code():
         cfg.__setstate__("not a dict")
     cfg.__setstate__({"n_layers": 4})
     assert cfg.to_dict() == {"n_layers": 4}
+
+
+def test_legacy_non_zip_torch_file_is_sniffed(clt_forge_pt, tmp_path):
+    raw = torch.load(clt_forge_pt, weights_only=True)
+    path = tmp_path / "legacy.pt"
+    torch.save(raw, path, _use_new_zipfile_serialization=False)
+    assert path.read_bytes()[:1] == b"\x80"
+    assert detect_format(path) == "clt-forge-pt"
+    assert len(load_graph(path).edges) == 478
+
+
+def test_from_circuit_tracer_graph_with_token_strings(ct_graph):
+    from attrgraph_cli.graph.dense import from_circuit_tracer_graph
+
+    graph = from_circuit_tracer_graph(ct_graph, token_strings=["A", " b", " c", " d"], scan=["tc0", "tc1"])
+    assert graph.prompt_tokens == ["A", " b", " c", " d"]
+    assert graph.metadata["transcoder_list"] == ["tc0", "tc1"]
+    assert graph.metadata["info"]["tokens_from"] == "given token strings"
+    assert graph.nodes.label[graph.nodes.kind == NodeKind.EMBEDDING].tolist() == ["A", " b", " c", " d"]

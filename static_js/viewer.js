@@ -225,6 +225,7 @@
     }
     this.ui = {};
     var title = this.head.title || g.meta.slug || 'Attribution graph';
+    this.status = h('span', { cls: 'ag-status', id: 'ag-status' });
     var top = h('div', { cls: 'ag-top' }, h('div', { cls: 'ag-title', title: title, text: title }));
     this.ui.nodeThr = slider('ag-node-threshold', 'Node influence', 0, 1, 0.01, st.nodeThreshold,
       function (v, out, init) { st.nodeThreshold = v; out.textContent = v.toFixed(2); if (!init) self.changed(true); });
@@ -255,14 +256,13 @@
       btn('ag-export-svg', 'SVG', function () { self.exportSvg(); }, 'Export the current view as SVG'),
       btn('ag-export-png', 'PNG', function () { self.exportPng(); }, 'Export the current view as PNG'),
       btn('ag-download-json', 'Download graph JSON', function () { self.downloadJson(); },
-        'Neuronpedia-compatible graph with your labels, pins and supernodes'));
+        'Neuronpedia-compatible graph with your labels, pins and supernodes'), this.status);
 
     this.plot = h('div', { cls: 'ag-plot', id: 'ag-plot' });
     this.base = h('canvas', { id: 'ag-canvas' });
     this.over = h('canvas', { id: 'ag-overlay' });
     this.tooltip = h('div', { cls: 'ag-tooltip', id: 'ag-tooltip', role: 'tooltip' });
-    this.status = h('div', { cls: 'ag-status', id: 'ag-status' });
-    this.plot.append(this.base, this.over, this.tooltip, this.status);
+    this.plot.append(this.base, this.over, this.tooltip);
 
     this.detail = h('div', { cls: 'ag-section', id: 'ag-detail' });
     this.clusterBox = h('div', { cls: 'ag-section', id: 'ag-clusters' });
@@ -457,8 +457,10 @@
     }
     return best;
   };
+  /** Glyph radius: the node-size control, shrunk when slots are narrower than that (zoom restores it). */
   Viewer.prototype.radius = function (i) {
     var k = this.g.kind[i], r = this.st.nodeSize;
+    if (this.geo) r = Math.min(r, Math.max(1.5, 0.46 * Math.min(this.geo.ux, this.geo.uy)));
     return k === KIND_FEAT ? r : r * 1.15;
   };
 
@@ -556,7 +558,7 @@
     ctx.lineTo(W, plotBottom + 0.5); ctx.stroke();
     this.status.textContent = this.visibleNodes + ' / ' + g.n + ' nodes · ' + this.visibleLinks + ' / ' + g.m +
       ' links' + (this.visibleLinks > this.drawList.length ? ' (strongest ' + this.drawList.length + ' drawn)' : '') +
-      ' · scroll to zoom, drag to pan';
+      ' · scroll: zoom, drag: pan';
     this.metrics.lastDrawMs = performance.now() - t0;
     this.drawOverlay();
     this.writeHash();
@@ -1056,6 +1058,25 @@
         return { x: r.left + v.SX[j], y: r.top + v.SY[j], visible: !!v.visible[j] };
       },
       hoverTimes: function () { return need().hoverTimes.slice(); },
+      /** Mean ms per nearest-node query: the grid index vs a scan of every visible node (q queries each). */
+      nearestBench: function (q) {
+        var v = need(), pts = [], k, t0, found = 0;
+        for (k = 0; k < q; k++) pts.push([MARGIN.left + (k * 7919 % 1000) / 1000 * (v.W - MARGIN.left), (k * 104729 % 1000) / 1000 * v.H]);
+        t0 = performance.now();
+        for (k = 0; k < q; k++) found += v.nearest(pts[k][0], pts[k][1], v.hitRadius()) >= 0;
+        var grid = (performance.now() - t0) / q;
+        t0 = performance.now();
+        for (k = 0; k < q; k++) {
+          var best = -1, bd = v.hitRadius() * v.hitRadius();
+          for (var i = 0; i < v.g.n; i++) {
+            if (!v.visible[i]) continue;
+            var dx = v.SX[i] - pts[k][0], dy = v.SY[i] - pts[k][1], d = dx * dx + dy * dy;
+            if (d <= bd) { bd = d; best = i; }
+          }
+          found -= best >= 0;
+        }
+        return { gridMs: grid, scanMs: (performance.now() - t0) / q, agree: found === 0 };
+      },
       metrics: function () { return Object.assign({}, need().metrics); },
       svg: function () { return need().svgString(); },
       graphJson: function () { return graphDocumentChunks(need().g, need().st).join(''); }

@@ -175,6 +175,8 @@ def test_hover_shows_tooltip_and_lights_links(small_page, small):
     assert f"L{g.nodes.layer[i]}" in tip and f"pos {g.nodes.position[i]}" in tip
     assert f"activation {g.nodes.activation[i]:.3f}" in tip
     assert small_page.state()["overlayLinks"] > 0
+    # the grid index answers exactly what a scan of every visible node answers
+    assert small_page.page.evaluate("window.attrgraph.nearestBench(3000)")["agree"] is True
     times = small_page.page.evaluate("window.attrgraph.hoverTimes()")
     assert times and all(t >= 0 for t in times)
     small_page.page.mouse.move(2, 2)

@@ -312,3 +312,27 @@ def test_from_circuit_tracer_graph_with_token_strings(ct_graph):
     assert graph.metadata["transcoder_list"] == ["tc0", "tc1"]
     assert graph.metadata["info"]["tokens_from"] == "given token strings"
     assert graph.nodes.label[graph.nodes.kind == NodeKind.EMBEDDING].tolist() == ["A", " b", " c", " d"]
+
+
+def test_older_circuit_tracer_file_with_transformer_lens_config_loads_safely(ct_graph, tmp_path):
+    """Older circuit-tracer versions pickled a HookedTransformerConfig (with numpy scalars inside)."""
+    from transformer_lens import HookedTransformerConfig
+
+    cfg = HookedTransformerConfig(
+        n_layers=3, d_model=8, n_ctx=16, d_head=4, n_heads=2, d_mlp=16, d_vocab=1000
+    )
+    path = tmp_path / "older.pt"
+    data = {k: getattr(ct_graph, k) for k in ("adjacency_matrix", "active_features", "selected_features")}
+    data.update(
+        cfg=cfg,
+        input_tokens=ct_graph.input_tokens,
+        activation_values=ct_graph.activation_values,
+        logit_targets=torch.tensor([500, 501, 502]),
+        logit_probabilities=ct_graph.logit_probabilities,
+        input_string="a b c d",
+        scan="s",
+    )
+    torch.save(data, path)
+    assert "numpy.dtype" in torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    graph = load_graph(path)
+    assert graph.n_layers == 3 and len(graph.edges) > 0

@@ -40,8 +40,26 @@ LogitTargetRecord = namedtuple("LogitTargetRecord", ["token_str", "vocab_idx"])
 _ALLOWED_STAND_INS: list[tuple[Any, str]] = [
     (PlainConfig, "circuit_tracer.utils.tl_nnsight_mapping.UnifiedConfig"),
     (PlainConfig, "transformer_lens.HookedTransformerConfig.HookedTransformerConfig"),
+    (PlainConfig, "transformer_lens.config.HookedTransformerConfig.HookedTransformerConfig"),
     (LogitTargetRecord, "circuit_tracer.attribution.targets.LogitTarget"),
 ]
+
+
+def _numpy_data_globals() -> list[Any]:
+    """numpy's scalar / dtype reconstructors (plain numbers in pickled configs), under their pickled names."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import scalar  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import scalar
+    names = {"numpy._core.multiarray.scalar", "numpy.core.multiarray.scalar"}
+    allowed: list[Any] = [(scalar, name) for name in names]
+    allowed.append(np.dtype)
+    dtypes = getattr(np, "dtypes", None)
+    if dtypes is not None:
+        allowed.extend(getattr(dtypes, name) for name in dir(dtypes) if name.endswith("DType"))
+    return allowed
 
 
 def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
@@ -55,7 +73,7 @@ def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
         except Exception as exc:  # noqa: BLE001 - anything torch raises on a bad file
             raise GraphFormatError(f"{p}: cannot be loaded by torch ({_first_line(exc)})") from None
     try:
-        with torch.serialization.safe_globals(_ALLOWED_STAND_INS):
+        with torch.serialization.safe_globals(_ALLOWED_STAND_INS + _numpy_data_globals()):
             return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         culprit = _unsupported_global(str(exc))

@@ -187,8 +187,13 @@ class _Scale:
 
 
 def _circle(x: float, y: float, r: float) -> str:
+    """A circle as four cubic Béziers (renderers draw these much faster than `a` arcs)."""
+    k, d = _fmt(0.5523 * r), _fmt(r - 0.5523 * r)
     rr = _fmt(r)
-    return f"M{_fmt(x - r)} {_fmt(y)}a{rr} {rr} 0 1 0 {_fmt(2 * r)} 0a{rr} {rr} 0 1 0 {_fmt(-2 * r)} 0Z"
+    return (
+        f"M{_fmt(x + r)} {_fmt(y)}c0 {k} -{d} {rr} -{rr} {rr}c-{k} 0 -{rr} -{d} -{rr} -{rr}"
+        f"c0 -{k} {d} -{rr} {rr} -{rr}c{k} 0 {rr} {d} {rr} {rr}Z"
+    )
 
 
 def _rect(x: float, y: float, hw: float, hh: float) -> str:
@@ -356,10 +361,27 @@ def render_svg(
         if not len(sel):
             continue
         fill, stroke = NODE_STYLE[kind]
+        line = max(0.4, r * 0.18)
+        name = kind.name.lower()
+        if kind in (NodeKind.FEATURE, NodeKind.ERROR):
+            # dots: a near-zero-length segment with a round (square) cap per node, outline then fill --
+            # one point per node keeps the path small and fast to draw for thousands of nodes
+            half = r if kind == NodeKind.FEATURE else 0.85 * r
+            cap = "round" if kind == NodeKind.FEATURE else "square"
+            d = "".join(f"M{_fmt(x[i])} {_fmt(y[i])}h0.01" for i in sel.tolist())
+            for cls, colour, size in (
+                (f"{name}-outline", stroke, 2 * half + line),
+                (name, fill, 2 * half - line),
+            ):
+                node_paths.append(
+                    f'<path class="nodes {cls}" d="{d}" fill="none" stroke="{colour}" '
+                    f'stroke-width="{_fmt(size)}" stroke-linecap="{cap}"/>'
+                )
+            continue
         d = "".join(_marker(int(kind), float(x[i]), float(y[i]), r) for i in sel.tolist())
         node_paths.append(
-            f'<path class="nodes {kind.name.lower()}" d="{d}" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="{_fmt(max(0.4, r * 0.18))}"/>'
+            f'<path class="nodes {name}" d="{d}" fill="{fill}" stroke="{stroke}" '
+            f'stroke-width="{_fmt(line)}"/>'
         )
     pinned_rows = [index[p] for p in pinned if p in index and visible[index[p]]]
     if pinned_rows:
@@ -509,7 +531,8 @@ def _caption(
     )
     return (
         f"{nodes_part}; {edges_part}; orange = positive, blue = negative. "
-        f"Labels on {n_feat_labels} of the {opts.labels} most influential features (those that fit)."
+        f"{n_feat_labels} features labelled (the {opts.labels} most influential"
+        f"{' and the pinned ones' if graph.qparams.get('pinnedIds') else ''}, where a label fits)."
     )
 
 

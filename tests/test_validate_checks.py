@@ -236,3 +236,13 @@ def test_validating_json_does_not_import_torch(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+def test_recorded_n_layers_bounds_features_too() -> None:
+    doc = valid_document()
+    feature = _node(doc, "cross layer transcoder")
+    doc["metadata"]["n_layers"] = 3
+    doc["nodes"][feature]["layer"] = "3"
+    for problems in _both(doc):
+        found = _by_rule(problems, "nodes.impossible-layer")
+        assert f"nodes[{feature}].layer" in found

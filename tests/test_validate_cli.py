@@ -218,3 +218,22 @@ def test_unreadable_file_among_good_ones_still_reports_the_others(tmp_path, file
 def test_no_arguments_is_a_usage_error() -> None:
     out = run()
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_other_formats_go_through_load_graph(tmp_path) -> None:
+    import numpy as np
+
+    from attrgraph_cli.graph.synthetic import random_dense
+
+    dense = random_dense(n_layers=3, n_tokens=4, n_features=30, n_logits=3, seed=1)
+    path = tmp_path / "matrix.npz"
+    np.savez(
+        path, adjacency_matrix=dense["adjacency"], features=dense["features"], tokens=np.array(list("abcd"))
+    )
+    out = run("--format", "json", str(path))
+    assert out.returncode == 0, out.stderr
+    entry = json.loads(out.stdout)["files"][0]
+    assert entry["kind"] == "graph" and entry["n_links"] > 0 and entry["errors"] == 0
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    failed = run(str(tmp_path / "junk.npz"))
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr and "junk.npz" in failed.stderr

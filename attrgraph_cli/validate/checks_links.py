@@ -35,7 +35,7 @@ def check_links(ctx: GraphContext) -> None:
     weight = cols.weight
     ctx.report(
         "links.weight-not-finite",
-        np.flatnonzero(cols.weight_ok & ~np.isfinite(weight)),
+        np.flatnonzero(cols.weight_ok & ~np.isfinite(weight)) if weight is not None else [],
         lambda i: Problem(
             f"links[{i}].weight",
             f"weight is {float(weight[i])!r}",

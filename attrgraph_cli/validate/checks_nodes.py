@@ -67,7 +67,9 @@ def check_layers(ctx: GraphContext) -> None:
     )
     n_layers, how = ctx.n_layers
     inner = ((kind == FEATURE) | (kind == ERROR)) & (layer != BAD_LAYER)
-    too_high = (layer >= n_layers) & (kind == ERROR) if n_layers is not None else np.zeros_like(inner)
+    # an inferred n_layers bounds error nodes only (features define it); a recorded one bounds both
+    bounded = inner if how.startswith("metadata") else kind == ERROR
+    too_high = (layer >= n_layers) & bounded if n_layers is not None else np.zeros_like(inner)
     bad = np.flatnonzero(inner & ((layer < 0) | too_high))
     ctx.report(
         "nodes.impossible-layer",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -42,14 +43,14 @@ def _rows_by_identity(node_ids: list[str], links: list) -> tuple[np.ndarray, np.
     pointers = np.fromiter(map(id, node_ids), dtype=np.int64, count=len(node_ids))
     order = np.argsort(pointers, kind="stable")
     sorted_pointers = pointers[order]
-    rows = []
-    for name in ("source", "target"):
-        p = np.fromiter(map(id, map(attrgetter(name), links)), dtype=np.int64, count=len(links))
-        at = np.minimum(np.searchsorted(sorted_pointers, p), len(sorted_pointers) - 1)
-        if not np.array_equal(sorted_pointers[at], p):
-            return None
-        rows.append(order[at])
-    return rows[0], rows[1]
+    # one pass over the links: source and target pointers interleaved
+    ends = chain.from_iterable(map(attrgetter("source", "target"), links))
+    p = np.fromiter(map(id, ends), dtype=np.int64, count=2 * len(links))
+    at = np.minimum(np.searchsorted(sorted_pointers, p), len(sorted_pointers) - 1)
+    if not np.array_equal(sorted_pointers[at], p):
+        return None
+    rows = order[at]
+    return rows[0::2], rows[1::2]
 
 
 def _struct_value(obj: Any, name: str, default: Any = None) -> Any:
@@ -71,8 +72,8 @@ class GraphColumns:
     qk_results: list[tuple[int, Any]]  # (node index, qk_tracing_results dict) for nodes that have them
     link_source: list[Any]
     link_target: list[Any]
-    weight: np.ndarray
-    weight_ok: np.ndarray  # False where the weight is missing or not a number (already reported)
+    weight: np.ndarray | None  # None: known finite (msgspec decoded them), not materialised
+    weight_ok: np.ndarray | None  # False where the weight is missing or not a number (already reported)
     metadata: dict = field(default_factory=dict)
     qparams: dict = field(default_factory=dict)
     qk_only_nodes: dict = field(default_factory=dict)
@@ -104,7 +105,6 @@ class GraphColumns:
             if _struct_value(n, "qk_tracing_results") is not None
         ]
         node_ids = [n.node_id for n in nodes]
-        weight = np.fromiter(map(attrgetter("weight"), links), dtype=np.float64, count=len(links))
         cols = cls(
             node_id=node_ids,
             layer=[n.layer for n in nodes],
@@ -116,8 +116,9 @@ class GraphColumns:
             qk_results=qk,
             link_source=AttributeView(links, "source"),
             link_target=AttributeView(links, "target"),
-            weight=weight,
-            weight_ok=np.ones(len(links), dtype=bool),
+            # msgspec refuses NaN/Infinity tokens and numbers beyond float range: every weight is finite
+            weight=None,
+            weight_ok=None,
             metadata=members.get("metadata", {}),
             qparams=members.get("qParams", {}),
             qk_only_nodes=members.get("qk_only_nodes", {}),

@@ -76,9 +76,10 @@ def random_graph(
     n_feat = max(n_nodes - n_err - n_tokens - n_logits, 1)
     n_err = min(n_err, n_layers * n_tokens)
 
-    f_layer = rng.integers(0, n_layers, n_feat)
-    f_pos = rng.integers(0, n_tokens, n_feat)
-    f_index = rng.choice(16384 * 4, n_feat, replace=False) % 16384
+    # distinct (layer, position, feature index) triples, so node ids are unique
+    cells = rng.choice(n_layers * n_tokens * 16384, n_feat, replace=False)
+    f_layer, rest = np.divmod(cells, n_tokens * 16384)
+    f_pos, f_index = np.divmod(rest, 16384)
     err_cells = rng.choice(n_layers * n_tokens, n_err, replace=False)
     e_layer, e_pos = np.divmod(err_cells, n_tokens)
     vocab = rng.choice(50_000, n_tokens + n_logits, replace=False)

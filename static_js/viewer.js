@@ -580,17 +580,29 @@
       return pa - pb || a - b;
     });
     var want = Math.ceil(cand.length * st.labelDensity), placed = [], cell = 40, occ = new Map();
+    function occupy(box) {
+      for (var gx = Math.floor(box[0] / cell); gx <= Math.floor((box[0] + box[2]) / cell); gx++) {
+        for (var gy = Math.floor(box[1] / cell); gy <= Math.floor((box[1] + box[3]) / cell); gy++) {
+          var key = gx + ',' + gy;
+          if (!occ.has(key)) occ.set(key, []);
+          occ.get(key).push(box);
+        }
+      }
+    }
+    // labels never cover a node glyph, nor another label
+    for (var c0 = 0; c0 < cand.length; c0++) {
+      var j = cand[c0], rj = this.radius(j);
+      occupy([this.SX[j] - rj, this.SY[j] - rj, 2 * rj, 2 * rj]);
+    }
     ctx.font = '10px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
     for (var c = 0; c < cand.length && placed.length < want; c++) {
       i = cand[c];
       if (kind[i] === KIND_EMB) continue;  // tokens are written under the columns
       var text = truncate(displayLabel(g, i), 28), w = ctx.measureText(text).width;
-      var bx = this.SX[i] + this.radius(i) + 2, by = this.SY[i] - 6, bw = w, bh = 12, clash = false;
-      var keys = [];
+      var bx = this.SX[i] + this.radius(i) + 1.5, by = this.SY[i] - 6, bw = w, bh = 12, clash = false;
       for (var gx = Math.floor(bx / cell); gx <= Math.floor((bx + bw) / cell) && !clash; gx++) {
         for (var gy = Math.floor(by / cell); gy <= Math.floor((by + bh) / cell); gy++) {
-          var key = gx + ',' + gy, boxes = occ.get(key);
-          keys.push(key);
+          var boxes = occ.get(gx + ',' + gy);
           if (boxes) for (var k = 0; k < boxes.length; k++) {
             var o = boxes[k];
             if (bx < o[0] + o[2] && o[0] < bx + bw && by < o[1] + o[3] && o[1] < by + bh) { clash = true; break; }
@@ -599,8 +611,7 @@
         }
       }
       if (clash) continue;
-      var box = [bx, by, bw, bh];
-      keys.forEach(function (kk) { if (!occ.has(kk)) occ.set(kk, []); occ.get(kk).push(box); });
+      occupy([bx, by, bw, bh]);
       placed.push({ i: i, x: bx, y: this.SY[i], text: text });
     }
     ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.fillStyle = '#111827';
@@ -871,12 +882,31 @@
     g.supernodes.forEach(function (s, k) {
       var li = h('li', { 'data-cluster': String(k), style: 'color:' + s.color, onclick: function () { self.toggleCluster(k); } },
         h('span', { cls: 'ag-swatch', style: 'background:' + s.color }),
-        h('span', { text: s.name, style: 'color:#111827' }), h('span', { cls: 'size', text: String(s.members.length) }));
+        h('span', { text: s.name, style: 'color:#111827' }), h('span', { cls: 'size', text: String(s.members.length) }),
+        h('button', { cls: 'ag-remove', type: 'button', title: 'Delete this supernode', 'aria-label': 'Delete ' + s.name,
+          onclick: function (ev) { ev.stopPropagation(); self.removeSupernode(k); } }, '×'));
       if (self.st.clusters.has(k)) li.classList.add('active');
       li.setAttribute('aria-pressed', String(self.st.clusters.has(k)));
       ul.append(li);
     });
     box.append(ul);
+  };
+
+  /** A new supernode made of `members` (node indices); they leave the pinned set, as Neuronpedia does. */
+  Viewer.prototype.addSupernode = function (name, members) {
+    var g = this.g, st = this.st;
+    g.supernodes.push({ name: String(name), ids: members.map(function (i) { return g.ids[i]; }),
+      members: members.slice(), color: CLUSTER_COLORS[g.supernodes.length % CLUSTER_COLORS.length] });
+    members.forEach(function (i) { st.pinned.delete(i); });
+    st.clusters.add(g.supernodes.length - 1);
+    this.drawOverlay(); this.renderPanels(); this.writeHash();
+  };
+  Viewer.prototype.removeSupernode = function (k) {
+    var st = this.st, next = new Set();
+    this.g.supernodes.splice(k, 1);
+    st.clusters.forEach(function (c) { if (c !== k) next.add(c > k ? c - 1 : c); });
+    st.clusters = next;
+    this.drawOverlay(); this.renderPanels(); this.writeHash();
   };
 
   /** Pinned nodes and supernodes as boxes placed by mean column / row, links summed between them. */
@@ -908,6 +938,17 @@
     var sg = this.subgraphGroups();
     box.append(h('h3', { text: 'Subgraph (' + sg.groups.length + ')' }));
     if (!sg.groups.length) { box.append(h('div', { cls: 'ag-empty', text: 'Ctrl/cmd-click nodes to pin them; pinned nodes and supernodes appear here.' })); return; }
+    var loose = Array.from(this.st.pinned).filter(function (i) {
+      return !g.supernodes.some(function (s) { return s.members.indexOf(i) >= 0; });
+    });
+    if (loose.length) {
+      var name = h('input', { cls: 'ag-search', id: 'ag-supernode-name', type: 'text', placeholder: 'Supernode name',
+        'aria-label': 'Supernode name' });
+      var make = h('button', { cls: 'ag-btn', id: 'ag-make-supernode', type: 'button', onclick: function () {
+        self.addSupernode(name.value.trim() || 'group ' + (g.supernodes.length + 1), loose);
+      } }, 'Group ' + loose.length + ' pinned');
+      box.append(h('div', { style: 'display:flex;gap:6px;margin-bottom:6px' }, name, make));
+    }
     var W = 336, H = 260, L = g.layout;
     function svg(tag, attrs) { var el = document.createElementNS(NS, tag); for (var k in attrs) el.setAttribute(k, attrs[k]); return el; }
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, id: 'ag-subgraph-svg' });
@@ -1017,7 +1058,8 @@
       selected: st.selected >= 0 ? g.ids[st.selected] : null, hovered: st.hover >= 0 ? g.ids[st.hover] : null,
       nodeThreshold: st.nodeThreshold, minWeight: st.minWeight, nodeSize: st.nodeSize, labelDensity: st.labelDensity,
       showErrors: st.showErrors, query: st.query, searchHits: this.hits.map(function (i) { return g.ids[i]; }),
-      activeClusters: Array.from(st.clusters).map(function (k) { return g.supernodes[k].name; }),
+      activeClusters: Array.from(st.clusters).sort(function (a, b) { return a - b; }).map(function (k) { return g.supernodes[k].name; }),
+      supernodes: g.supernodes.map(function (s) { return [s.name].concat(s.ids); }),
       labelsShown: this.scene ? this.scene.labels.length : 0, tokensShown: this.scene ? this.scene.tokens.length : 0, overlayLinks: this.overlayLinks || 0,
       zoom: st.k, editedLabels: this.edited || 0
     };

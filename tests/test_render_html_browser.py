@@ -461,3 +461,46 @@ def test_edge_case_graphs_render_cleanly(browser, tmp_path, name):
         assert gaps.max() < 2.5 * np.median(gaps)  # no column skipped
     assert page.console == [] and page.dialogs == []
     page.close()
+
+
+@pytest.mark.slow
+def test_million_link_graph_opens_and_stays_responsive(browser, tmp_path):
+    g = random_graph(n_links=1_000_000, seed=0)
+    path = tmp_path / "million.html"
+    write_html(g, path)
+    page = Page(browser, path)
+    st = page.state()
+    assert st["links"] == 1_000_000 and st["nodes"] == len(g.nodes)
+    assert st["visibleLinks"] > st["drawnLinks"] > 0  # only the strongest links are drawn
+    nid = next(str(g.nodes.ids[i]) for i in range(len(g.nodes)) if page.pos(str(g.nodes.ids[i]))["visible"])
+    page.page.evaluate("id => window.attrgraph.select(id)", nid)
+    assert page.state()["overlayLinks"] > 0
+    page.set_range("#ag-edge-threshold", 800)
+    st2 = page.state()
+    assert st2["visibleLinks"] < st["visibleLinks"]
+    assert page.page.evaluate("window.attrgraph.nearestBench(200)")["agree"] is True
+    assert page.console == []
+    page.close()
+
+
+def test_group_pinned_nodes_into_a_supernode(small_page, small):
+    g = small["graph"]
+    ids = g.nodes.ids.tolist()
+    a, b = ids[small["feats"][30]], ids[small["feats"][31]]
+    small_page.page.evaluate("id => window.attrgraph.pin(id)", a)
+    small_page.page.evaluate("id => window.attrgraph.pin(id)", b)
+    small_page.page.fill("#ag-supernode-name", "my <group>")
+    small_page.page.click("#ag-make-supernode")
+    st = small_page.state()
+    assert st["supernodes"][-1] == ["my <group>", a, b]
+    assert st["pinned"] == [] and "my <group>" in st["activeClusters"]
+    assert small_page.page.locator("#ag-clusters li").count() == 4
+    path = small_page.download("#ag-download-json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["qParams"]["supernodes"][-1] == ["my <group>", a, b]
+    # deleting a supernode keeps the other active clusters pointing at the right ones
+    small_page.page.locator("#ag-clusters li").nth(1).click()
+    small_page.page.locator("#ag-clusters li .ag-remove").nth(0).click()
+    st = small_page.state()
+    assert [s[0] for s in st["supernodes"]] == ["Texas <b>", "say Austin", "my <group>"]
+    assert st["activeClusters"] == ["Texas <b>", "my <group>"]

@@ -44,9 +44,11 @@ def test_link_to_unknown_node() -> None:
 def test_duplicate_node_ids_and_duplicate_links() -> None:
     doc = valid_document()
     doc["nodes"][5]["node_id"] = doc["nodes"][2]["node_id"]
-    doc["links"].append(dict(doc["links"][3]))
     for problems in _both(doc):
         assert "nodes[5].node_id" in _by_rule(problems, "nodes.duplicate-id")
+    doc = valid_document()
+    doc["links"].append(dict(doc["links"][3]))
+    for problems in _both(doc):
         dup = {p.path: p for p in problems if p.rule == "links.duplicate"}
         assert f"links[{len(doc['links']) - 1}]" in dup
         assert dup[f"links[{len(doc['links']) - 1}]"].severity == "warning"

@@ -82,6 +82,18 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
 }
 
 
+#: Python types that always satisfy a JSON type (the tests above decide the rest, e.g. 2.0 as integer)
+_EXACT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
 def json_type_name(v: Any) -> str:
     """The JSON type of a decoded value, as a message names it."""
     if v is None:
@@ -162,6 +174,14 @@ def _compile(schema: dict, where: str) -> Check:
     required = list(schema.get("required", []))
     extra = schema.get("additionalProperties", True)
     extra_check = _compile(extra, where + ".additionalProperties") if isinstance(extra, dict) else None
+    # members whose schema is a bare type are checked inline (no call, no path unless wrong): this is
+    # what keeps a million links affordable on the precise path
+    simple: dict[str, tuple[frozenset, tuple, str]] = {}
+    for k, s in schema.get("properties", {}).items():
+        if not (set(s) & VALIDATION_KEYWORDS - {"type"}) and "type" in s:
+            names = [s["type"]] if isinstance(s["type"], str) else list(s["type"])
+            exact = frozenset(t for n in names for t in _EXACT_TYPES[n])
+            simple[k] = (exact, tuple(_TYPE_TESTS[n] for n in names), " or ".join(names))
     if props or required or extra is not True:
 
         def check_object(v: Any, path: str, sink: ProblemSink) -> None:
@@ -171,6 +191,13 @@ def _compile(schema: dict, where: str) -> Check:
                 if name not in v:
                     sink.add("schema.required", paths.key(path, name), "required field is missing", "present")
             for name, value in v.items():
+                inline = simple.get(name)
+                if inline is not None:
+                    if type(value) not in inline[0] and not any(test(value) for test in inline[1]):
+                        sink.add(
+                            "schema.type", paths.key(path, name), f"wrong type: {_describe(value)}", inline[2]
+                        )
+                    continue
                 sub = props.get(name)
                 if sub is not None:
                     sub(value, paths.key(path, name), sink)

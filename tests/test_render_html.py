@@ -207,7 +207,8 @@ def test_render_svg_and_pdf_dispatch(graph_json: Path, tmp_path: Path, monkeypat
     out = tmp_path / "fig.pdf"
     args = ["--page", "letter", "--landscape", "--figure-only", "--top", "7"]
     assert runner.invoke(app, ["render", str(graph_json), "-o", str(out), *args]).exit_code == 0
-    assert calls[-1] == ("pdf", 80, {"page": "letter", "landscape": True, "figure_only": True, "top": 7})
+    expected = {"page": "letter", "landscape": True, "figure_only": True, "top": 7, "title": None}
+    assert calls[-1] == ("pdf", 80, expected)
     assert runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "f.svg")]).exit_code == 0
     assert calls[-1][0] == "svg"
 
@@ -238,3 +239,11 @@ def test_render_does_not_import_torch(graph_json: Path, tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "r.html").exists()
+
+
+def test_render_command_svg_and_pdf_for_real(tmp_path):
+    pytest.importorskip("attrgraph_cli.report.svg")
+    save_graph(random_graph(n_links=300, n_nodes=60, seed=1), tmp_path / "g.json")
+    result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))

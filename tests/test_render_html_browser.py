@@ -504,3 +504,25 @@ def test_group_pinned_nodes_into_a_supernode(small_page, small):
     st = small_page.state()
     assert [s[0] for s in st["supernodes"]] == ["Texas <b>", "say Austin", "my <group>"]
     assert st["activeClusters"] == ["Texas <b>", "my <group>"]
+
+
+def test_wheel_zooms_drag_pans_and_fit_resets(small_page, small):
+    box = small_page.page.locator("#ag-plot").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    small_page.page.mouse.move(cx, cy)
+    small_page.page.mouse.wheel(0, -600)
+    st = small_page.state()
+    assert st["zoom"] > 1.5
+    nid = str(small["graph"].nodes.ids[small["feats"][2]])
+    before = small_page.pos(nid)
+    small_page.page.mouse.move(cx, cy)
+    small_page.page.mouse.down()
+    small_page.page.mouse.move(cx + 80, cy + 30, steps=4)
+    small_page.page.mouse.up()
+    after = small_page.pos(nid)
+    assert after["x"] - before["x"] == pytest.approx(80, abs=1)
+    assert after["y"] - before["y"] == pytest.approx(30, abs=1)
+    assert small_page.state()["selected"] is None  # a drag is not a click
+    assert "z=" in small_page.page.url
+    small_page.page.click("#ag-reset-view")
+    assert small_page.state()["zoom"] == 1

@@ -102,7 +102,15 @@ def register(app: typer.Typer) -> None:
             if kind == "svg":
                 writer(loaded, out, title=title, top=top)
             else:
-                writer(loaded, out, page=page.value, landscape=landscape, figure_only=figure_only, top=top)
+                writer(
+                    loaded,
+                    out,
+                    page=page.value,
+                    landscape=landscape,
+                    figure_only=figure_only,
+                    top=top,
+                    title=title,
+                )
             size = out.stat().st_size
         elapsed = time.perf_counter() - started
         typer.echo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -17,20 +18,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_validate_from_an_installed_wheel(tmp_path: Path) -> None:
+    # build from a copy: an in-tree build would write build/ into the shared checkout
+    source = tmp_path / "src"
+    skip = shutil.ignore_patterns(".git", ".venv", "node_modules", ".cache", "build", "dist", "*.egg-info")
+    shutil.copytree(REPO, source, ignore=skip)
     wheels = tmp_path / "wheels"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
     build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheels),
-            str(REPO),
-        ],
+        [*pip_wheel, "-w", str(wheels), str(source)],
         capture_output=True,
         text=True,
     )

@@ -262,12 +262,18 @@
     this.base = h('canvas', { id: 'ag-canvas' });
     this.over = h('canvas', { id: 'ag-overlay' });
     this.tooltip = h('div', { cls: 'ag-tooltip', id: 'ag-tooltip', role: 'tooltip' });
-    this.plot.append(this.base, this.over, this.tooltip);
+    var legend = h('div', { cls: 'ag-legend', id: 'ag-legend' });
+    [['●', KIND_COLOR[KIND_FEAT], 'feature'], ['◆', KIND_COLOR[KIND_ERR], 'error'], ['■', KIND_COLOR[KIND_EMB], 'embedding'],
+      ['▲', KIND_COLOR[KIND_LOGIT], 'logit'], ['━', 'rgb(' + POS_RGB + ')', '+ edge'], ['━', 'rgb(' + NEG_RGB + ')', '− edge']]
+      .forEach(function (item) {
+        legend.append(h('span', {}, h('b', { text: item[0], style: 'color:' + item[1] }), ' ' + item[2]));
+      });
+    this.plot.append(this.base, this.over, this.tooltip, legend);
 
     this.detail = h('div', { cls: 'ag-section', id: 'ag-detail' });
     this.clusterBox = h('div', { cls: 'ag-section', id: 'ag-clusters' });
     this.subBox = h('div', { cls: 'ag-section ag-subgraph', id: 'ag-subgraph' });
-    var side = h('div', { cls: 'ag-side' }, this.detail, this.clusterBox, this.subBox);
+    var side = h('div', { cls: 'ag-side' }, this.detail, this.clusterBox, this.subBox, this.graphInfo());
     root.append(top, h('div', { cls: 'ag-main' }, this.plot, side));
 
     this.bindPlot();
@@ -286,6 +292,20 @@
       if (location.hash !== self.lastHash) { self.readHash(); self.syncControls(); self.recompute(); }
     });
     new ResizeObserver(function () { self.resize(); }).observe(this.plot);
+  };
+
+  /** A side-panel section describing the graph: model, prompt, sizes, generator. */
+  Viewer.prototype.graphInfo = function () {
+    var g = this.g, m = g.meta, info = m.info || {}, dl = h('dl', { cls: 'ag-kv' });
+    var gen = info.generator || {};
+    [['model', m.scan], ['slug', m.slug], ['prompt', m.prompt], ['nodes', g.n + ' (' + g.errors + ' errors)'],
+      ['links', String(g.m)], ['node threshold', m.node_threshold], ['generator', [gen.name, gen.version].filter(Boolean).join(' ')],
+      ['description', info.description]]
+      .forEach(function (r) {
+        if (r[1] == null || r[1] === '') return;
+        dl.append(h('dt', { text: r[0] }), h('dd', { text: String(r[1]) }));
+      });
+    return h('div', { cls: 'ag-section', id: 'ag-graph-info' }, h('h3', { text: 'Graph' }), dl);
   };
 
   Viewer.prototype.weightToSlider = function (w) {

@@ -29,32 +29,36 @@ from attrgraph_cli.report.textmetrics import ASCENT, DESCENT, text_width, trunca
 DEFAULT_FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"
 
 #: node styles: kind -> (fill, stroke)
+#: node styles, the HTML viewer's: kind -> (fill, outline); glyphs: feature circle, error diamond,
+#: embedding square, logit triangle
 NODE_STYLE = {
-    NodeKind.FEATURE: ("#ffd98e", "#9a6b00"),
-    NodeKind.ERROR: ("#d0d0d0", "#777777"),
-    NodeKind.EMBEDDING: ("#b9e3b9", "#2f7a2f"),
-    NodeKind.LOGIT: ("#d8c3f0", "#5f3a8f"),
+    NodeKind.FEATURE: ("#0d9488", "#ffffff"),
+    NodeKind.ERROR: ("#a8a29e", "#ffffff"),
+    NodeKind.EMBEDDING: ("#475569", "#ffffff"),
+    NodeKind.LOGIT: ("#16a34a", "#ffffff"),
 }
 PINNED_STROKE = "#111111"
-#: edge colours by sign
-POSITIVE_EDGE = "#d55e00"
-NEGATIVE_EDGE = "#0072b2"
+#: edge colours by sign (as in the HTML viewer)
+POSITIVE_EDGE = "#2563eb"
+NEGATIVE_EDGE = "#dc2626"
 #: |w| / max shown |w| bucket edges; each bucket has its own stroke width and opacity
 EDGE_BUCKETS = (0.1, 0.25, 0.5)
 EDGE_WIDTHS = (0.35, 0.6, 1.0, 1.7)
 EDGE_OPACITIES = (0.22, 0.35, 0.55, 0.8)
-#: supernode box colours (Okabe-Ito, then Tableau), cycled
+#: supernode box colours (the HTML viewer's cluster palette), cycled
 GROUP_COLOURS = (
-    "#e69f00",
-    "#56b4e9",
-    "#009e73",
-    "#cc79a7",
-    "#0072b2",
-    "#d55e00",
-    "#f0e442",
-    "#8c564b",
-    "#7f7f7f",
-    "#17becf",
+    "#e11d48",
+    "#7c3aed",
+    "#ea580c",
+    "#0891b2",
+    "#65a30d",
+    "#c026d3",
+    "#ca8a04",
+    "#4f46e5",
+    "#059669",
+    "#db2777",
+    "#0284c7",
+    "#92400e",
 )
 TEXT_COLOUR = "#222222"
 MUTED_COLOUR = "#666666"
@@ -200,12 +204,18 @@ def _rect(x: float, y: float, hw: float, hh: float) -> str:
     return f"M{_fmt(x - hw)} {_fmt(y - hh)}h{_fmt(2 * hw)}v{_fmt(2 * hh)}h{_fmt(-2 * hw)}Z"
 
 
+def _polygon(points: list[tuple[float, float]]) -> str:
+    return "M" + "L".join(f"{_fmt(px)} {_fmt(py)}" for px, py in points) + "Z"
+
+
 def _marker(kind: int, x: float, y: float, r: float) -> str:
     if kind == NodeKind.FEATURE:
         return _circle(x, y, r)
     if kind == NodeKind.ERROR:
-        return _rect(x, y, r * 0.85, r * 0.85)
-    return _rect(x, y, r * 1.25, r * 0.8)
+        return _polygon([(x, y - r), (x + r, y), (x, y + r), (x - r, y)])
+    if kind == NodeKind.EMBEDDING:
+        return _rect(x, y, r * 0.9, r * 0.9)
+    return _polygon([(x, y - 1.15 * r), (x + r, y + 0.7 * r), (x - r, y + 0.7 * r)])
 
 
 def _edge_paths(graph: AttributionGraph, chosen: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[str]:
@@ -285,8 +295,9 @@ def render_svg(
         for p in range(n_pos)
     ]
     centres = scale.x(layout.column_center)
-    pitch = scale.x(layout.column_width + 1.0)
-    rotate = any(text_width(t, opts.token_size) > pitch[p] - 2 for p, t in enumerate(shown))
+    # horizontal tokens unless two neighbours would touch (a token may use its neighbours' spare room)
+    widths = np.array([text_width(t, opts.token_size) for t in shown])
+    rotate = bool(np.any(np.diff(centres) < (widths[:-1] + widths[1:]) / 2 + 4)) if n_pos > 1 else False
     token_y = plot_h + 4 + ASCENT * opts.token_size
     for p, text in enumerate(shown):
         cx = float(centres[p])
@@ -363,19 +374,14 @@ def render_svg(
         fill, stroke = NODE_STYLE[kind]
         line = max(0.4, r * 0.18)
         name = kind.name.lower()
-        if kind in (NodeKind.FEATURE, NodeKind.ERROR):
-            # dots: a near-zero-length segment with a round (square) cap per node, outline then fill --
-            # one point per node keeps the path small and fast to draw for thousands of nodes
-            half = r if kind == NodeKind.FEATURE else 0.85 * r
-            cap = "round" if kind == NodeKind.FEATURE else "square"
+        if kind == NodeKind.FEATURE:
+            # dots: a near-zero-length segment with a round cap per node, outline then fill -- one
+            # point per node keeps the path small and fast to draw for thousands of nodes
             d = "".join(f"M{_fmt(x[i])} {_fmt(y[i])}h0.01" for i in sel.tolist())
-            for cls, colour, size in (
-                (f"{name}-outline", stroke, 2 * half + line),
-                (name, fill, 2 * half - line),
-            ):
+            for cls, colour, size in ((f"{name}-outline", stroke, 2 * r + line), (name, fill, 2 * r - line)):
                 node_paths.append(
                     f'<path class="nodes {cls}" d="{d}" fill="none" stroke="{colour}" '
-                    f'stroke-width="{_fmt(size)}" stroke-linecap="{cap}"/>'
+                    f'stroke-width="{_fmt(size)}" stroke-linecap="round"/>'
                 )
             continue
         d = "".join(_marker(int(kind), float(x[i]), float(y[i]), r) for i in sel.tolist())
@@ -404,8 +410,7 @@ def render_svg(
     to_label = set(pinned_first + rest)
     for i in vis_idx.tolist():
         kind = int(nodes.kind[i])
-        wide = kind in (NodeKind.LOGIT, NodeKind.EMBEDDING)
-        hw, hh = (1.25 * r + 0.5, 0.8 * r + 0.5) if wide else (r + 0.5, r + 0.5)
+        hw = hh = (1.15 * r if kind == NodeKind.LOGIT else r) + 0.5
         box = Box(x[i] - hw, y[i] - hh, x[i] + hw, y[i] + hh)
         is_hard = i in to_label or kind in (NodeKind.LOGIT, NodeKind.EMBEDDING)
         (obstacles if is_hard else soft).append(box)
@@ -416,7 +421,7 @@ def render_svg(
         text = truncate(clean_text(node_label(graph, i)), opts.max_label_width, opts.label_size)
         requests.append(
             LabelRequest(
-                i, text, float(x[i]), float(y[i]), r * 1.25, opts.label_size, ("above", "above2", "below")
+                i, text, float(x[i]), float(y[i]), r * 1.15, opts.label_size, ("above", "above2", "below")
             )
         )
     for i in pinned_first + rest:
@@ -530,7 +535,7 @@ def _caption(
         1 for lab in placed if lab.node >= 0 and graph.nodes.kind[lab.node] == NodeKind.FEATURE
     )
     return (
-        f"{nodes_part}; {edges_part}; orange = positive, blue = negative. "
+        f"{nodes_part}; {edges_part}; blue = positive, red = negative. "
         f"{n_feat_labels} features labelled (the {opts.labels} most influential"
         f"{' and the pinned ones' if graph.qparams.get('pinnedIds') else ''}, where a label fits)."
     )

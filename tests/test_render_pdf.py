@@ -280,6 +280,25 @@ def test_cli_writes_svg_and_pdf(tmp_path):
         )
         assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "attrgraph_cli",
+            "render",
+            str(src),
+            "-o",
+            str(tmp_path / "m.svg"),
+            "--max-edges",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    drawn = re.findall(r'<path class="edges [^"]*" d="([^"]*)"', (tmp_path / "m.svg").read_text())
+    assert sum(d.count("M") for d in drawn) == 50
+    assert "50 of 200 edges drawn (top 50 by |w|" in (tmp_path / "m.svg").read_text()
     assert PROMPT in " ".join(_text(tmp_path / "g.pdf").split())
     assert round(_page_size(tmp_path / "g.pdf")[0]) == 612
     assert "Top 5 nodes" in _text(tmp_path / "g.pdf")

@@ -86,6 +86,12 @@ def register(app: typer.Typer) -> None:
         figure_only: Annotated[bool, typer.Option("--figure-only", help="PDF: only the figure.")] = False,
         top: Annotated[int, typer.Option("--top", min=1, help="PDF/SVG: how many top nodes to list.")] = 20,
         title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+        max_edges: Annotated[
+            int | None, typer.Option("--max-edges", min=0, help="SVG/PDF: draw the N strongest links (1000).")
+        ] = None,
+        min_weight: Annotated[
+            float | None, typer.Option("--min-weight", min=0.0, help="SVG/PDF: only links with |w| >= this.")
+        ] = None,
     ) -> None:
         """Draw GRAPH as a self-contained interactive HTML report (works offline), an SVG or a PDF."""
         kind = output_format(out, fmt.value if fmt else None)
@@ -100,7 +106,7 @@ def register(app: typer.Typer) -> None:
         else:
             writer = _renderer(kind)
             if kind == "svg":
-                writer(loaded, out, title=title, top=top)
+                writer(loaded, out, title=title, top=top, max_edges=max_edges, min_weight=min_weight)
             else:
                 writer(
                     loaded,
@@ -110,6 +116,8 @@ def register(app: typer.Typer) -> None:
                     figure_only=figure_only,
                     top=top,
                     title=title,
+                    max_edges=max_edges,
+                    min_weight=min_weight,
                 )
             size = out.stat().st_size
         elapsed = time.perf_counter() - started

@@ -135,8 +135,8 @@ def build_html(
     """The report's HTML (for WeasyPrint) and the main figure drawn in it."""
     geometry = page_geometry(page, landscape)
     opts = replace(figure_options or FigureOptions(), font_family=FONT_FAMILY)
-    if landscape and figure_options is None:
-        opts.width = 640.0
+    if landscape and opts.width == FigureOptions.width:
+        opts.width = 640.0  # a landscape page has room for a wider figure (same font sizes)
     figure = render_svg(graph, opts, title=title)
     css = (resource_dir("templates") / STYLESHEET).read_text(encoding="utf-8")
     context: dict[str, Any] = {
@@ -221,9 +221,8 @@ def write_pdf(
 
     `figure_opts` are `FigureOptions` fields (max_edges, min_weight, labels, node_threshold, ...).
     """
-    options = None
-    if figure_opts:
-        options = FigureOptions(**{k: v for k, v in figure_opts.items() if v is not None})
+    given = {k: v for k, v in figure_opts.items() if v is not None}
+    options = FigureOptions(**given) if given else None
     data = render_pdf(
         graph,
         page=page,

@@ -135,7 +135,9 @@ def small(tmp_path_factory):
 def small_page(browser, small):
     page = Page(browser, small["path"])
     yield page
+    errors, dialogs = list(page.console), list(page.dialogs)
     page.close()
+    assert errors == [] and dialogs == []  # no test on the small page may leave a JS error or a dialog
 
 
 def visible_feature(page: Page, graph, candidates) -> str:
@@ -296,6 +298,8 @@ def test_hostile_label_renders_as_text(small_page, small):
     g = small["graph"]
     f = small["feats"][0]
     small_page.hover(str(g.nodes.ids[f]))
+    assert small_page.state()["hovered"] == str(g.nodes.ids[f])
+    assert HOSTILE in small_page.page.inner_text("#ag-tooltip")
     small_page.page.evaluate("id => window.attrgraph.select(id)", str(g.nodes.ids[f]))
     assert HOSTILE in small_page.page.inner_text("#ag-detail")
     assert small_page.page.input_value("#ag-label-edit") == HOSTILE

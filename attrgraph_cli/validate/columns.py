@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -35,22 +34,19 @@ class AttributeView(Sequence):
         return map(self._get, self._items)
 
 
-def _rows_by_identity(node_ids: list[str], links: list) -> tuple[np.ndarray, np.ndarray] | None:
-    """Node row of every link endpoint, found by object identity (endpoints are the nodes' id objects).
+def _endpoint_rows(node_ids: list[str], links: list) -> tuple[np.ndarray, np.ndarray]:
+    """Node row of every link endpoint, where every endpoint is known to be a node id.
 
-    Returns None if some endpoint is not one of those objects (then the caller looks ids up by value).
+    The endpoints were decoded as a `Literal` of the node ids, so each is one of the `node_ids` string
+    objects themselves: their hashes are cached, and a dict lookup costs little more than a pointer
+    comparison.
     """
-    pointers = np.fromiter(map(id, node_ids), dtype=np.int64, count=len(node_ids))
-    order = np.argsort(pointers, kind="stable")
-    sorted_pointers = pointers[order]
-    # one pass over the links: source and target pointers interleaved
-    ends = chain.from_iterable(map(attrgetter("source", "target"), links))
-    p = np.fromiter(map(id, ends), dtype=np.int64, count=2 * len(links))
-    at = np.minimum(np.searchsorted(sorted_pointers, p), len(sorted_pointers) - 1)
-    if not np.array_equal(sorted_pointers[at], p):
-        return None
-    rows = order[at]
-    return rows[0::2], rows[1::2]
+    index: dict[str, int] = {}
+    for i, node_id in enumerate(node_ids):
+        index.setdefault(node_id, i)
+    source = np.array([index[link.source] for link in links], dtype=np.int64)
+    target = np.array([index[link.target] for link in links], dtype=np.int64)
+    return source, target
 
 
 def _struct_value(obj: Any, name: str, default: Any = None) -> Any:
@@ -96,7 +92,7 @@ class GraphColumns:
 
         `links` is the decoded links list; `members` holds the object members (metadata, qParams, ...)
         as plain dicts. With `endpoints_checked`, every endpoint string is one of the nodes' own id
-        objects (see `FastDecoder.links_with_endpoints`), which gives the endpoint rows without hashing.
+        objects (see `FastDecoder.links_with_endpoints`), which makes finding their rows cheap.
         """
         nodes = doc.nodes
         qk = [
@@ -124,7 +120,7 @@ class GraphColumns:
             qk_only_nodes=members.get("qk_only_nodes", {}),
         )
         if endpoints_checked:
-            cols.link_rows = _rows_by_identity(node_ids, links)
+            cols.link_rows = _endpoint_rows(node_ids, links)
         return cols
 
     @classmethod

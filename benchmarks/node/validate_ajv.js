@@ -14,10 +14,12 @@ const validate = ajv.compile(schema);
 const t1 = process.hrtime.bigint();
 const text = fs.readFileSync(dataPath, "utf8");
 const t2 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const doc = JSON.parse(text);
 const t3 = process.hrtime.bigint();
 const valid = validate(doc);
 const t4 = process.hrtime.bigint();
+const cpu = process.cpuUsage(cpu0);
 const s = (a, b) => Number(b - a) / 1e9;
 console.log(
   JSON.stringify({
@@ -28,6 +30,7 @@ console.log(
     parse_s: s(t2, t3),
     validate_s: s(t3, t4),
     total_s: s(t1, t4),
+    cpu_s: (cpu.user + cpu.system) / 1e6, // parse + validate, all threads
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   })
 );

@@ -218,6 +218,29 @@ def test_report_page_one_draws_the_same_geometry(graph, tmp_path):
     _match(expected + offset, found, tol=2.0)
 
 
+def test_no_two_words_of_the_figure_overlap_in_the_pdf(tmp_path):
+    """Read back from the PDF itself: on a dense 55k-link figure no word box overlaps another one
+    (labels, logit labels, layer labels, caption; the rotated prompt tokens are left out)."""
+    from xml.etree import ElementTree
+
+    graph = random_graph(n_links=55_000)
+    out = tmp_path / "fig.pdf"
+    pdf_module.write_pdf(graph, out, figure_only=True)
+    root = ElementTree.fromstring(_run("pdftotext", "-bbox", str(out), "-"))
+    tokens = {t.strip() for t in graph.prompt_tokens}
+    words = [
+        (w.text, *(float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")))
+        for w in root.iter("{http://www.w3.org/1999/xhtml}word")
+        if w.text not in tokens
+    ]
+    assert sum(w[0] == "feature" for w in words) >= 15  # the labels are there, as text
+    eps = 0.05
+    for i, (ta, ax0, ay0, ax1, ay1) in enumerate(words):
+        for tb, bx0, by0, bx1, by1 in words[i + 1 :]:
+            overlap = ax0 < bx1 - eps and bx0 < ax1 - eps and ay0 < by1 - eps and by0 < ay1 - eps
+            assert not overlap, (ta, tb, (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1))
+
+
 def test_missing_pango_is_one_clear_error(graph, tmp_path, monkeypatch):
     class NoPango(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from attrgraph_cli.graph.ids import cantor_pair
+from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.report.svg import clean_text, node_label, token_text
 
@@ -295,11 +295,18 @@ class FeatureDetail:
     density: str
 
 
+def _schema_version(graph: AttributionGraph) -> int | None:
+    version = graph.metadata.get("schema_version", 1)
+    return version if isinstance(version, int) else None
+
+
 def _detail_for(details: dict, graph: AttributionGraph, i: int) -> dict | None:
+    """The node's entry: keyed by its feature number (Cantor pair for schema_version 1, as in the
+    HTML viewer and Neuronpedia's `{feature}.json`), `layer_index`, `layer-index` or its id."""
     nodes = graph.nodes
     layer, feat = int(nodes.layer[i]), int(nodes.feature[i])
     keys = [
-        str(cantor_pair(layer, feat)) if layer >= 0 and feat >= 0 else None,
+        str(feature_number(layer, feat, _schema_version(graph))) if layer >= 0 and feat >= 0 else None,
         f"{layer}_{feat}",
         f"{layer}-{feat}",
         str(nodes.ids[i]),

@@ -1,8 +1,8 @@
 /* attrgraph viewer: draws one attribution graph from the data embedded in the page.
  *
- * Plain JS, no framework, no network. Entry point: AttrgraphViewer.render(element, {head, blob}) where
- * `head` is the parsed JSON head and `blob` the base64 string of the deflated typed arrays (see
- * attrgraph_cli/report/payload.py). Links are drawn on a canvas (strongest first, up to a budget),
+ * Plain JS, no framework, no network. Entry point: AttrgraphViewer.render(element, {head, headEncoding, blob})
+ * where `head` is the JSON head (an object, a JSON string, or base64 of deflated JSON when headEncoding is
+ * 'deflate-raw') and `blob` the base64 string of the deflated typed arrays (attrgraph_cli/report/payload.py). Links are drawn on a canvas (strongest first, up to a budget),
  * hover uses a uniform grid over the nodes' screen positions, and every string from the graph is put
  * into the page with textContent only.
  */
@@ -67,16 +67,18 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   }
 
+  async function inflate(b64) {
+    if (typeof DecompressionStream === 'undefined') throw new Error('this browser lacks DecompressionStream');
+    var stream = new Blob([base64ToBytes(b64)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return new Response(stream).arrayBuffer();
+  }
+  /** The JSON head: plain JSON, or base64 of deflated JSON when it was large. */
+  async function readHead(text, encoding) {
+    if (encoding === 'deflate-raw') text = new TextDecoder().decode(await inflate(text.trim()));
+    return JSON.parse(text);
+  }
   async function unpack(head, b64) {
-    var bytes = base64ToBytes(b64);
-    var buf;
-    if (head.blob.encoding === 'deflate-raw') {
-      if (typeof DecompressionStream === 'undefined') throw new Error('this browser lacks DecompressionStream');
-      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-      buf = await new Response(stream).arrayBuffer();
-    } else {
-      buf = bytes.buffer;
-    }
+    var buf = head.blob.encoding === 'deflate-raw' ? await inflate(b64) : base64ToBytes(b64).buffer;
     var cols = {};
     head.blob.columns.forEach(function (c) { cols[c.name] = new DTYPES[c.dtype](buf, c.offset, c.length); });
     return cols;
@@ -1087,7 +1089,8 @@
 
   // ---------------------------------------------------------------- public entry points
   async function render(el, data) {
-    var head = data.head, t0 = performance.now();
+    var t0 = performance.now();
+    var head = typeof data.head === 'string' ? await readHead(data.head, data.headEncoding) : data.head;
     var cols = await unpack(head, data.blob);
     var t1 = performance.now();
     var g = buildGraph(head, cols);
@@ -1152,7 +1155,8 @@
     var headEl = document.getElementById('attrgraph-head'), blobEl = document.getElementById('attrgraph-blob');
     if (!root || !headEl || !blobEl) return;
     var p = Promise.resolve().then(function () {
-      return render(root, { head: JSON.parse(headEl.textContent), blob: blobEl.textContent.trim() });
+      return render(root, { head: headEl.textContent, headEncoding: headEl.getAttribute('data-encoding') || 'json',
+        blob: blobEl.textContent.trim() });
     });
     p.catch(function (err) {
       root.textContent = '';

@@ -530,3 +530,27 @@ def test_wheel_zooms_drag_pans_and_fit_resets(small_page, small):
     assert "z=" in small_page.page.url
     small_page.page.click("#ag-reset-view")
     assert small_page.state()["zoom"] == 1
+
+
+def test_many_feature_details_travel_compressed_and_show(browser, tmp_path):
+    g = random_graph(n_links=2000, n_nodes=300, seed=6)
+    feats = np.flatnonzero(g.nodes.kind == NodeKind.FEATURE)
+    example = {"tokens": [f" w{k}" for k in range(48)], "tokens_acts_list": [float(k % 5) for k in range(48)]}
+    g.extra["feature_details"] = {
+        str(g.nodes.ids[i]): {
+            "index": int(i),
+            "examples_quantiles": [{"quantile_name": "Top", "examples": [example] * 5}],
+            "top_logits": [f" t{i}"],
+        }
+        for i in feats
+    }
+    path = tmp_path / "details.html"
+    write_html(g, path)
+    assert 'data-encoding="deflate-raw"' in path.read_text()
+    page = Page(browser, path)
+    nid = str(g.nodes.ids[feats[-1]])
+    page.page.evaluate("id => window.attrgraph.select(id)", nid)
+    details = page.page.inner_text("#ag-feature-details")
+    assert f" t{feats[-1]}" in details and "w47" in details
+    assert page.console == []
+    page.close()

@@ -83,7 +83,9 @@ def render_html(graph: AttributionGraph, *, title: str | None = None, layout: La
         csp=csp,
         css=Markup(css),
         js=Markup(js),
-        head_json=Markup(payload.head_json),
+        head=Markup(payload.head),
+        head_type="application/json" if payload.head_encoding == "json" else "application/octet-stream",
+        head_encoding=payload.head_encoding,
         blob_b64=payload.blob_b64,
     )
 

@@ -30,14 +30,28 @@ from attrgraph_cli.report.layout import Layout, compute_layout
 DEFLATE_LEVEL = 6
 
 
+#: a head larger than this (bytes of JSON) is deflated too: big label sets and feature details shrink ~5x
+HEAD_COMPRESS_ABOVE = 32_768
+
+
 @dataclass
 class Payload:
-    """What the template embeds: `head_json` (escaped for a <script> block) and `blob_b64` (ASCII)."""
+    """What the template embeds.
 
-    head_json: str
+    `head` is either JSON escaped for a <script> block (`head_encoding == "json"`) or, for large heads,
+    base64 of the deflated JSON (`"deflate-raw"`); `blob_b64` is the deflated typed arrays (ASCII).
+    """
+
+    head: str
+    head_encoding: str
     blob_b64: str
     raw_bytes: int
     compressed_bytes: int
+
+
+def _deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
 
 
 def _intern(values: list[str]) -> dict[str, Any]:
@@ -148,8 +162,7 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         parts.append(data)
         offset += len(data)
     raw = b"".join(parts)
-    compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
-    packed = compressor.compress(raw) + compressor.flush()
+    packed = _deflate(raw)
 
     link_extra: dict[str, Any] = {}
     if graph.link_extra:  # map file positions to the sorted positions once, vectorised
@@ -183,8 +196,15 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         },
         "blob": {"encoding": "deflate-raw", "bytes": len(raw), "columns": specs},
     }
+    head_json = script_safe_json(head)
+    if len(head_json) > HEAD_COMPRESS_ABOVE:
+        head_text = base64.b64encode(_deflate(head_json.encode("utf-8"))).decode("ascii")
+        encoding = "deflate-raw"
+    else:
+        head_text, encoding = head_json, "json"
     return Payload(
-        head_json=script_safe_json(head),
+        head=head_text,
+        head_encoding=encoding,
         blob_b64=base64.b64encode(packed).decode("ascii"),
         raw_bytes=len(raw),
         compressed_bytes=len(packed),

@@ -10,6 +10,7 @@ error naming the Debian packages. WeasyPrint may only read the shipped font file
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.report import tables
 from attrgraph_cli.report.subgraph import pinned_view
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure, render_svg
+from attrgraph_cli.report.textmetrics import text_width
 from attrgraph_cli.resources import resource_dir
 
 TEMPLATE = "report_pdf.html.j2"
@@ -122,6 +124,20 @@ def fit_figure(figure: SvgFigure, max_w_mm: float, max_h_mm: float) -> tuple[flo
     return natural_w * scale, natural_h * scale
 
 
+def header_height_mm(prompt: str, settings: list[tuple[str, str]], n_logits: int, width_mm: float) -> float:
+    """Height of page 1 without the figure (title, prompt, settings, caption), estimated from the
+    stylesheet's sizes so that the figure can take the rest of the page."""
+    pt_to_mm = 25.4 / 72
+    prompt_lines = math.ceil(text_width("Prompt  " + prompt, 10.5) * pt_to_mm / width_mm) if prompt else 0
+    value_mm = width_mm - 95  # the settings' value column (keys and the logits table take the rest)
+    setting_lines = sum(
+        max(1, math.ceil(text_width(v, 8) * pt_to_mm / max(value_mm, 30))) for _, v in settings
+    )
+    rows_mm = max(setting_lines * 4.0, (n_logits + 1) * 4.2 if n_logits else 0)
+    caption_mm = 3 * 3.5
+    return 9 + prompt_lines * 5.0 + 3 + rows_mm + 5 + caption_mm + 6
+
+
 def build_html(
     graph: AttributionGraph,
     *,
@@ -153,7 +169,8 @@ def build_html(
         return _template().render(**context), figure
 
     settings = tables.settings(graph)
-    header_mm = 62 + 4 * min(len(settings), 12)
+    logits = tables.top_logits(graph, max(5, min(10, len(settings))))
+    header_mm = header_height_mm(graph.prompt, settings, len(logits), geometry.content_width_mm)
     context["figure_size"] = fit_figure(
         figure, geometry.content_width_mm, geometry.content_height_mm - header_mm
     )
@@ -181,7 +198,7 @@ def build_html(
     n_pinned = len(graph.qparams.get("pinnedIds", []) or [])
     context.update(
         settings=settings,
-        top_logits=tables.top_logits(graph),
+        top_logits=logits,
         subgraph=sub,
         n_pinned=n_pinned,
         top=top,

@@ -2,13 +2,14 @@
 
 Reads the advance widths straight from the TrueType tables (`head`, `hhea`, `hmtx`, `cmap` format 4)
 of `templates/fonts/DejaVuSans*.ttf` -- no font library needed in the light core. Kerning is ignored
-(it only ever makes DejaVu text narrower). Characters the font lacks get the width of "M" (over-estimating
-is the safe side for overlap checks).
+(it only ever makes DejaVu text narrower). Characters the font lacks get the width of "M", or 1 em
+when East Asian wide (over-estimating is the safe side for overlap checks).
 """
 
 from __future__ import annotations
 
 import struct
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -90,10 +91,19 @@ def _advances(bold: bool) -> tuple[dict[int, float], float]:
     return advance, advance.get(ord("M"), 0.9)
 
 
+def _missing_width(ch: str, fallback: float) -> float:
+    """Width assumed for a character DejaVu lacks (drawn in a fallback font): 1 em if East Asian wide."""
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else fallback
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of `text` set in DejaVu Sans at `size` (same unit as `size`)."""
     advance, fallback = _advances(bold)
-    return size * sum(advance.get(ord(ch), fallback) for ch in text)
+    total = 0.0
+    for ch in text:
+        width = advance.get(ord(ch))
+        total += width if width is not None else _missing_width(ch, fallback)
+    return size * total
 
 
 def truncate(text: str, max_width: float, size: float, bold: bool = False) -> str:
@@ -104,7 +114,8 @@ def truncate(text: str, max_width: float, size: float, bold: bool = False) -> st
     budget = max_width / size - advance.get(ord("\u2026"), fallback)
     used = 0.0
     for i, ch in enumerate(text):
-        used += advance.get(ord(ch), fallback)
+        width = advance.get(ord(ch))
+        used += width if width is not None else _missing_width(ch, fallback)
         if used > budget:
             return text[:i].rstrip() + "\u2026"
     return text

@@ -126,6 +126,9 @@ def test_pages_and_sizes(pdfs, graph):
     assert int(_info(pdfs["a4"])["Pages"]) >= 3
     w, h = _page_size(pdfs["letter-landscape"])
     assert (round(w), round(h)) == (792, 612)
+    for name in ("a4", "letter-landscape"):  # page 1 holds the whole figure and its caption
+        page1 = " ".join(_run("pdftotext", "-f", "1", "-l", "1", str(pdfs[name]), "-").split())
+        assert "edges drawn" in page1 and "Blue edges excite, red edges inhibit." in page1
     assert int(_info(pdfs["figure"])["Pages"]) == 1
     fig = pdf_module.build_html(graph, figure_only=True)[1]
     w, h = _page_size(pdfs["figure"])

@@ -237,3 +237,10 @@ def test_other_formats_go_through_load_graph(tmp_path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
     failed = run(str(tmp_path / "junk.npz"))
     assert failed.returncode == 2 and "Traceback" not in failed.stderr and "junk.npz" in failed.stderr
+
+
+def test_missing_path_does_not_stop_the_others(tmp_path, files) -> None:
+    out = run("--format", "json", str(files["good"]), str(tmp_path / "missing.json"))
+    assert_clean_failure(out, 2, "missing.json", "no such file")
+    doc = json.loads(out.stdout)
+    assert [f["status"] for f in doc["files"]] == ["valid", "unreadable"]

@@ -88,8 +88,10 @@ def _run(paths, output_format, strict, max_per_rule, max_size, trust_pickle) -> 
         trust_pickle=trust_pickle,
     )
     start = time.perf_counter()
-    files = runner.expand_paths(paths)
-    reports = [runner.validate_file(f, options) for f in files]
+    reports = [
+        item if isinstance(item, runner.FileReport) else runner.validate_file(item, options)
+        for item in runner.expand_paths(paths)
+    ]
     seconds = time.perf_counter() - start
     code = runner.exit_code(reports)
     if output_format is OutputFormat.json:

@@ -19,7 +19,7 @@ DIRECTORY_PATTERN = "*.json"
 _GLOB_CHARS = set("*?[")
 
 
-@dataclass
+@dataclass(eq=False)
 class FileReport:
     """The verdict on one input file."""
 
@@ -45,38 +45,44 @@ class Options:
     seen: set = field(default_factory=set)
 
 
-def expand_paths(args: list[str]) -> list[Path]:
+def expand_paths(args: list[str]) -> list[Path | FileReport]:
     """Files named by `args` (files, directories searched recursively for *.json, globs), in order, once each.
 
-    Raises `UnreadableInput` for a path that does not exist, a glob that matches nothing, or a directory
-    without any JSON file.
+    A path that does not exist, a glob that matches nothing or a directory without any JSON file becomes
+    an "unreadable" `FileReport` in its place, so that the other arguments are still validated.
     """
-    files: list[Path] = []
+    items: list[Path | FileReport] = []
     for arg in args:
-        path = Path(arg)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob(DIRECTORY_PATTERN) if p.is_file())
-            if not found:
-                raise UnreadableInput(
-                    f"{arg}: directory holds no graph or feature-details files ({DIRECTORY_PATTERN})"
-                )
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        elif _GLOB_CHARS & set(arg):
-            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))
-            matches = [m for m in matches if m.is_file()] + [
-                p for m in matches if m.is_dir() for p in sorted(m.rglob(DIRECTORY_PATTERN)) if p.is_file()
-            ]
-            if not matches:
-                raise UnreadableInput(f"{arg}: no file matches this pattern")
-            files.extend(matches)
-        else:
-            raise UnreadableInput(f"{arg}: no such file or directory")
-    unique: dict[Path, None] = {}
-    for f in files:
-        unique.setdefault(f, None)
+        try:
+            items.extend(_expand_one(arg))
+        except UnreadableInput as exc:
+            items.append(FileReport(arg, "unreadable", error=str(exc)))
+    unique: dict[Path | FileReport, None] = {}
+    for item in items:
+        unique.setdefault(item, None)
     return list(unique)
+
+
+def _expand_one(arg: str) -> list[Path]:
+    """The files one argument names; `UnreadableInput` when it names none."""
+    path = Path(arg)
+    if path.is_dir():
+        found = sorted(p for p in path.rglob(DIRECTORY_PATTERN) if p.is_file())
+        if not found:
+            raise UnreadableInput(
+                f"{arg}: directory holds no graph or feature-details files ({DIRECTORY_PATTERN})"
+            )
+        return found
+    if path.exists():
+        return [path]
+    if _GLOB_CHARS & set(arg):
+        matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))
+        files = [m for m in matches if m.is_file()]
+        files += [p for m in matches if m.is_dir() for p in sorted(m.rglob(DIRECTORY_PATTERN)) if p.is_file()]
+        if not files:
+            raise UnreadableInput(f"{arg}: no file matches this pattern")
+        return files
+    raise UnreadableInput(f"{arg}: no such file or directory")
 
 
 def _is_json(path: Path, data: bytes) -> bool:

@@ -3,8 +3,8 @@
 Nodes: every pinned node (`qParams.pinnedIds`) that is not in a supernode, plus one node per supernode
 (`qParams.supernodes`, `[name, id, id, ...]`) standing for its members. Edges: the sum of the original
 edge weights between the groups' members (edges inside a group are dropped), as in Neuronpedia's
-subgraph view. A supernode sits at its members' median layer and their last position, and is a feature
-unless all its members are logits or embeddings.
+subgraph view; each supernode node is framed in its group's colour. A supernode sits at its members'
+median layer and their last position, and is a feature unless all its members are logits or embeddings.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ def pinned_view(graph: AttributionGraph) -> AttributionGraph | None:
     index = {nid: i for i, nid in enumerate(graph.nodes.ids.tolist())}
     groups: list[tuple[str, list[int]]] = []
     grouped: set[int] = set()
+    boxes: list[list[str]] = []  # one entry per original supernode, so the box colours match page 1
     for name, *members in graph.supernodes:
         rows = sorted({index[m] for m in members if m in index} - grouped)
         if rows:
+            boxes.append(["", f"supernode:{len(groups)}"])
             groups.append((name, rows))
             grouped.update(rows)
+        else:
+            boxes.append([name])
     pinned = [
         index[p] for p in dict.fromkeys(map(str, graph.qparams.get("pinnedIds", []) or [])) if p in index
     ]
@@ -78,5 +82,6 @@ def pinned_view(graph: AttributionGraph) -> AttributionGraph | None:
         coo = summed.tocoo()
         nz = coo.data != 0
         edges = EdgeList.from_arrays(coo.col[nz], coo.row[nz], coo.data[nz])
-    qparams = {"pinnedIds": [], "supernodes": []}
+    # each supernode node sits in a box of its group's colour (unnamed: the node's label names it)
+    qparams = {"pinnedIds": [], "supernodes": boxes}
     return AttributionGraph(nodes=merged, edges=edges, metadata=dict(graph.metadata), qparams=qparams)

@@ -56,7 +56,7 @@ def test_svg_parses_and_hostile_strings_stay_text(tmp_path):
     assert all("\x00" not in t and "\x07" not in t and "\x1b" not in t for t in labels)
     assert any(("group " + HOSTILE) == e.text for e in _texts(root, "supernode-label"))
     tokens = [e.text for e in _texts(root, "token")]
-    assert tokens[0].startswith("</script><img src") and tokens[0].endswith("\u2026")  # long tokens are cut
+    assert tokens[0].startswith("</script><img") and tokens[0].endswith("\u2026")  # long tokens are cut
     assert tokens[1:5] == ["]]>", "\ufffdctl", "café", "東京"]
     assert root.find(f"{SVG}title").text == "Attribution graph: prompt " + HOSTILE
 
@@ -215,3 +215,15 @@ def test_text_metrics_match_the_font():
     assert text_width("Hello", 20) == pytest.approx(2 * text_width("Hello", 10))
     assert text_width("Bold", 10, bold=True) > text_width("Bold", 10)
     assert re.fullmatch(r"[\d.]+", f"{text_width('東京', 10):.1f}")
+
+
+@pytest.mark.parametrize("n_links", [300, 55_000])
+def test_readable_at_a_single_column_width(n_links):
+    """Scaled to a 3.5 in paper column, labels and tokens are still at least 5 pt."""
+    graph = random_graph(n_links=n_links, seed=3)
+    figure = render_svg(graph)
+    opts = FigureOptions()
+    column_px = 3.5 * 96
+    scale = column_px / figure.width
+    assert opts.label_size * scale * 0.75 >= 5.0
+    assert opts.token_size * scale * 0.75 >= 5.0

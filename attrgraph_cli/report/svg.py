@@ -87,7 +87,7 @@ def token_text(token: str) -> str:
 class FigureOptions:
     """What the figure shows and how big it is drawn (lengths in SVG px)."""
 
-    width: float = 480.0
+    width: float = 380.0
     max_edges: int = 1000
     min_weight: float = 0.0
     labels: int = 24
@@ -95,10 +95,10 @@ class FigureOptions:
     node_threshold: float | None = None
     show_errors: bool = True
     font_family: str = DEFAULT_FONT_FAMILY
-    label_size: float = 8.0
-    token_size: float = 8.5
-    axis_size: float = 7.0
-    caption_size: float = 7.0
+    label_size: float = 9.0
+    token_size: float = 9.5
+    axis_size: float = 8.0
+    caption_size: float = 7.5
     max_label_width: float = 120.0
     caption: bool = True
 

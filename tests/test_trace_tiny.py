@@ -407,3 +407,21 @@ def test_batch_usage_errors(tiny, tmp_path):
     assert_one_line_error(code, err, "no such batch file")
     code, _, err = run_cli("-o", str(tmp_path / "o.json"))
     assert_one_line_error(code, err, "no prompt")
+
+
+def test_gemma2_architecture_at_small_size(tmp_path):
+    """RMSNorm before and after, rotary, grouped-query attention, soft-capping: gemma-2's path, on CPU."""
+    from tiny_model import build_gemma2_like, build_tokenizer
+
+    from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.models import ModelRequest, _finish
+
+    build_tokenizer(tmp_path / "tok")
+    model = build_gemma2_like(
+        tmp_path / "tok", "cpu", n_layers=2, d_model=64, d_head=16, n_heads=4, n_key_value_heads=2,
+        d_mlp=128, d_vocab=120, d_transcoder=128,
+    )  # fmt: skip
+    loaded = _finish(model, ModelRequest(device="cpu"), "cpu", "gemma-2-like", model.scan, {})
+    result = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin",)), TraceOptions())
+    assert (result.graph.nodes.kind == NodeKind.FEATURE).sum() > 0
+    assert result.graph.metadata["scan"] == "gemma-2-2b-random-16k"

@@ -127,3 +127,70 @@ def build_tiny_model(
         )
     )
     return TinyModel(folder, tok_dir, folder / "transcoders", n_layers, d_model, d_transcoder, n_ctx, vocab)
+
+
+def build_gemma2_like(
+    tokenizer_dir: Path,
+    device: str,
+    *,
+    n_layers: int = 26,
+    d_model: int = 2304,
+    d_head: int = 256,
+    n_heads: int = 8,
+    n_key_value_heads: int = 4,
+    d_mlp: int = 9216,
+    d_vocab: int = 256000,
+    d_transcoder: int = 16384,
+):
+    """A ReplacementModel with gemma-2's architecture (gemma-2-2b's shapes by default), random weights and
+    random JumpReLU transcoders, built in memory (nothing written, nothing downloaded)."""
+    import torch
+    from circuit_tracer import ReplacementModel
+    from circuit_tracer.transcoder.activation_functions import JumpReLU
+    from circuit_tracer.transcoder.single_layer_transcoder import SingleLayerTranscoder, TranscoderSet
+    from transformer_lens import HookedTransformerConfig
+    from transformers import AutoTokenizer
+
+    cfg = HookedTransformerConfig(
+        model_name="gemma-2-2b-random",
+        n_layers=n_layers,
+        d_model=d_model,
+        d_head=d_head,
+        n_heads=n_heads,
+        n_key_value_heads=n_key_value_heads,
+        d_mlp=d_mlp,
+        d_vocab=d_vocab,
+        n_ctx=1024,
+        act_fn="gelu_pytorch_tanh",
+        normalization_type="RMS",
+        positional_embedding_type="rotary",
+        rotary_dim=d_head,
+        rotary_base=10000,
+        gated_mlp=True,
+        use_normalization_before_and_after=True,
+        attn_scores_soft_cap=50.0,
+        output_logits_soft_cap=30.0,
+        final_rms=True,
+        tokenizer_name=str(tokenizer_dir),
+        device=device,
+        dtype=torch.float32,
+    )
+    gen = torch.Generator(device=device).manual_seed(0)
+    layers = {}
+    for layer in range(cfg.n_layers):
+        tc = SingleLayerTranscoder(
+            cfg.d_model,
+            d_transcoder,
+            JumpReLU(torch.full((d_transcoder,), 0.05, device=device), 0.1),
+            layer,
+            device=torch.device(device),
+            dtype=torch.float32,
+        )
+        with torch.no_grad():
+            tc.W_enc.normal_(0, cfg.d_model**-0.5, generator=gen)
+            tc.W_dec.normal_(0, d_transcoder**-0.5, generator=gen)
+            tc.b_enc.normal_(-0.2, 0.1, generator=gen)
+        layers[layer] = tc
+    transcoders = TranscoderSet(layers, "mlp.hook_in", "mlp.hook_out", scan="gemma-2-2b-random-16k")
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir), add_bos_token=True)
+    return ReplacementModel.from_config(cfg, transcoders, backend="transformerlens", tokenizer=tokenizer)

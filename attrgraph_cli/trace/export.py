@@ -12,7 +12,7 @@ def to_attribution_graph(raw: Any, loaded: Any, *, slug: str, node_threshold: fl
     """Prune the unpruned circuit-tracer graph and convert it (`attrgraph_cli.graph.dense`)."""
     from attrgraph_cli.graph.dense import from_circuit_tracer_graph
 
-    return from_circuit_tracer_graph(
+    graph = from_circuit_tracer_graph(
         raw,
         tokenizer=loaded.tokenizer,
         slug=slug,
@@ -20,14 +20,40 @@ def to_attribution_graph(raw: Any, loaded: Any, *, slug: str, node_threshold: fl
         node_threshold=node_threshold,
         edge_threshold=edge_threshold,
     )
+    renamed = rename_colliding_error_nodes(graph)
+    if renamed:
+        graph.metadata.setdefault("info", {}).setdefault("attrgraph", {})["renamed_error_nodes"] = renamed
+    return graph
+
+
+def rename_colliding_error_nodes(graph: Any) -> dict[str, str]:
+    """Give error nodes whose id is also a feature's id the other error-id convention, `{layer}_-1_{pos}`.
+
+    circuit-tracer names the error node of layer L at position P `0_L_P`, which is also the id of feature L of
+    layer 0 at position P; when both survive pruning the file has a duplicate id (circuit-tracer's own
+    `create_graph_files` writes it as is). Readers, including Neuronpedia's, tell error nodes by
+    `feature_type`, so only the colliding ids change. Returns {old id: new id}.
+    """
+    from attrgraph_cli.graph.model import NodeKind
+
+    nodes = graph.nodes
+    feature_ids = set(nodes.ids[nodes.kind == NodeKind.FEATURE].tolist())
+    renamed: dict[str, str] = {}
+    for row in (nodes.kind == NodeKind.ERROR).nonzero()[0]:
+        old = str(nodes.ids[row])
+        if old in feature_ids:
+            new = f"{int(nodes.layer[row])}_-1_{int(nodes.position[row])}"
+            nodes.ids[row] = new
+            renamed[old] = new
+    if renamed:
+        graph._index = None
+    return renamed
 
 
 def validate_or_raise(graph: Any) -> list[Any]:
     """Run attrgraph's validator; errors stop the write (warnings are returned for the caller to show)."""
-    try:
-        from attrgraph_cli.validate import validate_graph
-    except ImportError:  # the validator has not landed in this checkout yet
-        return []
+    from attrgraph_cli.validate import validate_graph
+
     problems = list(validate_graph(graph))
     errors = [p for p in problems if str(getattr(p, "severity", "error")).lower().endswith("error")]
     if errors:

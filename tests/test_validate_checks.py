@@ -248,3 +248,24 @@ def test_recorded_n_layers_bounds_features_too() -> None:
     for problems in _both(doc):
         found = _by_rule(problems, "nodes.impossible-layer")
         assert f"nodes[{feature}].layer" in found
+
+
+def test_metadata_rules() -> None:
+    doc = valid_document()
+    doc["metadata"]["node_threshold"] = 80
+    del doc["metadata"]["schema_version"]
+    del doc["metadata"]["info"]
+    for problems in _both(doc):
+        rules = {p.rule: p for p in problems}
+        assert rules["metadata.node-threshold"].severity == "error"
+        assert rules["metadata.schema-version-missing"].severity == "warning"
+        assert rules["metadata.info-missing"].path == "metadata.info"
+
+
+def test_self_loop_is_a_warning() -> None:
+    doc = valid_document()
+    doc["links"][0]["target"] = doc["links"][0]["source"]
+    for problems in _both(doc):
+        assert [(p.path, p.severity) for p in problems if p.rule == "links.self-loop"] == [
+            ("links[0]", "warning")
+        ]

@@ -185,7 +185,7 @@ def test_huge_file_is_refused_without_reading_it(tmp_path) -> None:
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as handle:  # sparse: 2 GB on paper, nothing on disk
         handle.truncate(2 * 1024**3)
-    assert_clean_failure(run(str(huge)), 2, "2.1 GB", "above the 1.1 GB limit", "--max-size")
+    assert_clean_failure(run(str(huge)), 2, "2.0 GB", "above the 1.0 GB limit", "--max-size")
 
 
 def test_max_size_option(files) -> None:

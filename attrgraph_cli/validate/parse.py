@@ -39,11 +39,12 @@ class NonStandardNumber(float):
 
 
 def human_size(n: int) -> str:
+    """Bytes in the units `--max-size` takes (powers of 1024: 1 GB = 2**30 bytes)."""
     size = float(n)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
+        if size < 1024 or unit == "TB":
             return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
+        size /= 1024
     raise AssertionError
 
 

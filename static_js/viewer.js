@@ -16,6 +16,8 @@
   var CLUSTER_COLORS = ['#e11d48', '#7c3aed', '#ea580c', '#0891b2', '#65a30d', '#c026d3', '#ca8a04',
     '#4f46e5', '#059669', '#db2777', '#0284c7', '#92400e'];
   var LINK_BUDGET = 20000;       // links drawn at once (strongest first) in the base layer
+  var MOVING_LINK_BUDGET = 2500; // links drawn while the user drags or zooms (full budget once settled)
+  var SETTLE_MS = 160;
   var NODE_LINK_BUDGET = 4000;   // links drawn for a hovered / selected node
   var ERRORS_HIDDEN_ABOVE = 50;  // error nodes start hidden when there are more than this
   var MARGIN = { left: 58, right: 36, top: 12, bottom: 64 };
@@ -524,7 +526,8 @@
     }
     ctx.stroke();
     // links, batched by sign and width bucket
-    var list = this.drawList, maxW = g.maxW, paths = [];
+    var list = this.viewLinks(), maxW = g.maxW, paths = [];
+    this.weakestDrawn = list.length ? Math.abs(g.w[list[list.length - 1]]) : null;
     for (var b = 0; b < 12; b++) paths.push([]);
     var culled = 0;
     for (var q = 0; q < list.length; q++) {
@@ -579,11 +582,28 @@
     ctx.strokeStyle = '#d1d5db'; ctx.beginPath(); ctx.moveTo(MARGIN.left - 2, plotBottom + 0.5);
     ctx.lineTo(W, plotBottom + 0.5); ctx.stroke();
     this.status.textContent = this.visibleNodes + ' / ' + g.n + ' nodes · ' + this.visibleLinks + ' / ' + g.m +
-      ' links' + (this.visibleLinks > this.drawList.length ? ' (strongest ' + this.drawList.length + ' drawn)' : '') +
+      ' links' + (this.visibleLinks > list.length ? ' (strongest ' + this.drawnLinks + ' in view drawn)' : '') +
       ' · scroll: zoom, drag: pan';
     this.metrics.lastDrawMs = performance.now() - t0;
     this.drawOverlay();
     this.writeHash();
+  };
+
+  /** Links to draw: at full view the strongest visible ones (up to the budget); zoomed in, the strongest
+   *  among those that cross the view, so weaker local links appear as you zoom. */
+  Viewer.prototype.viewLinks = function () {
+    var budget = this.moving ? MOVING_LINK_BUDGET : LINK_BUDGET;
+    if (this.st.k <= 1.0001) return this.drawList.subarray(0, Math.min(budget, this.drawList.length));
+    var g = this.g, SX = this.SX, SY = this.SY, W = this.W, H = this.H, vis = this.visible;
+    var out = new Uint32Array(Math.min(budget, this.linkCut)), n = 0;
+    for (var e = 0; e < this.linkCut && n < out.length; e++) {
+      var s = g.src[e], t = g.tgt[e];
+      if (!vis[s] || !vis[t]) continue;
+      var ax = SX[s], ay = SY[s], bx = SX[t], by = SY[t];
+      if ((ax < 0 && bx < 0) || (ax > W && bx > W) || (ay < 0 && by < 0) || (ay > H && by > H)) continue;
+      out[n++] = e;
+    }
+    return out.subarray(0, n);
   };
 
   Viewer.prototype.drawLabels = function (ctx) {
@@ -739,7 +759,7 @@
       if (drag) {
         var dx = p[0] - drag.x, dy = p[1] - drag.y;
         if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-        if (drag.moved) { st.tx = drag.tx + dx; st.ty = drag.ty + dy; self.draw(); }
+        if (drag.moved) { st.tx = drag.tx + dx; st.ty = drag.ty + dy; self.drawMoving(); }
         return;
       }
       self.hoverAt(p[0], p[1], ev.clientX, ev.clientY);
@@ -763,9 +783,17 @@
       st.ty = p[1] - MARGIN.top - (p[1] - MARGIN.top - st.ty) * f;
       st.k = k;
       if (k === 1) { st.tx = 0; st.ty = 0; }
-      self.draw();
+      self.drawMoving();
     }, { passive: false });
     plot.addEventListener('dblclick', function () { st.k = 1; st.tx = 0; st.ty = 0; self.draw(); });
+  };
+  /** Redraw during a drag or zoom with a small link budget; the full picture follows once it settles. */
+  Viewer.prototype.drawMoving = function () {
+    var self = this;
+    this.moving = true;
+    this.draw();
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(function () { self.moving = false; self.draw(); }, SETTLE_MS);
   };
   Viewer.prototype.hitRadius = function () { return Math.max(8, this.st.nodeSize * 1.6); };
   Viewer.prototype.hoverAt = function (x, y, clientX, clientY) {
@@ -1076,7 +1104,7 @@
     var g = this.g, st = this.st;
     return {
       nodes: g.n, links: g.m, visibleNodes: this.visibleNodes, visibleLinks: this.visibleLinks,
-      drawnLinks: this.drawnLinks, pinned: Array.from(st.pinned).map(function (i) { return g.ids[i]; }),
+      drawnLinks: this.drawnLinks, weakestDrawn: this.weakestDrawn, pinned: Array.from(st.pinned).map(function (i) { return g.ids[i]; }),
       selected: st.selected >= 0 ? g.ids[st.selected] : null, hovered: st.hover >= 0 ? g.ids[st.hover] : null,
       nodeThreshold: st.nodeThreshold, minWeight: st.minWeight, nodeSize: st.nodeSize, labelDensity: st.labelDensity,
       showErrors: st.showErrors, query: st.query, searchHits: this.hits.map(function (i) { return g.ids[i]; }),

@@ -483,6 +483,17 @@ def test_million_link_graph_opens_and_stays_responsive(browser, tmp_path):
     st2 = page.state()
     assert st2["visibleLinks"] < st["visibleLinks"]
     assert page.page.evaluate("window.attrgraph.nearestBench(200)")["agree"] is True
+    # zoomed in, the budget goes to the links in view: weaker ones than at full view get drawn
+    page.set_range("#ag-edge-threshold", 0)
+    full = page.state()
+    box = page.page.locator("#ag-plot").bounding_box()
+    page.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.page.mouse.wheel(0, -2000)
+    assert page.state()["drawnLinks"] <= 2500  # while zooming, a light picture
+    page.page.wait_for_timeout(400)  # settled: the full budget, spent on the links in view
+    zoomed = page.state()
+    assert zoomed["zoom"] > 4 and zoomed["drawnLinks"] > 0
+    assert zoomed["weakestDrawn"] < full["weakestDrawn"]
     assert page.console == []
     page.close()
 

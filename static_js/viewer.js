@@ -586,7 +586,7 @@
       ' · scroll: zoom, drag: pan';
     this.metrics.lastDrawMs = performance.now() - t0;
     this.drawOverlay();
-    this.writeHash();
+    if (!this.moving) this.writeHash();  // during a drag the hash follows once it settles (no history spam)
   };
 
   /** Links to draw: at full view the strongest visible ones (up to the budget); zoomed in, the strongest

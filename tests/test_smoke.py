@@ -23,3 +23,21 @@ def test_layout_rows_and_columns():
     # every node inside its token column
     left = layout.column_left[g.nodes.position]
     assert ((layout.x >= left) & (layout.x <= left + layout.column_width[g.nodes.position])).all()
+
+
+def test_atomic_write_keeps_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from attrgraph_cli.io.atomic import atomic_write_text
+
+    out = tmp_path / "g.json"
+    atomic_write_text(out, "{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    out.chmod(0o640)
+    atomic_write_text(out, "{ }")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert out.read_text() == "{ }"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.json"]

@@ -1,0 +1,189 @@
+"""Measurements written into the model card: next-token accuracy, transcoder quality, graph scores."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+
+from attrgraph_cli.demo_model.corpus import Example
+
+
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    """[BOS] + the prompt's word ids (the same tokens circuit-tracer's `ensure_tokenized` builds)."""
+    return [tokenizer.bos_token_id, *tokenizer(prompt, add_special_tokens=False).input_ids]
+
+
+@torch.no_grad()
+def predictions(model, tokenizer, examples: list[Example]) -> list[str]:
+    """The model's greedy next token after each prompt, batched by prompt length."""
+    by_len: dict[int, list[int]] = defaultdict(list)
+    encoded = [encode_prompt(tokenizer, ex.prompt) for ex in examples]
+    for i, ids in enumerate(encoded):
+        by_len[len(ids)].append(i)
+    out: list[str] = [""] * len(examples)
+    for idxs in by_len.values():
+        tokens = torch.tensor([encoded[i] for i in idxs], dtype=torch.long)
+        logits = model(tokens, return_type="logits")[:, -1]
+        for i, tok_id in zip(idxs, logits.argmax(-1).tolist(), strict=True):
+            out[i] = tokenizer.convert_ids_to_tokens(tok_id)
+    return out
+
+
+def accuracy(model, tokenizer, examples: list[Example]) -> float:
+    """Fraction of prompts whose greedy next token is the expected answer."""
+    preds = predictions(model, tokenizer, examples)
+    return sum(p == ex.answer for p, ex in zip(preds, examples, strict=True)) / max(1, len(examples))
+
+
+def accuracy_table(model, tokenizer, sets: dict[str, list[Example]]) -> dict[str, dict]:
+    """{set name: {"accuracy", "n", "errors" (a few wrong predictions)}} for every evaluation set."""
+    table = {}
+    for name, examples in sets.items():
+        preds = predictions(model, tokenizer, examples)
+        wrong = [(ex.prompt, ex.answer, p) for ex, p in zip(examples, preds, strict=True) if p != ex.answer]
+        table[name] = {
+            "accuracy": 1 - len(wrong) / max(1, len(examples)),
+            "n": len(examples),
+            "errors": wrong[:5],
+        }
+    return table
+
+
+@torch.no_grad()
+def transcoder_quality(replacement_model, tokenizer, n_batches: int = 8, seed: int = 777) -> list[dict]:
+    """Per layer: FVE, mean L0 and dead fraction of the shipped transcoders on fresh corpus text.
+
+    Activations come from the replacement model's own `mlp.hook_in` / `mlp.hook_out` hooks; the [BOS]
+    position is left out (circuit-tracer zeroes features there too).
+    """
+    from attrgraph_cli.demo_model.corpus import CorpusGenerator
+    from attrgraph_cli.demo_model.lm import batch_tokens
+    from attrgraph_cli.demo_model.transcoders import fve
+
+    gen = CorpusGenerator(seed=seed)
+    n_layers = replacement_model.cfg.n_layers
+    xs: list[list[torch.Tensor]] = [[] for _ in range(n_layers)]
+    ys: list[list[torch.Tensor]] = [[] for _ in range(n_layers)]
+    names = {f"blocks.{i}.mlp.hook_in" for i in range(n_layers)} | {
+        f"blocks.{i}.mlp.hook_out" for i in range(n_layers)
+    }
+    for _ in range(n_batches):
+        tokens = batch_tokens(gen, tokenizer, 64, 32)
+        _, cache = replacement_model.run_with_cache(tokens, names_filter=lambda n: n in names)
+        for i in range(n_layers):
+            xs[i].append(cache[f"blocks.{i}.mlp.hook_in"][:, 1:].flatten(0, 1))
+            ys[i].append(cache[f"blocks.{i}.mlp.hook_out"][:, 1:].flatten(0, 1))
+    rows = []
+    for i, tc in enumerate(replacement_model.transcoders):
+        x, y = torch.cat(xs[i]), torch.cat(ys[i])
+        f = tc.encode(x)
+        active = f > 0
+        rows.append(
+            {
+                "layer": i,
+                "fve": fve(y, tc.decode(f)),
+                "l0": float(active.float().sum(1).mean()),
+                "dead_fraction": float((~active.any(0)).float().mean()),
+                "d_transcoder": int(f.shape[1]),
+            }
+        )
+    return rows
+
+
+def graph_scores(replacement_model, prompt: str, batch_size: int = 256) -> dict:
+    """circuit-tracer's replacement and completeness scores of the unpruned graph of `prompt`."""
+    from circuit_tracer import attribute
+    from circuit_tracer.graph import compute_graph_scores
+
+    graph = attribute(prompt, replacement_model, batch_size=batch_size, verbose=False)
+    replacement, completeness = compute_graph_scores(graph)
+    return {
+        "prompt": prompt,
+        "replacement_score": float(replacement),
+        "completeness_score": float(completeness),
+        "n_active_features": int(graph.active_features.shape[0]),
+        "top_logit": replacement_model.tokenizer.convert_ids_to_tokens(int(graph.logit_targets[0].vocab_idx)),
+        "top_logit_probability": float(graph.logit_probabilities[0]),
+    }
+
+
+def _feature_top_tokens(model, layer: int, feature: int, k: int) -> list[str]:
+    """Tokens whose unembedding the feature's decoder vector points to most (direct logit effect)."""
+    direction = model.transcoders[layer].W_dec[feature].float()
+    logits = direction @ model.unembed.W_U.float()
+    return model.tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
+
+
+def intermediate_step(
+    model,
+    prompt: str = "The capital of the state containing Dallas is",
+    answer: str = "Austin",
+    intermediate: str = "Texas",
+    top_k: int = 5,
+) -> dict:
+    """Does the graph of a two-hop prompt contain the intermediate entity (e.g. "Texas")?
+
+    Three pieces of evidence, all recorded:
+    - features in the graph whose decoder vectors rank `intermediate` among their top-k direct logits,
+      with their layer, position and influence on the output (circuit-tracer's node influence);
+    - the residual-stream logit lens at the last position (rank of `intermediate` after each layer);
+    - an ablation: zeroing those features and measuring the drop in the answer's probability.
+    """
+    from circuit_tracer import attribute
+    from circuit_tracer.graph import compute_node_influence
+
+    graph = attribute(prompt, model, batch_size=256, verbose=False)
+    n_logits = len(graph.logit_targets)
+    weights = torch.zeros(graph.adjacency_matrix.shape[0])
+    weights[-n_logits:] = graph.logit_probabilities
+    influence = compute_node_influence(graph.adjacency_matrix, weights)
+    n_features = len(graph.selected_features)
+    feats = graph.active_features[graph.selected_features]
+    order = torch.argsort(influence[:n_features], descending=True).tolist()
+    tokens = model.tokenizer.convert_ids_to_tokens(graph.input_tokens.tolist())
+    hits = []
+    for rank, node in enumerate(order):
+        layer, pos, idx = (int(v) for v in feats[node])
+        top = _feature_top_tokens(model, layer, idx, top_k)
+        if intermediate in top:
+            hits.append(
+                {
+                    "layer": layer,
+                    "position": pos,
+                    "token": tokens[pos],
+                    "feature": idx,
+                    "influence_rank": rank + 1,
+                    "influence": float(influence[node]),
+                    "activation": float(graph.activation_values[node]),
+                    "top_tokens": top,
+                }
+            )
+    ids = torch.tensor(graph.input_tokens.tolist())
+    answer_id = model.tokenizer.convert_tokens_to_ids(answer)
+    inter_id = model.tokenizer.convert_tokens_to_ids(intermediate)
+    with torch.no_grad():
+        logits, cache = model.run_with_cache(ids[None], names_filter=lambda n: n.endswith("hook_resid_post"))
+        base_p = float(torch.softmax(logits[0, -1], -1)[answer_id])
+        lens = []
+        for layer in range(model.cfg.n_layers):
+            resid = cache[f"blocks.{layer}.hook_resid_post"][0, -1]
+            lens_logits = model.unembed(model.ln_final(resid[None, None]))[0, 0]
+            lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
+    ablated_p = base_p
+    if hits:
+        interventions = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
+        new_logits, _ = model.feature_intervention(ids, interventions, freeze_attention=False)
+        ablated_p = float(torch.softmax(new_logits[0, -1], -1)[answer_id])
+    return {
+        "prompt": prompt,
+        "answer": answer,
+        "intermediate": intermediate,
+        "n_graph_features": n_features,
+        "intermediate_features": hits[:10],
+        "n_intermediate_features": len(hits),
+        "logit_lens_rank_last_position": lens,
+        "answer_probability": base_p,
+        "answer_probability_with_intermediate_features_zeroed": ablated_p,
+        "shows_intermediate": bool(hits) and ablated_p < 0.5 * base_p,
+    }

@@ -1,0 +1,147 @@
+"""Retrain the embedded demo model from the seeded corpus: `python -m attrgraph_cli.demo_model.train`.
+
+Steps: build the word-level tokenizer -> train the HookedTransformer -> collect MLP input/output
+activations -> train one transcoder per layer -> save everything in circuit-tracer's formats ->
+reload the files through `loader.load_replacement_model` and measure -> write metrics.json and
+MODEL_CARD.md. Runs on CPU with 2 threads; everything is seeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[list, list]:
+    """MLP inputs (ln2 output) and outputs of every layer on fresh corpus text, [BOS] position left out."""
+    import torch
+
+    from attrgraph_cli.demo_model.corpus import CorpusGenerator
+    from attrgraph_cli.demo_model.lm import batch_tokens
+
+    gen = CorpusGenerator(seed=seed)
+    n_layers = model.cfg.n_layers
+    xs: list[list] = [[] for _ in range(n_layers)]
+    ys: list[list] = [[] for _ in range(n_layers)]
+
+    def wanted(name: str) -> bool:
+        return name.endswith("ln2.hook_normalized") or name.endswith("hook_mlp_out")
+
+    with torch.no_grad():
+        for _ in range(n_batches):
+            tokens = batch_tokens(gen, tokenizer, 64, 32)
+            _, cache = model.run_with_cache(tokens, names_filter=wanted)
+            for i in range(n_layers):
+                xs[i].append(cache[f"blocks.{i}.ln2.hook_normalized"][:, 1:].flatten(0, 1))
+                ys[i].append(cache[f"blocks.{i}.hook_mlp_out"][:, 1:].flatten(0, 1))
+    return [torch.cat(x) for x in xs], [torch.cat(y) for y in ys]
+
+
+def measure(folder: Path, log=print) -> dict:
+    """Every number of the model card, measured on the files in `folder` (as shipped)."""
+    from attrgraph_cli.demo_model.corpus import eval_sets, example_prompts
+    from attrgraph_cli.demo_model.evaluate import (
+        accuracy_table,
+        graph_scores,
+        intermediate_step,
+        transcoder_quality,
+    )
+    from attrgraph_cli.demo_model.loader import load_replacement_model, load_tokenizer
+
+    tokenizer = load_tokenizer(folder)
+    model = load_replacement_model(folder=folder)
+    metrics: dict = {"accuracy": accuracy_table(model, tokenizer, eval_sets())}
+    log("accuracy: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in metrics["accuracy"].items()))
+    metrics["transcoders"] = transcoder_quality(model, tokenizer)
+    for r in metrics["transcoders"]:
+        log(f"transcoder L{r['layer']}: fve {r['fve']:.3f}  l0 {r['l0']:.1f}")
+    metrics["graph_scores"] = [graph_scores(model, ex.prompt) for ex in example_prompts()[:3]]
+    for row in metrics["graph_scores"]:
+        scores = f"replacement {row['replacement_score']:.3f} completeness {row['completeness_score']:.3f}"
+        log(f"graph {row['prompt']!r}: {scores}")
+    metrics["intermediate_step"] = intermediate_step(model)
+    log(f"intermediate step: {metrics['intermediate_step']['shows_intermediate']}")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: weights/)")
+    parser.add_argument("--lm-steps", type=int, default=None, help="override the LM's training steps")
+    parser.add_argument("--tc-steps", type=int, default=None, help="override transcoder training steps")
+    parser.add_argument("--smoke", action="store_true", help="tiny, fast configuration (tests only)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    import torch
+    from safetensors.torch import save_file
+
+    from attrgraph_cli.demo_model.card import write_card
+    from attrgraph_cli.demo_model.lm import LMSettings, config_to_dict, train_lm
+    from attrgraph_cli.demo_model.loader import CONFIG_FILE, MODEL_FILE, TRANSCODER_DIR, WEIGHTS_DIR
+    from attrgraph_cli.demo_model.tokenizer import build_tokenizer, save_tokenizer, wrap_fast
+    from attrgraph_cli.demo_model.transcoders import TranscoderSettings, save_transcoder_set, train_transcoder
+
+    torch.set_num_threads(args.threads)
+    out: Path = args.out or WEIGHTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    lm_settings = LMSettings()
+    tc_settings = TranscoderSettings()
+    n_act_batches = 60
+    if args.smoke:
+        lm_settings = LMSettings(n_layers=2, d_model=32, n_heads=2, d_mlp=64, steps=3, batch_size=4)
+        tc_settings = TranscoderSettings(d_transcoder=64, steps=3, batch_size=64)
+        n_act_batches = 1
+    if args.lm_steps is not None:
+        lm_settings.steps = args.lm_steps
+    if args.tc_steps is not None:
+        tc_settings.steps = args.tc_steps
+
+    t0 = time.perf_counter()
+    raw_tokenizer = build_tokenizer()
+    save_tokenizer(raw_tokenizer, out)
+    tokenizer = wrap_fast(raw_tokenizer)
+
+    model = train_lm(lm_settings, tokenizer)
+    t_lm = time.perf_counter() - t0
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
+    (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
+
+    xs, ys = collect_activations(model, tokenizer, n_act_batches, seed=lm_settings.seed + 1)
+    transcoders = [
+        train_transcoder(x, y, tc_settings, layer=i) for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+    ]
+    save_transcoder_set(transcoders, out / TRANSCODER_DIR, dtype=torch.float32)
+    t_train = time.perf_counter() - t0
+    print(f"trained in {t_train:.0f}s (LM {t_lm:.0f}s); measuring the saved files")
+
+    metrics = measure(out)
+    metrics["training"] = {
+        "lm": vars(lm_settings),
+        "transcoders": vars(tc_settings),
+        "activation_tokens_per_layer": int(xs[0].shape[0]),
+        "train_seconds": round(t_train, 1),
+        "lm_seconds": round(t_lm, 1),
+        "total_seconds": round(time.perf_counter() - t0, 1),
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    shipped = [
+        p for p in sorted(out.rglob("*")) if p.is_file() and p.name not in ("metrics.json", "MODEL_CARD.md")
+    ]
+    metrics["files"] = {str(p.relative_to(out)): p.stat().st_size for p in shipped}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_card(metrics, out / "MODEL_CARD.md")
+    print(f"done in {time.perf_counter() - t0:.0f}s -> {out}")
+
+
+if __name__ == "__main__":
+    main()

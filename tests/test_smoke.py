@@ -18,7 +18,7 @@ def test_layout_rows_and_columns():
     assert (layout.row[kind == 3] == 0).all()  # logits on top
     assert (layout.row[kind == 0] == layout.n_rows - 1).all()  # embeddings at the bottom
     # no two nodes share a spot
-    spots = set(zip(layout.x.round(6).tolist(), layout.y.round(6).tolist()))
+    spots = set(zip(layout.x.round(6).tolist(), layout.y.round(6).tolist(), strict=True))
     assert len(spots) == len(g.nodes)
     # every node inside its token column
     left = layout.column_left[g.nodes.position]

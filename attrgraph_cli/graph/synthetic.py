@@ -37,7 +37,9 @@ def random_dense(
     position = np.concatenate([pos, err_pos, tok_pos, np.full(n_logits, n_tokens - 1)])
     n = len(depth)
     allowed = (depth[None, :] < depth[:, None]) & (position[None, :] <= position[:, None])
-    adjacency = rng.standard_normal((n, n), dtype=np.float32) * rng.exponential(1.0, (n, 1)).astype(np.float32)
+    adjacency = rng.standard_normal((n, n), dtype=np.float32) * rng.exponential(1.0, (n, 1)).astype(
+        np.float32
+    )
     adjacency *= allowed
     if density < 1.0:
         adjacency *= rng.random((n, n), dtype=np.float32) < density
@@ -98,9 +100,9 @@ def random_graph(
     table.layer = np.concatenate(
         [f_layer, e_layer, np.full(n_tokens, -1), np.full(n_logits, n_layers + 1)]
     ).astype(np.int32)
-    table.position = np.concatenate([f_pos, e_pos, np.arange(n_tokens), np.full(n_logits, n_tokens - 1)]).astype(
-        np.int32
-    )
+    table.position = np.concatenate(
+        [f_pos, e_pos, np.arange(n_tokens), np.full(n_logits, n_tokens - 1)]
+    ).astype(np.int32)
     table.feature = np.concatenate([f_index, np.full(n_err, -1), vocab]).astype(np.int64)
     probabilities = np.sort(rng.dirichlet(np.ones(n_logits)))[::-1]
     table.logit_probability[n - n_logits :] = probabilities
@@ -131,7 +133,9 @@ def random_graph(
     table.label = np.array(labels, dtype=object)
 
     # links: sample (source, target) pairs with depth(source) < depth(target), unique
-    depth = np.where(kinds == NodeKind.EMBEDDING, -1, np.where(kinds == NodeKind.LOGIT, n_layers, table.layer))
+    depth = np.where(
+        kinds == NodeKind.EMBEDDING, -1, np.where(kinds == NodeKind.LOGIT, n_layers, table.layer)
+    )
     order = np.argsort(depth, kind="stable")
     sorted_depth = depth[order]
     want = min(n_links, n * (n - 1) // 2)

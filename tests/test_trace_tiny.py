@@ -425,3 +425,22 @@ def test_gemma2_architecture_at_small_size(tmp_path):
     result = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin",)), TraceOptions())
     assert (result.graph.nodes.kind == NodeKind.FEATURE).sum() > 0
     assert result.graph.metadata["scan"] == "gemma-2-2b-random-16k"
+
+
+def test_nnsight_backend_on_a_local_transformers_checkpoint(tmp_path):
+    pytest.importorskip("nnsight")
+    from tiny_model import build_tiny_hf_llama
+
+    folder = build_tiny_hf_llama(tmp_path / "llama")
+    out = tmp_path / "g.json"
+    args = ["--model", str(folder), "--transcoders", str(folder / "transcoders"), "--backend", "nnsight"]
+    code, _, err = run_cli("The capital of Texas is", *args, "--device", "cpu", "-o", str(out), "-q",
+                           "--target", " Austin", "--minus", " Dallas")  # fmt: skip
+    assert code == 0, err
+    doc = read_json(out)
+    assert doc["metadata"]["info"]["attrgraph"]["trace"]["backend"] == "nnsight"
+    logits = [n for n in doc["nodes"] if n["feature_type"] == "logit"]
+    assert len(logits) == 1 and "logit( Austin)-logit( Dallas)" in logits[0]["clerp"]
+    assert any(n["feature_type"] == "cross layer transcoder" for n in doc["nodes"])
+    code, _, err = run_cli(" ".join(["the"] * 40), *args, "--device", "cpu", "-o", str(out), "-q")
+    assert_one_line_error(code, err, "context is 32")

@@ -194,3 +194,29 @@ def build_gemma2_like(
     transcoders = TranscoderSet(layers, "mlp.hook_in", "mlp.hook_out", scan="gemma-2-2b-random-16k")
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir), add_bos_token=True)
     return ReplacementModel.from_config(cfg, transcoders, backend="transformerlens", tokenizer=tokenizer)
+
+
+def build_tiny_hf_llama(folder: Path, *, n_layers: int = 2, d_model: int = 64, seed: int = 0) -> Path:
+    """A tiny random `LlamaForCausalLM` saved as a transformers checkpoint (+ tokenizer, + `transcoders/`):
+    what `--model FOLDER --backend nnsight` loads."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder = Path(folder)
+    vocab = build_tokenizer(folder)
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=d_model,
+        intermediate_size=2 * d_model,
+        num_hidden_layers=n_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=32,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=3,
+    )
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(str(folder))
+    build_transcoders(folder / "transcoders", n_layers, d_model, 128, seed)
+    return folder

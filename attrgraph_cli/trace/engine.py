@@ -145,12 +145,12 @@ def build_targets(loaded: LoadedModel, job: PromptJob, input_ids) -> tuple[Any, 
 
     unembed = loaded.model.unembed_proj
     probs = _next_token_probabilities(loaded, input_ids)
-    vocab = probs.shape[0] if probs is not None else None
+    vocab_rows = _unembed_rows_are_vocab(loaded, unembed)
     targets, described = [], []
     for tok, tid, sub, sid in zip(job.targets, ids, minus, minus_ids, strict=True):
-        if vocab is not None and unembed.shape[0] == vocab:  # (d_vocab, d_model)
+        if vocab_rows:  # (d_vocab, d_model): nnsight
             vec = unembed[tid] - unembed[sid]
-        else:  # (d_model, d_vocab)
+        else:  # (d_model, d_vocab): TransformerLens
             vec = unembed[:, tid] - unembed[:, sid]
         weight = float(probs[tid]) if probs is not None else 1.0
         label = f"logit({tok})-logit({sub})"
@@ -166,6 +166,17 @@ def build_targets(loaded: LoadedModel, job: PromptJob, input_ids) -> tuple[Any, 
             }
         )
     return targets, described
+
+
+def _unembed_rows_are_vocab(loaded: LoadedModel, unembed) -> bool:
+    """Whether `unembed_proj` is (d_vocab, d_model) (nnsight), not (d_model, d_vocab) (TransformerLens)."""
+    cfg = getattr(loaded.model, "cfg", None)
+    d_model = getattr(cfg, "d_model", None) or getattr(
+        getattr(loaded.model, "config", None), "hidden_size", None
+    )
+    if d_model and unembed.shape[0] != unembed.shape[1]:
+        return int(unembed.shape[1]) == int(d_model)
+    return loaded.backend == "nnsight"
 
 
 def _next_token_probabilities(loaded: LoadedModel, input_ids):

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from attrgraph_cli.errors import AttrgraphError
+
 DALLAS = "The capital of the state containing Dallas is"
 PROMPTS = [
     DALLAS,
@@ -39,9 +41,9 @@ def _model_args(tmp: Path) -> tuple[list[str], str]:
     try:
         from attrgraph_cli import demo_model
 
-        if hasattr(demo_model, "load_replacement_model"):
-            return [], "embedded demo model"
-    except ImportError:
+        demo_model.demo_model_dir()  # raises when its files are not built yet
+        return [], "embedded demo model"
+    except (ImportError, AttributeError, AttrgraphError):
         pass
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from tiny_model import build_tiny_model

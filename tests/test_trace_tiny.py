@@ -444,3 +444,29 @@ def test_nnsight_backend_on_a_local_transformers_checkpoint(tmp_path):
     assert any(n["feature_type"] == "cross layer transcoder" for n in doc["nodes"])
     code, _, err = run_cli(" ".join(["the"] * 40), *args, "--device", "cpu", "-o", str(out), "-q")
     assert_one_line_error(code, err, "context is 32")
+
+
+def test_progress_display_shows_the_phases(loaded):
+    """On a terminal: circuit-tracer's phases and its backward batches appear in the rich display."""
+    import io
+
+    from rich.console import Console
+
+    from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.progress import TraceProgress
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    with TraceProgress(console=console) as progress:
+        result = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(batch_size=16), progress)
+    shown = buffer.getvalue()
+    assert "Running forward pass" in shown
+    assert "Backward passes" in shown
+    assert {"precompute", "forward", "logit_attribution", "feature_attribution"} <= result.timings.keys()
+
+
+def test_bfloat16_runs(tiny, tmp_path):
+    out = tmp_path / "g.json"
+    code, _, err = run_cli(PROMPT, *local(tiny), "--dtype", "bfloat16", "-o", str(out), "-q")
+    assert code == 0, err
+    assert read_json(out)["metadata"]["generation_settings"]["dtype"] == "bfloat16"

@@ -11,7 +11,7 @@ Masks must be identical, or differ only where float precision cannot decide (see
   1.0: its cut falls to 0 and it keeps every pair of nodes and drops no node for lack of edges. That
   outcome hangs on the last bit of a float32 sum; attrgraph keeps the edges that carry the influence
   instead (documented in graph/prune.py). Such cases are checked to be that case and nothing else;
-- most cases must be identical, and the cumulative scores agree to 2e-4.
+- with thresholds below 1.0 (almost) every case must be identical; cumulative scores agree to 2e-4.
 """
 
 from __future__ import annotations
@@ -156,7 +156,9 @@ def test_same_masks_as_circuit_tracer(shape):
             outcome = compare(data, node_threshold, edge_threshold)
             outcomes.append((node_threshold, edge_threshold, outcome))
     below_one = [o for nt, et, o in outcomes if nt < 1 and et < 1]
-    assert below_one.count("same") >= 0.85 * len(below_one), outcomes
+    # below 1.0 all 16 cases per shape are identical on this machine; one near-cut case is tolerated
+    # for another BLAS build or thread count
+    assert below_one.count("same") >= len(below_one) - 1, outcomes
 
 
 @pytest.mark.parametrize("seed", range(3))

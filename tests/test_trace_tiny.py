@@ -321,6 +321,7 @@ def test_hub_names_offline_and_not_cached(tiny, tmp_path):
         "transcoder set 'gemma'",
         "HF_HUB_OFFLINE",
         str(tmp_path / "hf-home" / "hub"),
+        str(tmp_path / "ct-cache"),
     )
     proc = subprocess.run(
         [*cli, "--device", "cpu", "--model", "gemma-2-2b@main", "--transcoders", str(tiny.transcoders_dir)],

@@ -104,11 +104,19 @@ def _offline_hint(what: str, name: str, exc: BaseException | None = None) -> str
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
     mode = "HF_HUB_OFFLINE=1 is set, so nothing is downloaded" if offline else "the download failed"
     reason = f" ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})" if exc and str(exc) else ""
+    where = f"the Hugging Face cache {hub_cache_dir()}"
+    if what == "transcoder set":
+        where += f" and circuit-tracer's cache {circuit_tracer_cache_dir()}"
     return (
         f"{what} {name!r} is not on disk and could not be downloaded: {mode}{reason}. "
-        f"Looked in the Hugging Face cache {hub_cache_dir()}; download it there with network access "
-        f"(unset HF_HUB_OFFLINE), or pass a local folder"
+        f"Looked in {where}; download it there with network access (unset HF_HUB_OFFLINE), "
+        "or pass a local folder"
     )
+
+
+def circuit_tracer_cache_dir() -> str:
+    """circuit-tracer's converted transcoders (CIRCUIT_TRACER_CACHE_DIR, else ~/.cache/circuit_tracer)."""
+    return os.environ.get("CIRCUIT_TRACER_CACHE_DIR") or os.path.expanduser("~/.cache/circuit_tracer")
 
 
 def resolve_device(device: str) -> str:

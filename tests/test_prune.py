@@ -8,7 +8,8 @@ import scipy.sparse
 
 from attrgraph_cli.graph import mass_threshold as mt
 from attrgraph_cli.graph.mass_threshold import mass_threshold
-from attrgraph_cli.graph.prune import _DenseWeights, _influence, prune_matrix
+from attrgraph_cli.graph.prune import _influence, prune_matrix
+from attrgraph_cli.graph.prune_storage import DenseWeights
 from attrgraph_cli.graph.synthetic import random_dense
 
 
@@ -115,7 +116,7 @@ def test_influence_matches_float64_power_series_with_row_compaction():
     a = rng.random((n, n)) * (rank[None, :] < rank[:, None]) * (rng.random((n, n)) < 0.03)
     w = np.zeros(n, dtype=np.float32)
     w[order[-3:]] = [0.5, 0.3, 0.2]
-    weights = _DenseWeights.of(a)
+    weights = DenseWeights.of(a)
     ours = _influence(weights, w, 1000)
     norm = np.abs(a) / np.maximum(np.abs(a).sum(1, keepdims=True), 1e-10)
     expected = w.astype(np.float64) @ (np.linalg.inv(np.eye(n) - norm) - np.eye(n))

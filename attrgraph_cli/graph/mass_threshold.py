@@ -4,7 +4,8 @@ circuit-tracer's `find_threshold` sorts all scores (N^2 of them for edges), take
 returns the first sorted score at which the cumulative share reaches the fraction. This module returns
 the same value while sorting only a thin band of candidates around the answer:
 
-1. a strided sample of the scores brackets the answer in mass space (fraction +/- `margin`);
+1. a random sample (seeded) of the scores brackets the answer in mass space (the fraction plus or minus
+   a few standard errors of the sample's estimate);
 2. one pass over the scores, block by block, sums the mass above the bracket (in float64) and collects
    the candidates inside it;
 3. the candidates alone are sorted; if the answer is not inside the bracket (a sample can mislead), the
@@ -24,7 +25,7 @@ import numpy as np
 #: scores at or below this many are sorted outright (as fast as bracketing, and simpler)
 _SORT_OUTRIGHT = 1 << 21
 #: sample size used to bracket the answer
-_SAMPLE = 1 << 20
+_SAMPLE = 1 << 18
 #: elements per block in the streaming passes (fits the L2/L3 caches)
 _BLOCK = 1 << 20
 _TINY = np.float32(np.nextafter(np.float32(0), np.float32(1)))
@@ -55,8 +56,8 @@ def mass_threshold(scores: np.ndarray, fraction: float, *, n_total: int | None =
         return _exact(flat, 0.0, target, total32, flat, has_implicit_zeros)
 
     sample = _positive_sample(flat)
-    for margin in (0.002, 0.02, None):
-        upper, lower = _bracket(sample, float(fraction), margin)
+    for spread in (6.0, 60.0, None):
+        upper, lower = _bracket(sample, float(fraction), spread)
         above64, candidates = _split(flat, upper, lower)
         if _share(above64, total32) >= target and np.isfinite(upper):
             continue  # the answer lies above the bracket
@@ -100,25 +101,32 @@ def _sum64(values: np.ndarray) -> float:
 
 
 def _positive_sample(flat: np.ndarray) -> np.ndarray:
-    """A strided sample of the positive scores, sorted descending."""
-    step = max(flat.size // _SAMPLE, 1)
-    sample = flat[::step]
+    """A seeded uniform sample of the positive scores, sorted descending (a stride could alias with
+    the row length of the matrix the scores come from and see only some of its columns)."""
+    rng = np.random.default_rng(0)
+    sample = flat[rng.integers(0, flat.size, _SAMPLE)]
     sample = sample[sample > 0]
     return np.sort(sample)[::-1]
 
 
-def _bracket(sample: np.ndarray, fraction: float, margin: float | None) -> tuple[np.float32, np.float32]:
-    """(upper, lower): scores >= upper hold about fraction - margin of the mass, >= lower fraction + margin.
+def _bracket(sample: np.ndarray, fraction: float, spread: float | None) -> tuple[np.float32, np.float32]:
+    """(upper, lower): the scores >= upper hold less than `fraction` of the mass, those >= lower more,
+    by `spread` standard errors of the sample's estimate of the mass share (plus 1e-4).
 
-    `margin=None` (or an empty sample) gives the widest bracket: every positive score is a candidate.
+    `spread=None` (or an empty sample) gives the widest bracket: every positive score is a candidate.
     """
     inf, tiny = np.float32(np.inf), _TINY
-    if margin is None or sample.size == 0:
+    if spread is None or sample.size == 0:
         return inf, tiny
-    shares = np.cumsum(sample, dtype=np.float64)
+    values = sample.astype(np.float64)
+    shares = np.cumsum(values)
     shares /= shares[-1]
-    hi = fraction - margin
-    lo = fraction + margin
+    cut = values[min(int(np.searchsorted(shares, fraction)), sample.size - 1)]
+    # standard error of the estimated share of the mass at or above the cut
+    deviation = values * (values >= cut) - fraction * values
+    error = float(deviation.std()) / (float(values.mean()) * np.sqrt(values.size))
+    margin = spread * error + 1e-4
+    hi, lo = fraction - margin, fraction + margin
     upper = inf if hi <= 0 else np.float32(sample[min(int(np.searchsorted(shares, hi)), sample.size - 1)])
     lower = tiny if lo >= 1 else np.float32(sample[min(int(np.searchsorted(shares, lo)), sample.size - 1)])
     return upper, max(lower, tiny)

@@ -137,9 +137,11 @@ def dense_to_graph(
     if nmask.shape != (n,) or emask.shape != (n, n):
         raise GraphFormatError(f"node / edge masks must have shapes ({n},) / ({n}, {n})")
 
-    # links between kept nodes, in circuit-tracer's order (row-major over the edge mask)
-    targets, sources = np.nonzero(emask & nmask[:, None] & nmask[None, :])
-    weights = (adjacency if edge_weights is None else edge_weights)[targets, sources]
+    # links between kept nodes, in circuit-tracer's order (row-major over the edge mask); a zero weight
+    # is no link, even where a mask keeps every pair (a threshold of 1.0, or a graph with no influence)
+    weight_matrix = adjacency if edge_weights is None else edge_weights
+    targets, sources = np.nonzero(emask & nmask[:, None] & nmask[None, :] & (weight_matrix != 0))
+    weights = weight_matrix[targets, sources]
 
     kinds, layer, pos, feature = _node_columns(dense)
     connected = np.zeros(n, dtype=bool)

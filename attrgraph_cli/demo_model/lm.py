@@ -21,7 +21,7 @@ class LMSettings:
     n_ctx: int = 64
     seq_len: int = 32
     batch_size: int = 64
-    steps: int = 1000
+    steps: int = 800
     lr: float = 3e-3
     weight_decay: float = 0.01
     warmup: int = 100

@@ -33,10 +33,12 @@ class DemoModelMissing(AttrgraphError):
     """The demo model's files are not in this installation (run `make demo-model`)."""
 
 
-def demo_model_dir(folder: Path | None = None) -> Path:
+def demo_model_dir(folder: Path | None = None, transcoders: bool = True) -> Path:
     """The folder holding the demo model's files; raises `DemoModelMissing` if it is incomplete."""
     folder = WEIGHTS_DIR if folder is None else Path(folder)
-    needed = [MODEL_FILE, CONFIG_FILE, "tokenizer.json", f"{TRANSCODER_DIR}/config.yaml"]
+    needed = [MODEL_FILE, CONFIG_FILE, "tokenizer.json"]
+    if transcoders:
+        needed.append(f"{TRANSCODER_DIR}/config.yaml")
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
         raise DemoModelMissing(
@@ -49,7 +51,7 @@ def load_tokenizer(folder: Path | None = None):
     """The demo model's word-level tokenizer (`PreTrainedTokenizerFast`; [BOS] id 2), from disk only."""
     from attrgraph_cli.demo_model.tokenizer import load_tokenizer_from
 
-    return load_tokenizer_from(demo_model_dir(folder))
+    return load_tokenizer_from(demo_model_dir(folder, transcoders=False))
 
 
 def load_model_config(folder: Path | None = None, device: str = "cpu", dtype: torch.dtype | None = None):
@@ -57,14 +59,16 @@ def load_model_config(folder: Path | None = None, device: str = "cpu", dtype: to
     import torch
     from transformer_lens import HookedTransformerConfig
 
-    fields: dict[str, Any] = json.loads((demo_model_dir(folder) / CONFIG_FILE).read_text())
+    fields: dict[str, Any] = json.loads((demo_model_dir(folder, transcoders=False) / CONFIG_FILE).read_text())
     return HookedTransformerConfig(**fields, device=device, dtype=dtype or torch.float32)
 
 
 def _state_dict(folder: Path, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
-    return {k: v.to(dtype) for k, v in load_file(str(folder / MODEL_FILE)).items()}
+    return {
+        k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(str(folder / MODEL_FILE)).items()
+    }
 
 
 def load_hooked_transformer(
@@ -74,7 +78,7 @@ def load_hooked_transformer(
     import torch
     from transformer_lens import HookedTransformer
 
-    folder = demo_model_dir(folder)
+    folder = demo_model_dir(folder, transcoders=False)
     dtype = dtype or torch.float32
     cfg = load_model_config(folder, device, dtype)
     model = HookedTransformer(cfg, tokenizer=load_tokenizer(folder))

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -76,9 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: weights/)")
     parser.add_argument("--lm-steps", type=int, default=None, help="override the LM's training steps")
     parser.add_argument("--tc-steps", type=int, default=None, help="override transcoder training steps")
+    parser.add_argument(
+        "--reuse-lm", action="store_true", help="keep the LM already in --out, retrain the transcoders"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny, fast configuration (tests only)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
 
     import torch
     from safetensors.torch import save_file
@@ -109,10 +115,19 @@ def main(argv: list[str] | None = None) -> None:
     save_tokenizer(raw_tokenizer, out)
     tokenizer = wrap_fast(raw_tokenizer)
 
-    model = train_lm(lm_settings, tokenizer)
-    t_lm = time.perf_counter() - t0
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
-    (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
+    if args.reuse_lm:
+        from attrgraph_cli.demo_model.loader import load_hooked_transformer
+
+        model = load_hooked_transformer(out)
+        previous = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
+        lm_seconds_before = previous.get("training", {}).get("lm_seconds")
+        t_lm = 0.0
+    else:
+        model = train_lm(lm_settings, tokenizer)
+        t_lm = time.perf_counter() - t0
+        lm_seconds_before = None
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
+        (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
 
     xs, ys = collect_activations(model, tokenizer, n_act_batches, seed=lm_settings.seed + 1)
     transcoders = [
@@ -127,9 +142,11 @@ def main(argv: list[str] | None = None) -> None:
         "lm": vars(lm_settings),
         "transcoders": vars(tc_settings),
         "activation_tokens_per_layer": int(xs[0].shape[0]),
-        "train_seconds": round(t_train, 1),
-        "lm_seconds": round(t_lm, 1),
-        "total_seconds": round(time.perf_counter() - t0, 1),
+        # with --reuse-lm the LM's time of the run that trained it is added, so totals stay comparable
+        "train_seconds": round(t_train + (lm_seconds_before or 0), 1),
+        "lm_seconds": round(t_lm, 1) if lm_seconds_before is None else lm_seconds_before,
+        "lm_reused": bool(args.reuse_lm),
+        "total_seconds": round(time.perf_counter() - t0 + (lm_seconds_before or 0), 1),
         "threads": args.threads,
         "torch": torch.__version__,
         "python": platform.python_version(),

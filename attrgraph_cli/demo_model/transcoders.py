@@ -19,10 +19,10 @@ from torch import nn
 
 @dataclass
 class TranscoderSettings:
-    d_transcoder: int = 1024
-    steps: int = 1500
-    batch_size: int = 2048
-    lr: float = 2e-3
+    d_transcoder: int = 512
+    steps: int = 1200
+    batch_size: int = 1024
+    lr: float = 3e-3
     l1: float = 3e-3  # starting L1 coefficient; adapted during training towards `target_l0`
     target_l0: float = 16.0
     threshold_quantile: float = 0.0  # per-feature JumpReLU threshold: this quantile of its nonzero acts

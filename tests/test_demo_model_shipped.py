@@ -1,0 +1,151 @@
+"""The shipped demo model: loads through circuit-tracer from the package's files and meets its card's bars."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from attrgraph_cli.demo_model.loader import WEIGHTS_DIR, DemoModelMissing, demo_model_dir
+
+REPO = Path(__file__).resolve().parents[1]
+METRICS = WEIGHTS_DIR / "metrics.json"
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict:
+    return json.loads(METRICS.read_text())
+
+
+@pytest.fixture(scope="module")
+def model():
+    pytest.importorskip("circuit_tracer")
+    import torch
+
+    from attrgraph_cli.demo_model import load_replacement_model
+
+    torch.set_num_threads(1)
+    return load_replacement_model()
+
+
+def test_shipped_files_are_complete_and_small():
+    folder = demo_model_dir()
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    names = {str(p.relative_to(folder)) for p in files}
+    expected = {"model.safetensors", "model_config.json", "tokenizer.json", "MODEL_CARD.md", "metrics.json"}
+    assert expected <= names
+    assert "transcoders/config.yaml" in names and "transcoders/layer_0.safetensors" in names
+    assert sum(p.stat().st_size for p in files) <= 15 * 1024 * 1024
+
+
+def test_package_data_patterns_ship_every_file():
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = REPO / "attrgraph_cli"
+    for path in WEIGHTS_DIR.rglob("*"):
+        if path.is_file():
+            rel = str(path.relative_to(package))
+            assert any(fnmatch.fnmatch(rel, pat) for pat in patterns["attrgraph_cli"]), rel
+
+
+def test_missing_folder_is_a_user_error(tmp_path):
+    with pytest.raises(DemoModelMissing, match="make demo-model"):
+        demo_model_dir(tmp_path)
+
+
+@pytest.mark.trace
+def test_loads_through_circuit_tracer(model):
+    import torch
+    from circuit_tracer.transcoder import TranscoderSet
+    from circuit_tracer.transcoder.single_layer_transcoder import SingleLayerTranscoder
+
+    assert isinstance(model.transcoders, TranscoderSet)
+    assert len(model.transcoders) == model.cfg.n_layers
+    assert all(isinstance(tc, SingleLayerTranscoder) for tc in model.transcoders)
+    for tc in model.transcoders:
+        assert tc.W_enc.dtype == torch.float32 and tc.W_dec.dtype == torch.float32
+    assert model.feature_input_hook == "mlp.hook_in"
+    assert model.tokenizer.bos_token_id == 2
+
+
+@pytest.mark.trace
+def test_accuracy_meets_the_bars_and_matches_the_card(model, metrics):
+    from attrgraph_cli.demo_model.corpus import eval_sets
+    from attrgraph_cli.demo_model.evaluate import accuracy_table
+
+    table = accuracy_table(model, model.tokenizer, eval_sets())
+    assert table["one_hop"]["accuracy"] >= 0.95
+    assert table["two_hop"]["accuracy"] >= 0.80
+    for name, row in table.items():
+        assert abs(row["accuracy"] - metrics["accuracy"][name]["accuracy"]) <= 1.5 / row["n"], name
+
+
+@pytest.mark.trace
+def test_showcase_prompts_are_answered(model):
+    from attrgraph_cli.demo_model.corpus import example_prompts
+    from attrgraph_cli.demo_model.evaluate import predictions
+
+    examples = example_prompts()
+    assert predictions(model, model.tokenizer, examples) == [ex.answer for ex in examples]
+
+
+@pytest.mark.trace
+def test_transcoders_meet_the_bars_and_match_the_card(model, metrics):
+    from attrgraph_cli.demo_model.evaluate import transcoder_quality
+
+    rows = transcoder_quality(model, model.tokenizer)
+    for row, card in zip(rows, metrics["transcoders"], strict=True):
+        assert row["fve"] >= 0.8 and row["l0"] <= 32, row
+        assert abs(row["fve"] - card["fve"]) < 0.01 and abs(row["l0"] - card["l0"]) < 0.5
+
+
+def test_card_states_the_measured_numbers(metrics):
+    card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    for name, row in metrics["accuracy"].items():
+        assert re.search(rf"`{name}`.*\| {row['accuracy']:.1%} \|", card), name
+    for row in metrics["transcoders"]:
+        assert f"| {row['layer']} | {row['d_transcoder']} | {row['fve']:.3f} | {row['l0']:.1f} |" in card
+    for row in metrics["graph_scores"]:
+        assert f"{row['replacement_score']:.3f} | {row['completeness_score']:.3f} |" in card
+    shows = metrics["intermediate_step"]["shows_intermediate"]
+    verdict = "**Yes.**" if shows else "**No, not convincingly.**"
+    assert verdict in card
+
+
+@pytest.mark.trace
+@pytest.mark.slow
+def test_graph_scores_and_edges_agree_with_interventions(model, metrics):
+    """Dallas graph: scores as in the card; a feature's edge to the logit equals the effect of zeroing it."""
+    import torch
+    from circuit_tracer import attribute
+    from circuit_tracer.graph import compute_graph_scores
+
+    prompt = "The capital of the state containing Dallas is"
+    graph = attribute(prompt, model, batch_size=256, verbose=False)
+    replacement, completeness = compute_graph_scores(graph)
+    card = next(row for row in metrics["graph_scores"] if row["prompt"] == prompt)
+    assert abs(replacement - card["replacement_score"]) < 1e-3
+    assert abs(completeness - card["completeness_score"]) < 1e-3
+
+    n_logits = len(graph.logit_targets)
+    n_features = len(graph.selected_features)
+    edges = graph.adjacency_matrix[-n_logits, :n_features]  # top logit's row: direct effects of features
+    node = int(edges.abs().argmax())
+    layer, pos, feat = (int(v) for v in graph.active_features[graph.selected_features[node]])
+    target = int(graph.logit_targets[0].vocab_idx)
+    ids = graph.input_tokens
+    with torch.no_grad():
+        base = model(ids[None])[0, -1]
+    new, _ = model.feature_intervention(
+        ids,
+        [(layer, pos, feat, 0.0)],
+        constrained_layers=range(model.cfg.n_layers),
+        freeze_attention=True,
+        apply_activation_function=False,
+    )
+    delta = new[0, -1] - base
+    effect = float(delta[target] - delta.mean())
+    assert effect == pytest.approx(-float(edges[node]), abs=1e-4, rel=1e-3)

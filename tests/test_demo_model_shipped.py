@@ -110,9 +110,9 @@ def test_card_states_the_measured_numbers(metrics):
         assert f"| {row['layer']} | {row['d_transcoder']} | {row['fve']:.3f} | {row['l0']:.1f} |" in card
     for row in metrics["graph_scores"]:
         assert f"{row['replacement_score']:.3f} | {row['completeness_score']:.3f} |" in card
-    shows = metrics["intermediate_step"]["shows_intermediate"]
-    verdict = "**Yes.**" if shows else "**No, not convincingly.**"
-    assert verdict in card
+    from attrgraph_cli.demo_model.card import verdict
+
+    assert f"**{verdict(metrics['intermediate_step'])}**" in card
 
 
 @pytest.mark.trace

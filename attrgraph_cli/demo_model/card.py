@@ -33,6 +33,14 @@ def quality_checks(metrics: dict) -> dict[str, bool]:
     return checks
 
 
+def verdict(inter: dict) -> str:
+    """ "Yes." when both interventions agree, "Partly." when one does, else "No, not convincingly."."""
+    votes = inter.get("ablation_removes_half_the_margin", False) + inter.get("swap_changes_the_answer", False)
+    if not inter["shows_intermediate"] or votes == 0:
+        return "No, not convincingly."
+    return "Yes." if votes == 2 else "Partly."
+
+
 def write_card(metrics: dict, path: Path) -> None:
     acc, tcs, train = metrics["accuracy"], metrics["transcoders"], metrics["training"]
     lm, tc = train["lm"], train["transcoders"]
@@ -118,7 +126,7 @@ def write_card(metrics: dict, path: Path) -> None:
         "",
         f"## Does the Dallas graph show the intermediate “{inter['intermediate']}” step?",
         "",
-        f"**{'Yes' if inter['shows_intermediate'] else 'No, not convincingly'}.** Prompt: "
+        f"**{verdict(inter)}** Prompt: "
         f"`{inter['prompt']}` → `{inter['answer']}` (p = {inter['answer_probability']:.2f}).",
         "",
         f"- Features of the graph whose decoder vector has `{inter['intermediate']}` among its top-5 direct "
@@ -131,14 +139,23 @@ def write_card(metrics: dict, path: Path) -> None:
             f"influence rank {hit['influence_rank']}, activation {hit['activation']:.2f}, top logits "
             f"{', '.join('`' + t + '`' for t in hit['top_tokens'])}"
         )
+    swap = inter["swap"]
     lines += [
-        f"- Zeroing those features (attention not frozen) moves p(`{inter['answer']}`) from "
+        f"- Ablation: zeroing those features (attention not frozen) moves p(`{inter['answer']}`) from "
         f"{inter['answer_probability']:.3f} to "
-        f"{inter['answer_probability_with_intermediate_features_zeroed']:.3f}.",
+        f"{inter['answer_probability_with_intermediate_features_zeroed']:.3f}, and its margin over the "
+        f"next-best token from {inter['answer_margin']:.2f} to "
+        f"{inter['answer_margin_with_intermediate_features_zeroed']:.2f} logits.",
+        f"- Swap: zeroing them and writing in the {swap['n_features_written']} `{swap['intermediate']}` "
+        f"features of `{swap['prompt']}` makes the top prediction `{swap['top_prediction']}` "
+        f"(p(`{swap['answer']}`) = {swap['answer_probability']:.2f}).",
         f"- Logit lens at the last position (rank of `{inter['intermediate']}` after each layer): {lens}.",
         "",
-        "The card says “yes” only when such features exist *and* zeroing them at least halves the answer's",
-        "probability.",
+        "Verdict rule: such features must exist; “Yes” when zeroing them removes at least half of the",
+        "answer's margin *and* the swap turns the answer into the other state's capital, “Partly” when",
+        "only one of the two holds.",
+        "Features are found by their direct logit effects, so one whose top logits mix the state with",
+        "its capital, or with other place names, counts too: read the list before leaning on the verdict.",
         "",
         "## Reproduce",
         "",
@@ -147,7 +164,13 @@ def write_card(metrics: dict, path: Path) -> None:
         f"in total (training {train['train_seconds']:.0f} s, of which the language model "
         f"{train['lm_seconds']:.0f} s), torch {train['torch']}, Python {train['python']}. Thread scheduling "
         "makes CPU training not bit-exact across machines, so numbers reproduce within noise, not to the "
-        "last digit.",
+        "last digit."
+        + (
+            " The shipped language model came from an earlier invocation with the same settings; this run"
+            " (`--reuse-lm`) kept it and retrained the transcoders, and its LM time is that invocation's."
+            if train.get("lm_reused")
+            else ""
+        ),
         "",
         "## Limits",
         "",

@@ -115,21 +115,8 @@ def _feature_top_tokens(model, layer: int, feature: int, k: int) -> list[str]:
     return model.tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
 
 
-def intermediate_step(
-    model,
-    prompt: str = "The capital of the state containing Dallas is",
-    answer: str = "Austin",
-    intermediate: str = "Texas",
-    top_k: int = 5,
-) -> dict:
-    """Does the graph of a two-hop prompt contain the intermediate entity (e.g. "Texas")?
-
-    Three pieces of evidence, all recorded:
-    - features in the graph whose decoder vectors rank `intermediate` among their top-k direct logits,
-      with their layer, position and influence on the output (circuit-tracer's node influence);
-    - the residual-stream logit lens at the last position (rank of `intermediate` after each layer);
-    - an ablation: zeroing those features and measuring the drop in the answer's probability.
-    """
+def _intermediate_features(model, prompt: str, intermediate: str, top_k: int) -> tuple[object, list[dict]]:
+    """The attribution graph of `prompt` and its features whose top-k direct logits include `intermediate`."""
     from circuit_tracer import attribute
     from circuit_tracer.graph import compute_node_influence
 
@@ -159,31 +146,80 @@ def intermediate_step(
                     "top_tokens": top,
                 }
             )
-    ids = torch.tensor(graph.input_tokens.tolist())
-    answer_id = model.tokenizer.convert_tokens_to_ids(answer)
-    inter_id = model.tokenizer.convert_tokens_to_ids(intermediate)
+    return graph, hits
+
+
+def _margin(logits: torch.Tensor, token_id: int) -> float:
+    """Logit of `token_id` minus the largest other logit (> 0 when it is the top prediction)."""
+    others = logits.clone()
+    others[token_id] = -torch.inf
+    return float(logits[token_id] - others.max())
+
+
+def intermediate_step(
+    model,
+    prompt: str = "The capital of the state containing Dallas is",
+    answer: str = "Austin",
+    intermediate: str = "Texas",
+    swap_prompt: str = "The capital of the state containing Seattle is",
+    swap_intermediate: str = "Washington",
+    swap_answer: str = "Olympia",
+    top_k: int = 5,
+) -> dict:
+    """Does the graph of a two-hop prompt contain the intermediate entity (e.g. "Texas")?
+
+    Evidence, all recorded:
+    - features in the graph whose decoder vectors rank `intermediate` among their top-k direct logits,
+      with layer, position and influence on the output (circuit-tracer's node influence);
+    - ablation: zeroing those features, the answer's margin (its logit minus the best other logit);
+    - swap: zeroing them *and* writing in the `swap_intermediate` features of `swap_prompt` (same
+      template, same positions) at their activations there; does the answer become `swap_answer`?
+    - the residual-stream logit lens at the last position (rank of `intermediate` after each layer).
+    `shows_intermediate` is true when such features exist and either the ablation removes at least half
+    of the answer's margin or the swap changes the answer to `swap_answer`.
+    """
+    tok = model.tokenizer
+    graph, hits = _intermediate_features(model, prompt, intermediate, top_k)
+    ids = graph.input_tokens
+    answer_id, inter_id = tok.convert_tokens_to_ids(answer), tok.convert_tokens_to_ids(intermediate)
     with torch.no_grad():
         logits, cache = model.run_with_cache(ids[None], names_filter=lambda n: n.endswith("hook_resid_post"))
-        base_p = float(torch.softmax(logits[0, -1], -1)[answer_id])
+        base = logits[0, -1]
         lens = []
         for layer in range(model.cfg.n_layers):
             resid = cache[f"blocks.{layer}.hook_resid_post"][0, -1]
             lens_logits = model.unembed(model.ln_final(resid[None, None]))[0, 0]
             lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
-    ablated_p = base_p
-    if hits:
-        interventions = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
-        new_logits, _ = model.feature_intervention(ids, interventions, freeze_attention=False)
-        ablated_p = float(torch.softmax(new_logits[0, -1], -1)[answer_id])
+    zero = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
+    ablated = base
+    if zero:
+        ablated = model.feature_intervention(ids, zero, freeze_attention=False)[0][0, -1]
+    _, swap_hits = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
+    swap_in = [(h["layer"], h["position"], h["feature"], h["activation"]) for h in swap_hits]
+    swapped = model.feature_intervention(ids, zero + swap_in, freeze_attention=False)[0][0, -1]
+    swap_top = tok.convert_ids_to_tokens(int(swapped.argmax()))
+    base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
     return {
         "prompt": prompt,
         "answer": answer,
         "intermediate": intermediate,
-        "n_graph_features": n_features,
+        "n_graph_features": len(graph.selected_features),
         "intermediate_features": hits[:10],
         "n_intermediate_features": len(hits),
         "logit_lens_rank_last_position": lens,
-        "answer_probability": base_p,
-        "answer_probability_with_intermediate_features_zeroed": ablated_p,
-        "shows_intermediate": bool(hits) and ablated_p < 0.5 * base_p,
+        "answer_probability": float(torch.softmax(base, -1)[answer_id]),
+        "answer_probability_with_intermediate_features_zeroed": float(torch.softmax(ablated, -1)[answer_id]),
+        "answer_margin": base_margin,
+        "answer_margin_with_intermediate_features_zeroed": ablated_margin,
+        "swap": {
+            "prompt": swap_prompt,
+            "intermediate": swap_intermediate,
+            "answer": swap_answer,
+            "n_features_written": len(swap_in),
+            "top_prediction": swap_top,
+            "answer_probability": float(torch.softmax(swapped, -1)[tok.convert_tokens_to_ids(swap_answer)]),
+        },
+        "ablation_removes_half_the_margin": bool(hits) and ablated_margin <= 0.5 * base_margin,
+        "swap_changes_the_answer": bool(hits) and swap_top == swap_answer,
+        "shows_intermediate": bool(hits) and (ablated_margin <= 0.5 * base_margin or swap_top == swap_answer),
     }

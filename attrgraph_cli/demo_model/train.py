@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse-lm", action="store_true", help="keep the LM already in --out, retrain the transcoders"
     )
+    parser.add_argument(
+        "--measure-only", action="store_true", help="re-measure the files in --out, rewrite metrics and card"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny, fast configuration (tests only)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -109,6 +112,14 @@ def main(argv: list[str] | None = None) -> None:
         lm_settings.steps = args.lm_steps
     if args.tc_steps is not None:
         tc_settings.steps = args.tc_steps
+
+    if args.measure_only:
+        previous = json.loads((out / "metrics.json").read_text())
+        metrics = measure(out)
+        metrics["training"], metrics["files"] = previous["training"], previous["files"]
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        write_card(metrics, out / "MODEL_CARD.md")
+        return
 
     t0 = time.perf_counter()
     raw_tokenizer = build_tokenizer()

@@ -26,6 +26,7 @@ def test_demo_model_is_the_default(tmp_path):
     out = tmp_path / "dallas.json"
     result = CliRunner().invoke(app, ["trace", DALLAS, "-o", str(out), "--device", "cpu", "-q"])
     assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""  # --quiet, and library prints kept off stdout
     doc = json.loads(out.read_text())
     meta = doc["metadata"]
     assert meta["slug"] == "the-capital-of-the-state-containing-dallas-is"

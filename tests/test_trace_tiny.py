@@ -65,11 +65,11 @@ def read_json(path: Path) -> dict:
 def traced(tiny, tmp_path_factory):
     """One CLI trace with --raw, shared by the tests that only read its outputs."""
     out = tmp_path_factory.mktemp("traced")
-    code, _, err = run_cli(
+    code, out_text, err = run_cli(
         PROMPT, *local(tiny), "-o", str(out / "g.json"), "--raw", str(out / "g.pt"), "--quiet"
     )
     assert code == 0, err
-    assert err == ""  # --quiet: nothing on stderr
+    assert err == "" and out_text == ""  # --quiet: nothing on stderr or stdout
     return out
 
 
@@ -303,6 +303,7 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 @pytest.mark.slow
 def test_hub_names_offline_and_not_cached(tiny, tmp_path):
     """A fresh process, as a user would run it: hub transcoders, then a hub model, neither cached."""
@@ -334,6 +335,7 @@ def test_hub_names_offline_and_not_cached(tiny, tmp_path):
 
 
 # ---- batch ------------------------------------------------------------------------------------------------
+@pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_batch_one_model_load_resume_and_failures(tiny, tmp_path, monkeypatch):
     from attrgraph_cli.trace import models
 
@@ -410,6 +412,7 @@ def test_batch_usage_errors(tiny, tmp_path):
     assert_one_line_error(code, err, "no prompt")
 
 
+@pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_gemma2_architecture_at_small_size(tmp_path):
     """RMSNorm before and after, rotary, grouped-query attention, soft-capping: gemma-2's path, on CPU."""
     from tiny_model import build_gemma2_like, build_tokenizer
@@ -428,6 +431,7 @@ def test_gemma2_architecture_at_small_size(tmp_path):
     assert result.graph.metadata["scan"] == "gemma-2-2b-random-16k"
 
 
+@pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_nnsight_backend_on_a_local_transformers_checkpoint(tmp_path):
     pytest.importorskip("nnsight")
     from tiny_model import build_tiny_hf_llama
@@ -466,6 +470,7 @@ def test_progress_display_shows_the_phases(loaded):
     assert {"precompute", "forward", "logit_attribution", "feature_attribution"} <= result.timings.keys()
 
 
+@pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_bfloat16_runs(tiny, tmp_path):
     out = tmp_path / "g.json"
     code, _, err = run_cli(PROMPT, *local(tiny), "--dtype", "bfloat16", "-o", str(out), "-q")

@@ -54,8 +54,13 @@ def build_tokenizer(folder: Path):
     return SPECIALS + words
 
 
-def build_transcoders(folder: Path, n_layers: int, d_model: int, d_transcoder: int, seed: int = 0) -> None:
-    """Random per-layer JumpReLU transcoders in circuit-tracer's folder format."""
+def build_transcoders(
+    folder: Path, n_layers: int, d_model: int, d_transcoder: int, seed: int = 0, enc_bias: float = -0.2
+) -> None:
+    """Random per-layer JumpReLU transcoders in circuit-tracer's folder format.
+
+    Encoder pre-activations are about N(enc_bias, 1): -0.2 makes ~40% of features active (dense graphs from
+    a few features), -2 about 2% (the sparsity of trained transcoders)."""
     import torch
     from safetensors.torch import save_file
 
@@ -65,7 +70,7 @@ def build_transcoders(folder: Path, n_layers: int, d_model: int, d_transcoder: i
         tensors = {
             "W_enc": torch.randn(d_transcoder, d_model, generator=gen) / d_model**0.5,
             "W_dec": torch.randn(d_transcoder, d_model, generator=gen) / d_transcoder**0.5,
-            "b_enc": torch.randn(d_transcoder, generator=gen) * 0.1 - 0.2,
+            "b_enc": torch.randn(d_transcoder, generator=gen) * 0.1 + enc_bias,
             "b_dec": torch.zeros(d_model),
             "activation_function.threshold": torch.full((d_transcoder,), 0.05),
         }
@@ -86,6 +91,7 @@ def build_tiny_model(
     d_transcoder: int = 256,
     n_ctx: int = 24,
     seed: int = 0,
+    enc_bias: float = -0.2,
 ) -> TinyModel:
     """Write a complete tiny model (tokenizer, weights, transcoders) into `folder` and describe it."""
     import torch
@@ -113,7 +119,7 @@ def build_tiny_model(
     model = HookedTransformer(HookedTransformerConfig(**config))
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items() if not k.endswith(".IGNORE")}
     save_file(state, str(folder / "model.safetensors"))
-    build_transcoders(folder / "transcoders", n_layers, d_model, d_transcoder, seed)
+    build_transcoders(folder / "transcoders", n_layers, d_model, d_transcoder, seed, enc_bias)
     (folder / "attrgraph-model.json").write_text(
         json.dumps(
             {

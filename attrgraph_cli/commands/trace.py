@@ -110,7 +110,7 @@ def _run_one(job, output: Path, request, options, raw: Path | None, render: Path
     from attrgraph_cli.trace.progress import TraceProgress
     from attrgraph_cli.trace.writer import write_outputs
 
-    with TraceProgress(quiet=quiet) as progress:
+    with TraceProgress(quiet=quiet) as progress, progress.library_prints():
         start = time.perf_counter()
         with progress.step(f"Loading {describe_request(request)}"):
             loaded = load_model(request)
@@ -119,10 +119,10 @@ def _run_one(job, output: Path, request, options, raw: Path | None, render: Path
         result.timings = {"load_model": load_s, **result.timings}
         with progress.step("Writing"):
             write_outputs(result, json_path=output, raw_path=raw, html_path=render)
+        total = time.perf_counter() - start
     for problem in result.problems:
         progress.log(f"warning: {getattr(problem, 'message', problem)}")
     g = result.graph
-    total = sum(v for k, v in result.timings.items())
     written = ", ".join(str(p) for p in (output, raw, render) if p is not None)
     progress.log(
         f"{g.slug}: {len(g.nodes)} nodes, {len(g.edges)} links "
@@ -151,7 +151,7 @@ def _run_batch(
     items = batch_mod.plan(jobs, out_dir, raw_dir=raw, html_dir=render, force=force)
     pending = [i for i in items if not i.skip]
     out_dir.mkdir(parents=True, exist_ok=True)
-    with TraceProgress(quiet=quiet) as progress:
+    with TraceProgress(quiet=quiet) as progress, progress.library_prints():
         progress.log(f"{len(items)} prompts, {len(items) - len(pending)} already traced in {out_dir}")
         load_s = 0.0
         outcomes = []

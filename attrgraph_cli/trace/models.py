@@ -184,7 +184,7 @@ def _load_demo(req: ModelRequest, device: str, dtype) -> LoadedModel:
         raise AttrgraphError("the embedded demo model runs on the transformerlens backend only")
     model = demo_model.load_replacement_model(device, dtype)
     scan = str(getattr(model, "scan", None) or "attrgraph-demo")
-    folder = getattr(demo_model, "demo_model_dir", lambda: None)()
+    folder = str(demo_model.demo_model_dir())
     return _finish(
         model, req, device, "attrgraph-demo", scan, {"source": "embedded demo model", "path": folder}
     )

@@ -8,12 +8,14 @@ handler marks phase boundaries (also timed for the metadata) and a tqdm stand-in
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import sys
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from typing import Any
 
 from rich.console import Console
@@ -63,6 +65,14 @@ class TraceProgress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
             self._progress = None
+
+    @contextmanager
+    def library_prints(self) -> Iterator[None]:
+        """Keep stdout clean: what libraries print (TransformerLens's "Moving model to device") goes to
+        stderr, or nowhere with --quiet."""
+        target = io.StringIO() if self.quiet else sys.stderr
+        with redirect_stdout(target):
+            yield
 
     def log(self, message: str) -> None:
         """A line above the bars (suppressed by --quiet)."""

@@ -84,6 +84,19 @@ def test_accuracy_meets_the_bars_and_matches_the_card(model, metrics):
 
 
 @pytest.mark.trace
+def test_local_replacement_accuracy_matches_the_card(model, metrics):
+    from attrgraph_cli.demo_model.corpus import eval_sets
+    from attrgraph_cli.demo_model.evaluate import accuracy, replacement_accuracy
+
+    sets = eval_sets()
+    replaced = replacement_accuracy(model, model.tokenizer, sets)
+    for name, value in replaced.items():
+        assert abs(value - metrics["replacement_accuracy"][name]) <= 1.5 / len(sets[name]), name
+    # the replacement hooks are gone afterwards: the plain model's accuracy is back
+    assert accuracy(model, model.tokenizer, sets["antonym"]) == metrics["accuracy"]["antonym"]["accuracy"]
+
+
+@pytest.mark.trace
 def test_showcase_prompts_are_answered(model):
     from attrgraph_cli.demo_model.corpus import example_prompts
     from attrgraph_cli.demo_model.evaluate import predictions
@@ -106,6 +119,7 @@ def test_card_states_the_measured_numbers(metrics):
     card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
     for name, row in metrics["accuracy"].items():
         assert re.search(rf"`{name}`.*\| {row['accuracy']:.1%} \|", card), name
+        assert re.search(rf"`{name}`.*\| {metrics['replacement_accuracy'][name]:.1%} \|$", card, re.M), name
     for row in metrics["transcoders"]:
         assert f"| {row['layer']} | {row['d_transcoder']} | {row['fve']:.3f} | {row['l0']:.1f} |" in card
     for row in metrics["graph_scores"]:

@@ -51,6 +51,31 @@ def accuracy_table(model, tokenizer, sets: dict[str, list[Example]]) -> dict[str
 
 
 @torch.no_grad()
+def replacement_accuracy(replacement_model, tokenizer, sets: dict[str, list[Example]]) -> dict[str, float]:
+    """Accuracy when every MLP's output is replaced by its transcoder's reconstruction (no error terms).
+
+    The [BOS] position keeps the real MLP output, as circuit-tracer keeps it out of its features.
+    """
+    saved: dict[int, torch.Tensor] = {}
+
+    def keep_input(acts, hook, layer):
+        saved[layer] = acts
+        return acts
+
+    def replace_output(acts, hook, layer):
+        out = acts.clone()
+        out[:, 1:] = replacement_model.transcoders[layer](saved[layer][:, 1:])
+        return out
+
+    hooks = []
+    for layer in range(replacement_model.cfg.n_layers):
+        hooks.append((f"blocks.{layer}.mlp.hook_in", lambda a, hook, i=layer: keep_input(a, hook, i)))
+        hooks.append((f"blocks.{layer}.mlp.hook_out", lambda a, hook, i=layer: replace_output(a, hook, i)))
+    with replacement_model.hooks(fwd_hooks=hooks):
+        return {name: accuracy(replacement_model, tokenizer, examples) for name, examples in sets.items()}
+
+
+@torch.no_grad()
 def transcoder_quality(replacement_model, tokenizer, n_batches: int = 8, seed: int = 777) -> list[dict]:
     """Per layer: FVE, mean L0 and dead fraction of the shipped transcoders on fresh corpus text.
 

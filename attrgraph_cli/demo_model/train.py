@@ -52,6 +52,7 @@ def measure(folder: Path, log=print) -> dict:
         accuracy_table,
         graph_scores,
         intermediate_step,
+        replacement_accuracy,
         transcoder_quality,
     )
     from attrgraph_cli.demo_model.loader import load_replacement_model, load_tokenizer
@@ -60,6 +61,10 @@ def measure(folder: Path, log=print) -> dict:
     model = load_replacement_model(folder=folder)
     metrics: dict = {"accuracy": accuracy_table(model, tokenizer, eval_sets())}
     log("accuracy: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in metrics["accuracy"].items()))
+    metrics["replacement_accuracy"] = replacement_accuracy(model, tokenizer, eval_sets())
+    log(
+        "with MLPs replaced: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["replacement_accuracy"].items())
+    )
     metrics["transcoders"] = transcoder_quality(model, tokenizer)
     for r in metrics["transcoders"]:
         log(f"transcoder L{r['layer']}: fve {r['fve']:.3f}  l0 {r['l0']:.1f}")

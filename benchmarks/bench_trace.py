@@ -77,6 +77,12 @@ def bench_overhead(model_args: list[str], what: str, tmp: Path, repeats: int) ->
     model = model_args[1] if model_args else None
     loaded = load_model(ModelRequest(model=model, device="cpu"))
     options = TraceOptions()
+    if model is None:
+        from attrgraph_cli.demo_model import demo_model_dir
+
+        tokenizer_dir = str(demo_model_dir())
+    else:
+        tokenizer_dir = str(Path(model) / "tokenizer")
     ours, peer = [], []
     for i in range(repeats + 1):  # the first round warms both up and is not counted
         start = time.perf_counter()
@@ -92,6 +98,8 @@ def bench_overhead(model_args: list[str], what: str, tmp: Path, repeats: int) ->
             batch_size=options.batch_size,
             max_feature_nodes=options.max_feature_nodes,
         )
+        # circuit-tracer reloads the tokenizer by cfg.tokenizer_name: point it at the files on disk
+        graph.cfg.tokenizer_name = tokenizer_dir
         create_graph_files(graph, slug="peer", output_path=str(tmp), scan=loaded.scan)
         t_peer = time.perf_counter() - start
         if i:

@@ -161,9 +161,10 @@ def load_model(req: ModelRequest) -> LoadedModel:
     dtype = resolve_dtype(req.dtype)
     if req.model is None and req.transcoders is None:
         return _load_demo(req, device, dtype)
-    if req.model is not None and (Path(req.model) / LOCAL_MODEL_FILE).is_file():
-        return _load_local_hooked(req, Path(req.model), device, dtype)
-    if req.model is not None and _looks_like_path(req.model) and not Path(req.model).exists():
+    folder = Path(req.model).expanduser() if req.model is not None else None
+    if folder is not None and (folder / LOCAL_MODEL_FILE).is_file():
+        return _load_local_hooked(req, folder, device, dtype)
+    if folder is not None and _looks_like_path(str(req.model)) and not folder.exists():
         raise ModelNotAvailable(f"model folder {req.model!r} does not exist")
     return _load_named(req, device, dtype)
 

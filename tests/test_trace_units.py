@@ -121,23 +121,3 @@ def test_trace_command_imports_no_torch():
         "assert 'torch' not in sys.modules and 'circuit_tracer' not in sys.modules, 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_colliding_error_node_ids_are_renamed():
-    """circuit-tracer's error id `0_L_P` equals feature L of layer 0 at P: the error node gets `L_-1_P`."""
-    import numpy as np
-
-    from attrgraph_cli.graph.model import AttributionGraph, EdgeList, NodeKind, NodeTable
-    from attrgraph_cli.trace.export import rename_colliding_error_nodes
-
-    nodes = NodeTable.empty(3)
-    nodes.ids[:] = ["0_1_3", "0_1_3", "0_2_3"]
-    nodes.kind[:] = [NodeKind.FEATURE, NodeKind.ERROR, NodeKind.ERROR]
-    nodes.layer[:] = [0, 1, 2]
-    nodes.position[:] = [3, 3, 3]
-    graph = AttributionGraph(nodes, EdgeList.from_arrays([0], [1], [0.5]))
-    assert rename_colliding_error_nodes(graph) == {"0_1_3": "1_-1_3"}
-    assert graph.nodes.ids.tolist() == ["0_1_3", "1_-1_3", "0_2_3"]
-    assert graph.index_of("1_-1_3") == 1
-    assert rename_colliding_error_nodes(graph) == {}
-    assert np.array_equal(graph.edges.target, [1])

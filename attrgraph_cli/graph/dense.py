@@ -170,6 +170,9 @@ def dense_to_graph(
             metadata[key] = value
     info = metadata.setdefault("info", {})
     info.setdefault("n_layers", dense.n_layers)
+    renamed = rename_colliding_error_nodes(table)
+    if renamed:
+        info.setdefault("attrgraph", {})["renamed_error_nodes"] = renamed
     info.setdefault(
         "pruning_settings",
         {"node_threshold": node_threshold, "edge_threshold": edge_threshold}
@@ -183,6 +186,25 @@ def dense_to_graph(
         qparams={"pinnedIds": [], "supernodes": [], "linkType": "both", "clickedId": "", "sg_pos": ""},
         extra=dict(dense.extra),
     )
+
+
+def rename_colliding_error_nodes(nodes: NodeTable) -> dict[str, str]:
+    """Give error nodes whose id is also a feature's id the other error-id convention, `{layer}_-1_{pos}`.
+
+    circuit-tracer names the error node of layer L at position P `0_L_P`, which is also the id of feature L
+    of layer 0 at position P; when both survive pruning its own `create_graph_files` writes a duplicate id.
+    Readers, Neuronpedia's included, tell error nodes by `feature_type`, so only the colliding ids change.
+    Returns {old id: new id}.
+    """
+    feature_ids = set(nodes.ids[nodes.kind == NodeKind.FEATURE].tolist())
+    renamed: dict[str, str] = {}
+    for row in np.flatnonzero(nodes.kind == NodeKind.ERROR):
+        old = str(nodes.ids[row])
+        if old in feature_ids:
+            new = f"{int(nodes.layer[row])}_-1_{int(nodes.position[row])}"
+            nodes.ids[row] = new
+            renamed[old] = new
+    return renamed
 
 
 def _node_columns(dense: DenseGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -117,6 +117,14 @@ def test_light_commands_never_import_torch(inputs, command):
         assert Path(args[args.index("-o") + 1]).stat().st_size > 0
 
 
+def test_trace_without_the_trace_extra_says_how_to_install_it(inputs):
+    out, _attempts, loaded = _run_blocked(["trace", "hello world", "-o", "t.json"], cwd=inputs["folder"])
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert "pip install 'attrgraph[trace]'" in out.stderr
+    assert not [m for m in loaded if m.split(".")[0] == "torch"]
+
+
 def test_pruned_matrix_output_validates(inputs):
     """The .npz convert above prunes with attrgraph's own pruning; its output passes validate."""
     pruned = inputs["folder"] / "pruned-again.json"
@@ -250,5 +258,6 @@ def test_wheel_in_a_fresh_venv_without_torch(tmp_path, inputs):
     assert page.stat().st_size > 10_000
     # tracing is an extra: without it, one clear line and a non-zero exit, no traceback
     traced = run(attrgraph, "trace", "hello world", "-o", tmp_path / "t.json")
-    assert traced.returncode != 0
+    assert traced.returncode == 2
     assert "Traceback" not in traced.stderr, traced.stderr
+    assert "pip install 'attrgraph[trace]'" in traced.stderr, traced.stderr

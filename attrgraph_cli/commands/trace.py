@@ -71,6 +71,8 @@ def trace(
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     from attrgraph_cli.errors import AttrgraphError
+
+    _require_trace_extra()
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions
     from attrgraph_cli.trace.models import ModelRequest
 
@@ -102,6 +104,27 @@ def trace(
         raise AttrgraphError(f"-o {output} is a folder; give the graph JSON file to write")
     job = PromptJob(prompt=prompt, slug=slug, targets=tuple(target or ()), minus=tuple(minus or ()))
     _run_one(job, output, request, options, raw, render, quiet)
+
+
+def _require_trace_extra() -> None:
+    """Tracing lives in the `trace` extra: say how to install it instead of failing on an import."""
+    import importlib.util
+
+    from attrgraph_cli.errors import AttrgraphError
+
+    missing = []
+    for name in ("torch", "circuit_tracer", "transformer_lens"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise AttrgraphError(
+            f"tracing needs the trace extra ({', '.join(missing)} not installed): "
+            "pip install 'attrgraph[trace]'"
+        )
 
 
 def _run_one(job, output: Path, request, options, raw: Path | None, render: Path | None, quiet: bool) -> None:

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     wanted = [a if a.startswith("bench_") else f"bench_{a}" for a in argv]
     if wanted:
         names = [n for n in names if n in wanted]
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 220)  # a log file gets the whole table
     rows: list[dict] = []
     failed = False
     for name in names:

@@ -18,17 +18,9 @@ from pathlib import Path
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
+from attrgraph_cli.report.chromium import CHROMIUM, launch
 from attrgraph_cli.report.html import write_html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PEER_PAGE = (
     '<!DOCTYPE html><meta charset="utf-8"><script type="application/json" id="g">{data}</script>'
     "<script>const t0 = performance.now(); const doc = JSON.parse(document.getElementById('g').textContent);"
@@ -160,8 +152,8 @@ def run() -> list[dict]:
             from playwright.sync_api import sync_playwright
 
             ctx = sync_playwright().start()
-            if Path(CHROMIUM).exists():
-                browser = ctx.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            if CHROMIUM.exists():
+                browser = launch(ctx)
         except Exception:  # noqa: BLE001 - no browser: size and render rows still make sense
             ctx = None
         try:

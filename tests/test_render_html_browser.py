@@ -12,30 +12,20 @@ import pytest
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import read_json
+from attrgraph_cli.report.chromium import launch
 from attrgraph_cli.report.html import write_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
+from attrgraph_cli.report.chromium import launch
 from attrgraph_cli.report.svg import NODE_STYLE, write_svg
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_svg_browser")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def test_chromium_draws_the_svg_nodes_at_their_layout_positions(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
     from PIL import Image
     from playwright.sync_api import sync_playwright
     from scipy import ndimage
@@ -29,7 +24,7 @@ def test_chromium_draws_the_svg_nodes_at_their_layout_positions(tmp_path):
     out = tmp_path / "fig.svg"
     fig = write_svg(graph, out, max_edges=0, labels=30, max_label_width=2000.0)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": int(fig.width) + 1, "height": int(fig.height) + 1})
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -31,6 +31,12 @@ console.log(
     validate_s: s(t3, t4),
     total_s: s(t1, t4),
     cpu_s: (cpu.user + cpu.system) / 1e6, // parse + validate, all threads
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    peak_rss_mb: peakRssMb(),
   })
 );
+
+// VmHWM is this process's own peak; resourceUsage().maxRSS would carry the parent's peak over exec.
+function peakRssMb() {
+  const m = require("fs").readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+)/);
+  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}

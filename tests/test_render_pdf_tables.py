@@ -124,3 +124,10 @@ def test_svg_and_pdf_modules_do_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_provenance_records_read_as_key_value_pairs():
+    from attrgraph_cli.report.tables import record_text
+
+    record = {"attrgraph_version": "0.1.0", "settings": {"batch_size": 256, "offload": None}, "targets": []}
+    assert record_text(record) == "attrgraph version: 0.1.0; settings.batch size: 256"

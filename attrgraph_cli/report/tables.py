@@ -145,6 +145,21 @@ def clusters(graph: AttributionGraph) -> list[Cluster]:
     return out
 
 
+def record_text(record: dict, prefix: str = "") -> str:
+    """A provenance record as readable `key: value` pairs (nested keys dotted, empty values left out)."""
+    parts = []
+    for key, value in record.items():
+        name = f"{prefix}{key}".replace("_", " ")
+        if isinstance(value, dict):
+            inner = record_text(value, f"{prefix}{key}.")
+            if inner:
+                parts.append(inner)
+        elif value not in (None, "", [], {}):
+            text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else cell(value, 80)
+            parts.append(f"{name}: {text}")
+    return "; ".join(parts)
+
+
 def settings(graph: AttributionGraph) -> list[tuple[str, str]]:
     """Key / value rows describing how the graph was made (model, transcoders, thresholds, provenance)."""
     meta = graph.metadata
@@ -176,7 +191,7 @@ def settings(graph: AttributionGraph) -> list[tuple[str, str]]:
     add("Created by", info.get("creator_name"))
     stages = info.get("attrgraph") if isinstance(info.get("attrgraph"), dict) else {}
     for stage, record in stages.items():
-        add(f"attrgraph {stage}", record)
+        add(f"attrgraph {stage}", record_text(record) if isinstance(record, dict) else record)
     n_feat = int((graph.nodes.kind == NodeKind.FEATURE).sum())
     rows.append(("Size", f"{len(graph.nodes):,} nodes ({n_feat:,} features), {len(graph.edges):,} links"))
     return rows

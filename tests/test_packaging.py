@@ -125,6 +125,18 @@ def test_trace_without_the_trace_extra_says_how_to_install_it(inputs):
     assert not [m for m in loaded if m.split(".")[0] == "torch"]
 
 
+def test_pt_input_without_torch_says_how_to_install_it(inputs):
+    import torch
+
+    pt = Path(inputs["folder"]) / "matrix.pt"
+    with np.load(inputs["matrix"]) as arrays:
+        torch.save({k: torch.as_tensor(arrays[k]) for k in ("adjacency_matrix", "features")}, pt)
+    out, _attempts, _loaded = _run_blocked(["render", str(pt), "-o", "m.html"], cwd=inputs["folder"])
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert "needs torch" in out.stderr and "pip install 'attrgraph[trace]'" in out.stderr
+
+
 def test_pruned_matrix_output_validates(inputs):
     """The .npz convert above prunes with attrgraph's own pruning; its output passes validate."""
     pruned = inputs["folder"] / "pruned-again.json"

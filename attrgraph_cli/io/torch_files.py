@@ -64,9 +64,14 @@ def _numpy_data_globals() -> list[Any]:
 
 def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
     """Load a `.pt` file on the CPU, safely unless `trust_pickle` (see the module docstring)."""
-    import torch
-
     p = Path(path)
+    try:
+        import torch
+    except ImportError:
+        raise GraphFormatError(
+            f"{p}: reading .pt files needs torch, which is not installed: pip install 'attrgraph[trace]' "
+            "(or convert the file to graph JSON where torch is installed)"
+        ) from None
     if trust_pickle:
         try:
             return torch.load(p, map_location="cpu", weights_only=False)

@@ -73,3 +73,16 @@ def test_vocabulary_covers_every_word_of_every_set():
         for ex in examples:
             assert set(ex.text.split()) <= vocab
     assert not vocab & set(corpus.SPECIAL_TOKENS)
+
+
+def test_state_named_in_the_two_hop_template_shape_for_every_city():
+    """'The state containing Dallas is Texas' is trained for every city (the two-hop question's middle)."""
+    region_of = {city: r for r in REGIONS for city in r.cities}
+    examples = corpus.containing_examples()
+    assert {ex.prompt.split("containing ")[1].split()[0] for ex in examples} == set(region_of)
+    for ex in examples:
+        city = ex.prompt.split()[3]
+        assert ex.prompt == f"The {region_of[city].kind} containing {city} is"
+        assert ex.answer == region_of[city].name
+    trained = set(_stream(0, 5_000))
+    assert "The state containing Dallas is Texas" in trained

@@ -3,7 +3,9 @@
 The corpus is a stream of short statements, each a prompt followed by its one-token answer:
 
 - one-hop facts: "Dallas is in the state of Texas", "The capital of Texas is Austin",
-  "The language of France is French";
+  "The language of France is French", and city -> state/country in the two-hop template's shape,
+  "The state containing Dallas is Texas" (so that the state is what the model computes at the end of
+  "... the state containing Dallas is": the intermediate step of the two-hop question);
 - two-hop facts: "The capital of the state containing Dallas is Austin",
   "The language of the country containing Lyon is French";
 - antonyms: "The opposite of hot is cold" (both directions);
@@ -49,6 +51,15 @@ def one_hop_examples() -> list[Example]:
         for city in region.cities:
             out.append(Example(f"{city} is in the {region.kind} of", region.name, "one_hop"))
     return out
+
+
+def containing_examples() -> list[Example]:
+    """City -> state/country facts in the two-hop template's shape: "The state containing Dallas is Texas"."""
+    return [
+        Example(f"The {region.kind} containing {city} is", region.name, "one_hop")
+        for region in REGIONS
+        for city in region.cities
+    ]
 
 
 def _two_hop(held_out: bool) -> list[Example]:
@@ -139,7 +150,16 @@ def example_prompts() -> list[Example]:
 
 
 # Mixture of statement kinds in the training stream (weights, not probabilities).
-TASK_WEIGHTS = {"one_hop": 4.0, "two_hop": 3.0, "antonym": 1.5, "addition": 1.5, "induction": 2.0}
+# "containing" are one-hop city -> state/country facts in the two-hop template's shape; two-hop questions
+# are rarer than them so that the model names the state on the way rather than shortcut city -> capital.
+TASK_WEIGHTS = {
+    "one_hop": 4.0,
+    "containing": 3.0,
+    "two_hop": 1.5,
+    "antonym": 1.5,
+    "addition": 1.5,
+    "induction": 2.0,
+}
 
 
 class CorpusGenerator:
@@ -149,6 +169,7 @@ class CorpusGenerator:
         self.rng = random.Random(seed)
         self.pools = {
             "one_hop": one_hop_examples(),
+            "containing": containing_examples(),
             "two_hop": two_hop_examples(),
             "antonym": antonym_examples(),
             "addition": addition_examples(),

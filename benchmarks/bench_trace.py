@@ -6,7 +6,7 @@
 3. end to end: fresh processes `attrgraph trace` then `attrgraph render` of the Dallas prompt (budget 60 s).
 
 `ATTRGRAPH_BENCH_TRACE_N` changes the batch size (default 20) and `ATTRGRAPH_BENCH_TRACE_REPEATS` the
-repeats of (1) (default 3).
+repeats of (1) (default 10: one run is ~0.1 s, so a few ms of noise is several percent).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def bench_end_to_end(model_args: list[str], what: str, tmp: Path) -> dict:
 def run() -> list[dict]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     n = int(os.environ.get("ATTRGRAPH_BENCH_TRACE_N", "20"))
-    repeats = int(os.environ.get("ATTRGRAPH_BENCH_TRACE_REPEATS", "3"))
+    repeats = int(os.environ.get("ATTRGRAPH_BENCH_TRACE_REPEATS", "10"))
     with tempfile.TemporaryDirectory(prefix="bench-trace-") as name:
         tmp = Path(name)
         model_args, what = _model_args(tmp)

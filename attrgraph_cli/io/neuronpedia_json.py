@@ -32,6 +32,7 @@ from attrgraph_cli.graph.model import (
 )
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.io.sniff import check_readable
+from attrgraph_cli.jsontypes import json_type_phrase
 
 #: Node keys that have a column or are derived when writing; anything else is carried in node_extra.
 _DERIVED_NODE_KEYS = (
@@ -76,7 +77,9 @@ def read_json(path: str | os.PathLike[str]) -> AttributionGraph:
         raise GraphFormatError(f"{p}: the file is too large to load into memory") from None
     del data
     if not isinstance(doc, dict):
-        raise GraphFormatError(f"{p}: the JSON document is {_json_type(doc)}; a graph file is a JSON object")
+        raise GraphFormatError(
+            f"{p}: the JSON document is {json_type_phrase(doc)}; a graph file is a JSON object"
+        )
     try:
         return document_to_graph(doc)
     except GraphFormatError as exc:
@@ -94,35 +97,21 @@ def _json_problem(data: bytes, exc: Exception) -> str:
     return f"invalid JSON ({text})"
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "null"
-
-
 def document_to_graph(doc: dict) -> AttributionGraph:
     """A parsed graph JSON document as an `AttributionGraph` (keeps every key it does not model)."""
     if not isinstance(doc, dict):
-        raise GraphFormatError(f"the document is {_json_type(doc)}, expected a JSON object")
+        raise GraphFormatError(f"the document is {json_type_phrase(doc)}, expected a JSON object")
     for key, kind in (("nodes", list), ("links", list)):
         if key not in doc:
             raise GraphFormatError(f"missing top-level key '{key}' (is this an attribution graph?)")
         if not isinstance(doc[key], kind):
-            raise GraphFormatError(f"'{key}' is {_json_type(doc[key])}, expected an array")
+            raise GraphFormatError(f"'{key}' is {json_type_phrase(doc[key])}, expected an array")
     metadata = doc.get("metadata", {})
     qparams = doc.get("qParams", {})
     if not isinstance(metadata, dict):
-        raise GraphFormatError(f"'metadata' is {_json_type(metadata)}, expected an object")
+        raise GraphFormatError(f"'metadata' is {json_type_phrase(metadata)}, expected an object")
     if not isinstance(qparams, dict):
-        raise GraphFormatError(f"'qParams' is {_json_type(qparams)}, expected an object")
+        raise GraphFormatError(f"'qParams' is {json_type_phrase(qparams)}, expected an object")
     schema_version = metadata.get("schema_version")
     nodes, node_extra = _read_nodes(doc["nodes"], schema_version)
     graph = AttributionGraph(
@@ -152,7 +141,7 @@ def _read_nodes(raw: list, schema_version: Any) -> tuple[NodeTable, dict[int, di
     legacy = not (isinstance(schema_version, int) and schema_version >= 1)
     for i, node in enumerate(raw):
         if not isinstance(node, dict):
-            raise GraphFormatError(f"nodes[{i}] is {_json_type(node)}, expected an object")
+            raise GraphFormatError(f"nodes[{i}] is {json_type_phrase(node)}, expected an object")
         nid = node.get("node_id")
         if not isinstance(nid, str):
             raise GraphFormatError(f"nodes[{i}].node_id is missing or not a string")
@@ -294,7 +283,7 @@ def _read_links(raw: list, node_ids: list[str]) -> tuple[EdgeList, dict[int, dic
 def _explain_bad_link(raw: list, index: dict[str, int]) -> None:
     for k, link in enumerate(raw):
         if not isinstance(link, dict):
-            raise GraphFormatError(f"links[{k}] is {_json_type(link)}, expected an object")
+            raise GraphFormatError(f"links[{k}] is {json_type_phrase(link)}, expected an object")
         for key in ("source", "target"):
             if key not in link:
                 raise GraphFormatError(f"links[{k}] has no '{key}'")

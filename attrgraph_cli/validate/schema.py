@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 import orjson
 
+from attrgraph_cli.jsontypes import json_type_name
 from attrgraph_cli.resources import resource_path
 from attrgraph_cli.validate import paths
 from attrgraph_cli.validate.problems import ProblemSink
@@ -92,25 +93,6 @@ _EXACT_TYPES: dict[str, tuple[type, ...]] = {
     "array": (list,),
     "object": (dict,),
 }
-
-
-def json_type_name(v: Any) -> str:
-    """The JSON type of a decoded value, as a message names it."""
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, dict):
-        return "object"
-    return type(v).__name__
 
 
 def _show(v: Any) -> str:

@@ -197,3 +197,15 @@ def test_mass_threshold_implicit_zeros():
     # 1.0 is never reached in float32 only if rounding says so; with these exact sums it is reached
     assert mass_threshold(values, 1.0, n_total=10) == np.float32(1.0)
     assert mass_threshold(np.zeros(3, np.float32), 0.5, n_total=10) == 0
+
+
+def test_cumulative_influence_equals_prune_matrix_scores():
+    from attrgraph_cli.graph.prune import cumulative_influence
+    from attrgraph_cli.graph.synthetic import random_dense
+
+    d = random_dense(n_layers=4, n_tokens=5, n_features=120, n_logits=4, density=0.4, seed=11)
+    full = prune_matrix(
+        d["adjacency"], n_features=120, n_tokens=5, logit_probabilities=d["logit_probabilities"]
+    )
+    alone = cumulative_influence(d["adjacency"], logit_probabilities=d["logit_probabilities"])
+    np.testing.assert_array_equal(alone, full.cumulative_scores)

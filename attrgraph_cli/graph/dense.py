@@ -24,7 +24,12 @@ from attrgraph_cli.graph.model import (
     NodeKind,
     NodeTable,
 )
-from attrgraph_cli.graph.prune import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD, prune_matrix
+from attrgraph_cli.graph.prune import (
+    DEFAULT_EDGE_THRESHOLD,
+    DEFAULT_NODE_THRESHOLD,
+    cumulative_influence,
+    prune_matrix,
+)
 
 
 @dataclass
@@ -111,28 +116,35 @@ def dense_to_graph(
     """Prune `dense` (unless both masks are given) and build the nodes and links of the pruned graph.
 
     `edge_weights`, when given, is where link weights are read (default: the adjacency matrix).
-    Influence scores always come from pruning the full adjacency matrix.
+    Influence scores always come from the full adjacency matrix (only that phase runs when both masks
+    are given).
     """
     dense.check()
     for name, value in (("node_threshold", node_threshold), ("edge_threshold", edge_threshold)):
         if not 0.0 <= value <= 1.0:
             raise GraphFormatError(f"{name} must be between 0 and 1, got {value}")
     adjacency = np.asarray(dense.adjacency, dtype=np.float32)
+    probabilities = np.asarray(dense.logit_probabilities, dtype=np.float32)
     try:
-        result = prune_matrix(
-            adjacency,
-            n_features=dense.n_features,
-            n_tokens=dense.n_pos,
-            logit_probabilities=np.asarray(dense.logit_probabilities, dtype=np.float32),
-            node_threshold=node_threshold,
-            edge_threshold=edge_threshold,
-        )
+        if node_mask is not None and edge_mask is not None:  # the file's own pruning: scores only
+            scores = cumulative_influence(adjacency, logit_probabilities=probabilities)
+            nmask, emask = np.asarray(node_mask, dtype=bool), np.asarray(edge_mask, dtype=bool)
+        else:
+            result = prune_matrix(
+                adjacency,
+                n_features=dense.n_features,
+                n_tokens=dense.n_pos,
+                logit_probabilities=probabilities,
+                node_threshold=node_threshold,
+                edge_threshold=edge_threshold,
+            )
+            scores = result.cumulative_scores
+            nmask = result.node_mask if node_mask is None else np.asarray(node_mask, dtype=bool)
+            emask = result.edge_mask if edge_mask is None else np.asarray(edge_mask, dtype=bool)
     except RuntimeError as exc:
         raise GraphFormatError(
             f"cannot prune: {exc} (does the adjacency matrix have cycles? an attribution graph is acyclic)"
         ) from None
-    nmask = result.node_mask if node_mask is None else np.asarray(node_mask, dtype=bool)
-    emask = result.edge_mask if edge_mask is None else np.asarray(edge_mask, dtype=bool)
     n = adjacency.shape[0]
     if nmask.shape != (n,) or emask.shape != (n, n):
         raise GraphFormatError(f"node / edge masks must have shapes ({n},) / ({n}, {n})")
@@ -152,7 +164,7 @@ def dense_to_graph(
     remap = np.full(n, -1, dtype=np.int64)
     remap[kept] = np.arange(len(kept))
 
-    table = _node_table(dense, kept, kinds, layer, pos, feature, result.cumulative_scores)
+    table = _node_table(dense, kept, kinds, layer, pos, feature, scores)
     edges = EdgeList.from_arrays(remap[sources], remap[targets], np.asarray(weights, dtype=np.float64))
     metadata: dict[str, Any] = {
         "slug": dense.slug,

@@ -89,24 +89,15 @@ def prune_matrix(
     for name, value in (("node_threshold", node_threshold), ("edge_threshold", edge_threshold)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be between 0.0 and 1.0, got {value}")
-    probabilities = np.asarray(logit_probabilities, dtype=np.float32).ravel()
-    weights = (
-        storage.SparseWeights.of(adjacency)
-        if hasattr(adjacency, "tocsr")
-        else storage.DenseWeights.of(adjacency)
-    )
+    weights, logit_weights = _weights_and_logit_weights(adjacency, logit_probabilities)
     n = weights.n
-    n_logits = probabilities.size
-    if n_logits < 1:
-        raise ValueError("at least one logit is needed to prune by influence")
+    n_logits = int(np.asarray(logit_probabilities).size)
     if n_features < 0 or n_tokens < 0 or n_features + n_tokens + n_logits > n:
         raise ValueError(
             f"{n_features} features + {n_tokens} tokens + {n_logits} logits do not fit "
             f"an adjacency matrix of {n} nodes"
         )
     inner = n - n_logits - n_tokens  # features and errors: the nodes that pruning may drop
-    logit_weights = np.zeros(n, dtype=np.float32)
-    logit_weights[inner + n_tokens :] = probabilities
 
     influence = _influence(weights, logit_weights, max_iter)
     node_mask = influence >= mass_threshold(influence, node_threshold)
@@ -125,6 +116,37 @@ def prune_matrix(
     alive = _drop_dangling(edges, is_inner=kept < inner, is_feature=kept < n_features)
     node_mask[kept[~alive]] = False
     return PruneResult(node_mask, edges.mask_in(kept, n), _cumulative_scores(influence))
+
+
+def cumulative_influence(
+    adjacency: np.ndarray | scipy.sparse.sparray | scipy.sparse.spmatrix,
+    *,
+    logit_probabilities: np.ndarray,
+    max_iter: int = 1000,
+) -> np.ndarray:
+    """`prune_matrix`'s `cumulative_scores` alone, for inputs whose masks are already known.
+
+    Only the node-influence phase runs (no thresholds, no edge scores).
+    """
+    weights, logit_weights = _weights_and_logit_weights(adjacency, logit_probabilities)
+    return _cumulative_scores(_influence(weights, logit_weights, max_iter))
+
+
+def _weights_and_logit_weights(adjacency, logit_probabilities) -> tuple[storage.Weights, np.ndarray]:
+    """The working matrix and the logit weight vector (probabilities on the last nodes, the logits)."""
+    probabilities = np.asarray(logit_probabilities, dtype=np.float32).ravel()
+    weights = (
+        storage.SparseWeights.of(adjacency)
+        if hasattr(adjacency, "tocsr")
+        else storage.DenseWeights.of(adjacency)
+    )
+    if probabilities.size < 1:
+        raise ValueError("at least one logit is needed to prune by influence")
+    if probabilities.size > weights.n:
+        raise ValueError(f"{probabilities.size} logits do not fit an adjacency matrix of {weights.n} nodes")
+    logit_weights = np.zeros(weights.n, dtype=np.float32)
+    logit_weights[weights.n - probabilities.size :] = probabilities
+    return weights, logit_weights
 
 
 def _inverse(row_sums: np.ndarray) -> np.ndarray:

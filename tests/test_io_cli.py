@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -114,8 +115,10 @@ def test_convert_json_in_place_and_provenance(graph_json, tmp_path):
     result = _run("convert", str(path), "-o", str(path), "--scan", "gemma-2-2b")
     assert result.returncode == 0, result.stderr
     after = orjson.loads(path.read_bytes())
-    record = after["metadata"]["info"]["attrgraph"]["convert"]
-    assert record["source_format"] == "neuronpedia-json" and record["version"]
+    record = after["attrgraph"]["history"][-1]
+    assert record["stage"] == "convert" and record["attrgraph_version"]
+    assert record["details"]["source_format"] == "neuronpedia-json"
+    assert record["inputs"][0]["sha256"] == hashlib.sha256(graph_json.read_bytes()).hexdigest()
     assert after["metadata"]["scan"] == "gemma-2-2b"
     assert after["nodes"] == before["nodes"] and after["links"] == before["links"]
     assert [p.name for p in tmp_path.iterdir()] == ["g.json"]  # no temp file left behind
@@ -141,7 +144,7 @@ def test_convert_npz_writes_schema_valid_json(tmp_path, neuronpedia_schema_path)
     schema = json.loads(neuronpedia_schema_path.read_text())
     assert not list(jsonschema.Draft7Validator(schema).iter_errors(doc))
     assert doc["metadata"]["slug"] == "my-graph"
-    assert doc["metadata"]["info"]["attrgraph"]["convert"]["settings"]["edge_threshold"] == 0.9
+    assert doc["attrgraph"]["history"][-1]["settings"]["edge_threshold"] == 0.9
 
 
 def test_convert_of_json_never_imports_torch(graph_json, tmp_path):

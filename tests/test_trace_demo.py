@@ -31,7 +31,7 @@ def test_demo_model_is_the_default(tmp_path):
     meta = doc["metadata"]
     assert meta["slug"] == "the-capital-of-the-state-containing-dallas-is"
     assert meta["scan"]
-    assert meta["info"]["attrgraph"]["trace"]["model_source"]["source"] == "embedded demo model"
+    assert doc["attrgraph"]["history"][-1]["details"]["model_source"]["source"] == "embedded demo model"
     kinds = {n["feature_type"] for n in doc["nodes"]}
     assert {"embedding", "logit", "cross layer transcoder"} <= kinds
     assert doc["links"]

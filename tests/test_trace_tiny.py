@@ -85,7 +85,10 @@ def test_trace_writes_valid_graph_json(traced, tiny):
     assert meta["generation_settings"]["max_n_logits"] == 10
     assert meta["generation_settings"]["batch_size"] == 256
     assert meta["pruning_settings"] == {"node_threshold": 0.8, "edge_threshold": 0.98}
-    record = meta["info"]["attrgraph"]["trace"]
+    history = doc["attrgraph"]["history"]
+    assert [r["stage"] for r in history] == ["trace"]
+    assert history[0]["settings"]["max_n_logits"] == 10 and history[0]["duration_s"] > 0
+    record = history[0]["details"]
     assert record["circuit_tracer_version"] == "0.5.0"
     assert record["model"] == "tiny-random" and record["transcoder_set"].endswith("transcoders")
     for phase in ("load_model", "forward", "feature_attribution", "prune_convert", "validate", "write_raw"):
@@ -449,7 +452,7 @@ def test_nnsight_backend_on_a_local_transformers_checkpoint(tmp_path):
                            "--target", " Austin", "--minus", " Dallas")  # fmt: skip
     assert code == 0, err
     doc = read_json(out)
-    assert doc["metadata"]["info"]["attrgraph"]["trace"]["backend"] == "nnsight"
+    assert doc["attrgraph"]["history"][-1]["details"]["backend"] == "nnsight"
     logits = [n for n in doc["nodes"] if n["feature_type"] == "logit"]
     assert len(logits) == 1 and "logit( Austin)-logit( Dallas)" in logits[0]["clerp"]
     assert any(n["feature_type"] == "cross layer transcoder" for n in doc["nodes"])

@@ -59,38 +59,44 @@ def convert(
     Thresholds apply to unpruned inputs (circuit-tracer .pt, matrices); a JSON input is already pruned
     and is passed through unchanged apart from the filled-in metadata and provenance.
     """
-    import datetime
     import time
 
-    from attrgraph_cli import __version__
-    from attrgraph_cli.io import detect_format, load_graph, save_graph
+    from attrgraph_cli.io import detect_format
+    from attrgraph_cli.stages import StageOutcome, run_stage
 
-    started = time.perf_counter()
     fmt = detect_format(source)
-    graph = load_graph(
-        source, node_threshold=node_threshold, edge_threshold=edge_threshold, trust_pickle=trust_pickle
-    )
-    if slug is not None or not graph.metadata.get("slug"):
-        graph.metadata["slug"] = slug if slug is not None else _default_slug(source)
-    if scan is not None or not isinstance(graph.metadata.get("scan"), str):
-        graph.metadata["scan"] = scan or ""
     pruned_here = fmt not in ("neuronpedia-json", "clt-forge-pt")
-    graph.info_entry(
+
+    def stage(graph):
+        if slug is not None or not graph.metadata.get("slug"):
+            graph.metadata["slug"] = slug if slug is not None else _default_slug(source)
+        if scan is not None or not isinstance(graph.metadata.get("scan"), str):
+            graph.metadata["scan"] = scan or ""
+        return StageOutcome(graph, {"source_format": fmt})
+
+    settings = {
+        "node_threshold": node_threshold if pruned_here else None,
+        "edge_threshold": edge_threshold if pruned_here else None,
+        "trust_pickle": trust_pickle,
+        "slug": slug,
+        "scan": scan,
+    }
+    started = time.perf_counter()
+    outcome = run_stage(
         "convert",
-        {
-            "version": __version__,
-            "source": source.name,
-            "source_format": fmt,
-            "settings": {
-                "node_threshold": node_threshold if pruned_here else None,
-                "edge_threshold": edge_threshold if pruned_here else None,
-                "trust_pickle": trust_pickle,
-            },
-            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        source,
+        output,
+        stage,
+        settings,
+        load_options={
+            "node_threshold": node_threshold,
+            "edge_threshold": edge_threshold,
+            "trust_pickle": trust_pickle,
         },
+        indent=indent,
     )
-    save_graph(graph, output, indent=indent)
     seconds = time.perf_counter() - started
+    graph = outcome.graph
     typer.echo(
         f"{source} ({fmt}) -> {output}: {len(graph.nodes):,} nodes, {len(graph.edges):,} links "
         f"in {seconds:.2f} s",

@@ -118,7 +118,7 @@ class AttributionGraph:
     """A pruned attribution graph: nodes, edges, metadata.
 
     `metadata` and `qparams` are the file's `metadata` / `qParams` objects as dicts (all keys kept);
-    `extra` holds every other top-level key (e.g. `interventions`, `feature_details`);
+    `extra` holds every other top-level key (the `attrgraph` extension among them);
     `node_extra[i]` / `link_extra[i]` hold keys of node / link `i` that have no column.
     """
 
@@ -210,8 +210,3 @@ class AttributionGraph:
 
         n = len(self.nodes)
         return csr_matrix((self.edges.weight, (self.edges.target, self.edges.source)), shape=(n, n))
-
-    def info_entry(self, stage: str, record: dict[str, Any]) -> None:
-        """Record a stage's provenance (tool version, settings, time) under `metadata.info`."""
-        info = self.metadata.setdefault("info", {})
-        info.setdefault("attrgraph", {})[stage] = record

@@ -27,8 +27,21 @@ def load_graph(
 
     Unpruned inputs (circuit-tracer `.pt`, matrices) are pruned with `node_threshold` / `edge_threshold`;
     `.pt` files are unpickled only safely unless `trust_pickle`. Bad input raises `GraphFormatError` or
-    `UnsafePickleError`, each with a one-line message.
+    `UnsafePickleError`, each with a one-line message. Legacy keys are moved into the `attrgraph`
+    extension (`extension.migrate`), so every caller sees only the contract.
     """
+    from attrgraph_cli.extension import migrate
+
+    return migrate(_read_any(path, node_threshold, edge_threshold, trust_pickle, options))
+
+
+def _read_any(
+    path: str | os.PathLike[str],
+    node_threshold: float,
+    edge_threshold: float,
+    trust_pickle: bool,
+    options: dict[str, Any],
+) -> AttributionGraph:
     fmt = detect_format(path)
     if fmt == "neuronpedia-json":
         from attrgraph_cli.io.neuronpedia_json import read_json

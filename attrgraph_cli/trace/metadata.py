@@ -3,8 +3,9 @@
 - `metadata.scan`, `slug`, `prompt`, `prompt_tokens`, `node_threshold`: the standard fields;
 - `metadata.generation_settings`: circuit-tracer's attribution settings (+ targets, backend, device, dtype);
 - `metadata.pruning_settings`: node and edge thresholds;
-- `metadata.info`: `generator`, `create_time_ms`, `source_urls`, and under `info.attrgraph.trace` the whole
-  record: model, transcoder set, versions, graph sizes and the wall time of every phase.
+- `metadata.info`: `generator`, `create_time_ms`, `source_urls`;
+- `attrgraph.history`: the stage record of every stage (the extension contract), here `trace`'s: model,
+  transcoder set, versions, graph sizes and the wall time of every phase.
 """
 
 from __future__ import annotations
@@ -86,40 +87,57 @@ def add_provenance(
     urls = source_urls(loaded.transcoder_set)
     if urls:
         info["source_urls"] = urls
-    graph.info_entry(
-        "trace",
-        {
-            "attrgraph_version": __version__,
-            "circuit_tracer_version": package_version("circuit-tracer"),
-            "torch_version": package_version("torch"),
-            "transformer_lens_version": package_version("transformer-lens"),
-            "python_version": platform.python_version(),
-            "model": loaded.model_name,
-            "model_source": loaded.describe,
-            "transcoder_set": loaded.transcoder_set,
-            "scan": loaded.scan,
-            "backend": loaded.backend,
-            "device": loaded.device,
-            "dtype": loaded.dtype,
-            "n_layers": loaded.n_layers,
-            "n_tokens": int(len(raw.input_tokens)),
-            "n_active_features": n_active,
-            "n_attributed_features": n_selected,
-            "n_logits": len(raw.logit_targets),
-            "unpruned_nodes": int(raw.adjacency_matrix.shape[0]),
-            "nodes": len(graph.nodes),
-            "links": len(graph.edges),
-            "settings": {
-                "max_n_logits": options.max_n_logits,
-                "desired_logit_prob": options.desired_logit_prob,
-                "batch_size": options.batch_size,
-                "max_feature_nodes": options.max_feature_nodes,
-                "offload": options.offload,
-                "node_threshold": options.node_threshold,
-                "edge_threshold": options.edge_threshold,
-                "targets": list(job.targets),
-                "minus": list(job.minus),
-            },
-            "wall_time_s": {k: round(v, 4) for k, v in timings.items()},
-        },
+    from attrgraph_cli.extension import append_history
+    from attrgraph_cli.stages.provenance import stage_record
+
+    settings = {
+        "model": loaded.model_name,
+        "transcoder_set": loaded.transcoder_set,
+        "backend": loaded.backend,
+        "device": loaded.device,
+        "dtype": loaded.dtype,
+        "max_n_logits": options.max_n_logits,
+        "desired_logit_prob": options.desired_logit_prob,
+        "batch_size": options.batch_size,
+        "max_feature_nodes": options.max_feature_nodes,
+        "offload": options.offload,
+        "node_threshold": options.node_threshold,
+        "edge_threshold": options.edge_threshold,
+        "targets": list(job.targets),
+        "minus": list(job.minus),
+    }
+    total = sum(v for v in timings.values())
+    details = {
+        "circuit_tracer_version": package_version("circuit-tracer"),
+        "torch_version": package_version("torch"),
+        "transformer_lens_version": package_version("transformer-lens"),
+        "python_version": platform.python_version(),
+        "model": loaded.model_name,
+        "model_source": loaded.describe,
+        "transcoder_set": loaded.transcoder_set,
+        "scan": loaded.scan,
+        "backend": loaded.backend,
+        "device": loaded.device,
+        "dtype": loaded.dtype,
+        "n_layers": loaded.n_layers,
+        "n_tokens": int(len(raw.input_tokens)),
+        "n_active_features": n_active,
+        "n_attributed_features": n_selected,
+        "n_logits": len(raw.logit_targets),
+        "unpruned_nodes": int(raw.adjacency_matrix.shape[0]),
+        "nodes": len(graph.nodes),
+        "links": len(graph.edges),
+        "wall_time_s": {k: round(v, 4) for k, v in timings.items()},
+    }
+    started = time.time() - total
+    append_history(
+        graph,
+        stage_record("trace", settings, [], utc_now_at(started), total, details),
     )
+
+
+def utc_now_at(epoch_s: float) -> str:
+    """ISO 8601 UTC time of a Unix time (seconds)."""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(epoch_s, datetime.timezone.utc).isoformat(timespec="seconds")

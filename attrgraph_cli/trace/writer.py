@@ -35,7 +35,11 @@ def write_outputs(
 
 
 def record_timings(graph: Any, timings: dict[str, float]) -> None:
-    """Refresh `metadata.info.attrgraph.trace.wall_time_s` with every phase timed so far."""
-    record = graph.metadata.get("info", {}).get("attrgraph", {}).get("trace")
-    if isinstance(record, dict):
-        record["wall_time_s"] = {k: round(v, 4) for k, v in timings.items()}
+    """Refresh the trace record's `details.wall_time_s` and duration with every phase timed so far."""
+    from attrgraph_cli.extension import history
+
+    records = [r for r in history(graph) if isinstance(r, dict) and r.get("stage") == "trace"]
+    if records:
+        record = records[-1]
+        record.setdefault("details", {})["wall_time_s"] = {k: round(v, 4) for k, v in timings.items()}
+        record["duration_s"] = round(sum(timings.values()), 4)

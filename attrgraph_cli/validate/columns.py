@@ -73,6 +73,8 @@ class GraphColumns:
     metadata: dict = field(default_factory=dict)
     qparams: dict = field(default_factory=dict)
     qk_only_nodes: dict = field(default_factory=dict)
+    #: the top-level `attrgraph` extension object as decoded (any type), `_UNSET` when absent
+    extension: Any = _UNSET
     #: (source rows, target rows) when already known, else None (the checks look the ids up)
     link_rows: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -118,6 +120,7 @@ class GraphColumns:
             metadata=members.get("metadata", {}),
             qparams=members.get("qParams", {}),
             qk_only_nodes=members.get("qk_only_nodes", {}),
+            extension=members.get("attrgraph", _UNSET),
         )
         if endpoints_checked:
             cols.link_rows = _endpoint_rows(node_ids, links)
@@ -170,4 +173,5 @@ class GraphColumns:
             metadata=obj("metadata"),
             qparams=obj("qParams"),
             qk_only_nodes=obj("qk_only_nodes"),
+            extension=doc.get("attrgraph", _UNSET),
         )

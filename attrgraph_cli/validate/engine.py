@@ -9,13 +9,14 @@ from typing import Any, Literal
 
 import msgspec
 
-from attrgraph_cli.validate import checks_links, checks_meta, checks_nodes, paths
+from attrgraph_cli.validate import checks_extension, checks_links, checks_meta, checks_nodes, paths
 from attrgraph_cli.validate.checks_feature_details import check_feature_details
 from attrgraph_cli.validate.columns import GraphColumns
 from attrgraph_cli.validate.context import GraphContext
 from attrgraph_cli.validate.parse import NonStandardNumber, parse_precise
 from attrgraph_cli.validate.problems import Problem, ProblemSink
 from attrgraph_cli.validate.schema import (
+    EXTRA_RAW_MEMBERS,
     FEATURE_DETAILS_SCHEMA,
     GRAPH_SCHEMA,
     FastDecoder,
@@ -25,7 +26,7 @@ from attrgraph_cli.validate.schema import (
 )
 
 Kind = Literal["graph", "feature-details"]
-GRAPH_CHECKS = checks_nodes.ALL + checks_links.ALL + checks_meta.ALL
+GRAPH_CHECKS = checks_nodes.ALL + checks_links.ALL + checks_meta.ALL + checks_extension.ALL
 _GRAPH_KEYS = {"nodes", "links", "metadata", "qParams"}
 _FEATURE_KEYS = {"index", "examples_quantiles", "top_logits", "bottom_logits"}
 
@@ -127,6 +128,10 @@ def _validate_bytes(data: bytes, name: str, max_per_rule: int | None, kind: Kind
                 if raw is not msgspec.UNSET:
                     member_decoder.decode(raw)  # types of the member, checked
                     members[member] = msgspec.json.decode(raw)  # all of its keys
+            for member in EXTRA_RAW_MEMBERS:
+                raw = getattr(doc, member, msgspec.UNSET)
+                if raw is not msgspec.UNSET:
+                    members[member] = msgspec.json.decode(raw)
             links, endpoints_checked = _decode_links(decoder, doc)
         except (msgspec.DecodeError, UnicodeDecodeError):
             pass

@@ -256,6 +256,7 @@ def _object_type(
     raw_objects: dict[str, Any] | None = None,
     deferred: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
+    extra_raw: tuple[str, ...] = (),
 ) -> Any:
     """A Struct for an object schema. With `raw_objects`, members that are objects stay `msgspec.Raw` and
     their own types go into `raw_objects`: the caller decodes them twice, typed and as a dict, to keep
@@ -291,12 +292,19 @@ def _object_type(
             fields.append((attr, typ))
         else:
             fields.append((attr, Union[typ, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+    for j, prop in enumerate(p for p in extra_raw if p not in props):
+        attr = _field_name(prop, len(props) + j)
+        rename[attr] = prop
+        fields.append((attr, Union[msgspec.Raw, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
     missing = required - set(props)
     if missing:
         raise UnsupportedSchema(f"required fields {sorted(missing)} without properties at {name}")
     # gc=False: decoded JSON cannot hold reference cycles, and untracked structs decode much faster
     return msgspec.defstruct(name, fields, kw_only=True, gc=False, rename=rename)
 
+
+#: top-level keys outside the schema that the fast path keeps as `msgspec.Raw` (the attrgraph extension)
+EXTRA_RAW_MEMBERS = ("attrgraph",)
 
 #: members of the graph schema decoded after the others: links, whose endpoints must be known node ids
 DEFERRED_MEMBERS = ("links",)
@@ -341,7 +349,7 @@ def fast_decoder(name: str) -> FastDecoder | None:
         _check_keywords(schema, "#")
         if schema.get("type") != "object":
             return None
-        root = _object_type(schema, "Root", members, deferred)
+        root = _object_type(schema, "Root", members, deferred, extra_raw=EXTRA_RAW_MEMBERS)
     except UnsupportedSchema:
         return None
     return FastDecoder(

@@ -1,0 +1,80 @@
+"""One provenance record per stage run, in one shape for every stage (schema: history.schema.json)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypedDict
+
+from attrgraph_cli import __version__
+
+#: inputs larger than this are not hashed (the record says so with a null digest)
+HASH_LIMIT_BYTES = 4 << 30
+
+
+class InputRecord(TypedDict, total=False):
+    name: str
+    role: str
+    format: str
+    bytes: int
+    sha256: str | None
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a regular file (None for devices, FIFOs, folders and files over `HASH_LIMIT_BYTES`)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not path.is_file() or st.st_size > HASH_LIMIT_BYTES:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_record(path: str | os.PathLike[str], role: str, fmt: str | None = None) -> InputRecord:
+    """Describe one input of a stage: its file name (not the full path: files travel), size and digest."""
+    p = Path(path)
+    record: InputRecord = {"name": p.name, "role": role}
+    if fmt:
+        record["format"] = fmt
+    if p.is_dir():
+        record["sha256"] = None
+        return record
+    try:
+        record["bytes"] = p.stat().st_size
+    except OSError:
+        pass
+    record["sha256"] = file_digest(p)
+    return record
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def stage_record(
+    stage: str,
+    settings: dict[str, Any],
+    inputs: list[InputRecord],
+    started: str,
+    duration_s: float,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The history record of one stage run."""
+    record: dict[str, Any] = {
+        "stage": stage,
+        "attrgraph_version": __version__,
+        "settings": settings,
+        "inputs": list(inputs),
+        "started": started,
+        "duration_s": round(max(float(duration_s), 0.0), 4),
+    }
+    if details:
+        record["details"] = details
+    return record

@@ -1,0 +1,79 @@
+"""`run_stage`: load -> migrate -> stage -> provenance -> validate -> atomic write."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.stages.provenance import InputRecord, input_record, stage_record, utc_now
+
+
+@dataclass
+class StageOutcome:
+    """What a stage returns: the graph to write (often the one it was given, changed in place), the
+    stage-specific facts for its history record, and a one-line summary for the terminal."""
+
+    graph: AttributionGraph
+    details: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+
+class StageCheckFailed(AttrgraphError):
+    """The stage produced a graph that `validate` calls invalid; nothing was written."""
+
+
+def check_before_write(graph: AttributionGraph, stage: str) -> None:
+    """Run validate's rules on the in-memory graph; raise with the first error's rule and path."""
+    from attrgraph_cli.validate.engine import validate_graph
+
+    errors = [p for p in validate_graph(graph, max_per_rule=3) if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise StageCheckFailed(
+            f"{stage} produced an invalid graph, nothing written: [{first.rule}] {first.path}: "
+            f"{first.message}{more}"
+        )
+
+
+def run_stage(
+    name: str,
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None,
+    stage: Callable[[AttributionGraph], StageOutcome],
+    settings: dict[str, Any],
+    *,
+    load_options: dict[str, Any] | None = None,
+    extra_inputs: list[InputRecord] | None = None,
+    indent: bool = False,
+    graph: AttributionGraph | None = None,
+) -> StageOutcome:
+    """Run one graph-to-graph stage end to end and return its outcome (already written to `output`).
+
+    `source` is read with `load_graph` (any format) unless `graph` is given (already loaded, e.g. by a
+    command that needed it to check options). `extra_inputs` describes other files the stage read
+    (labels, corpus, plan) for the record. With `output=None` nothing is written (a dry run).
+    """
+    from attrgraph_cli.extension import append_history, migrate
+    from attrgraph_cli.io import detect_format, load_graph, save_graph
+
+    started_at = utc_now()
+    started = time.perf_counter()
+    fmt = detect_format(source)
+    if graph is None:
+        graph = load_graph(source, **(load_options or {}))
+    migrate(graph)
+    outcome = stage(graph)
+    inputs = [input_record(source, "graph", fmt), *(extra_inputs or [])]
+    record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)
+    append_history(outcome.graph, record)
+    check_before_write(outcome.graph, name)
+    if output is not None:
+        save_graph(outcome.graph, Path(output), indent=indent)
+    return outcome

@@ -53,7 +53,7 @@ BAD_INPUTS = {
     "empty": (b"", "the file is empty"),
     "whitespace": (b"  \n\t ", "only whitespace"),
     "truncated": (b'{"metadata": {"slug": "x"}, "nodes": [{"node_id": "a"', "JSON"),
-    "invalid": (b'{"nodes": [1, 2,, ]}', "invalid JSON"),
+    "invalid": (b'{"nodes": [1, 2,, ]}', "not valid JSON"),
     "not_utf8": (b'{"metadata": {"slug": "\xff\xfe caf\xe9"}, "nodes": [], "links": []}', "not UTF-8"),
     "binary": (b"\x00\x01\x02\x03garbage\xff\xfe" * 10, "not UTF-8"),
     "array": (b'[{"nodes": []}]', "is an array"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 import typer
@@ -21,6 +23,27 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def check_text_arguments(arguments: dict[str, Any]) -> None:
+    """Text options must be text: bytes that are not UTF-8 (they arrive as lone surrogates) are refused.
+
+    File paths (`Path` values) are left alone: a file name may be any bytes.
+    """
+    for name, value in arguments.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for text in values:
+            if isinstance(text, str) and not isinstance(text, Enum) and _has_surrogates(text):
+                label = "the prompt" if name == "prompt" else f"--{name.replace('_', '-')}"
+                raise AttrgraphError(f"{label} holds bytes that are not UTF-8 text")
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def user_errors(func: F) -> F:
     """Run a command body; an `AttrgraphError` (or any unexpected error) becomes one line on stderr.
 
@@ -30,7 +53,12 @@ def user_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            check_text_arguments(kwargs)
+            if os.environ.get("ATTRGRAPH_DEBUG"):
+                return func(*args, **kwargs)
+            with warnings.catch_warnings():  # library warnings would come before the one error line
+                warnings.simplefilter("ignore")
+                return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except AttrgraphError as exc:

@@ -62,8 +62,10 @@ def convert(
     import time
 
     from attrgraph_cli.io import detect_format
+    from attrgraph_cli.io.atomic import check_writable
     from attrgraph_cli.stages import StageOutcome, run_stage
 
+    check_writable(output)
     fmt = detect_format(source)
     pruned_here = fmt not in ("neuronpedia-json", "clt-forge-pt")
 

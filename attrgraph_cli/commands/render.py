@@ -95,8 +95,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Draw GRAPH as a self-contained interactive HTML report (works offline), an SVG or a PDF."""
         kind = output_format(out, fmt.value if fmt else None)
-        if not graph.exists():
-            raise AttrgraphError(f"no such file: {graph}")
+        from attrgraph_cli.io.atomic import check_writable, is_regular_output
+
+        check_writable(out)
         started = time.perf_counter()
         loaded = _load(graph, node_threshold, edge_threshold, trust_pickle)
         if kind == "html":
@@ -119,7 +120,7 @@ def register(app: typer.Typer) -> None:
                     max_edges=max_edges,
                     min_weight=min_weight,
                 )
-            size = out.stat().st_size
+            size = out.stat().st_size if is_regular_output(out) else 0
         elapsed = time.perf_counter() - started
         typer.echo(
             f"wrote {out} ({kind}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "

@@ -96,14 +96,36 @@ def trace(
             )
         if output.exists() and not output.is_dir():
             raise AttrgraphError(f"-o {output}: with --batch, -o must be a folder")
+        for folder in (output, raw, render):
+            if folder is not None:
+                _check_folder(folder)
         _run_batch(batch, output, request, options, raw, render, force, quiet)
         return
     if prompt is None:
         raise AttrgraphError("no prompt: give a PROMPT or --batch FILE")
     if output.is_dir():
         raise AttrgraphError(f"-o {output} is a folder; give the graph JSON file to write")
+    from attrgraph_cli.io.atomic import check_writable
+
+    for path in (output, raw, render):  # before the model loads: an unwritable -o fails in a second
+        if path is not None:
+            check_writable(path)
     job = PromptJob(prompt=prompt, slug=slug, targets=tuple(target or ()), minus=tuple(minus or ()))
     _run_one(job, output, request, options, raw, render, quiet)
+
+
+def _check_folder(folder: Path) -> None:
+    """A batch output folder must exist (it is created) and take new files, checked before tracing."""
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.io.atomic import check_writable
+
+    if folder.exists() and not folder.is_dir():
+        raise AttrgraphError(f"{folder}: with --batch this must be a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AttrgraphError(f"{folder}: cannot create the folder ({exc.strerror or exc})") from None
+    check_writable(folder / ".attrgraph-write-check")
 
 
 def _require_trace_extra() -> None:

@@ -21,7 +21,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[list, list]:
-    """MLP inputs (ln2 output) and outputs of every layer on fresh corpus text, [BOS] position left out."""
+    """MLP inputs and outputs of every layer on fresh corpus text, [BOS] position left out.
+
+    The input is what circuit-tracer feeds a transcoder (`mlp.hook_in`): the output of `ln2`, *after*
+    its scale and shift, i.e. `ln2(hook_resid_mid)` (not `ln2.hook_normalized`, which comes before them).
+    """
     import torch
 
     from attrgraph_cli.demo_model.corpus import CorpusGenerator
@@ -33,14 +37,15 @@ def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[li
     ys: list[list] = [[] for _ in range(n_layers)]
 
     def wanted(name: str) -> bool:
-        return name.endswith("ln2.hook_normalized") or name.endswith("hook_mlp_out")
+        return name.endswith("hook_resid_mid") or name.endswith("hook_mlp_out")
 
     with torch.no_grad():
         for _ in range(n_batches):
             tokens = batch_tokens(gen, tokenizer, 64, 32)
             _, cache = model.run_with_cache(tokens, names_filter=wanted)
             for i in range(n_layers):
-                xs[i].append(cache[f"blocks.{i}.ln2.hook_normalized"][:, 1:].flatten(0, 1))
+                mlp_in = model.blocks[i].ln2(cache[f"blocks.{i}.hook_resid_mid"])
+                xs[i].append(mlp_in[:, 1:].flatten(0, 1))
                 ys[i].append(cache[f"blocks.{i}.hook_mlp_out"][:, 1:].flatten(0, 1))
     return [torch.cat(x) for x in xs], [torch.cat(y) for y in ys]
 

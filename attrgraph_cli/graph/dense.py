@@ -102,6 +102,13 @@ class DenseGraph:
                 raise GraphFormatError(f"feature positions must be in 0..{self.n_pos - 1}")
         if not np.isfinite(a).all():
             raise GraphFormatError("the adjacency matrix holds NaN or infinite values")
+        p = np.asarray(self.logit_probabilities, dtype=np.float64)
+        if not np.isfinite(p).all():
+            raise GraphFormatError("logit_probabilities hold NaN or infinite values")
+        if p.size and (p.min() < 0 or p.max() > 1):
+            raise GraphFormatError(
+                f"logit_probabilities must lie between 0 and 1, got values from {p.min():g} to {p.max():g}"
+            )
 
 
 def dense_to_graph(

@@ -138,7 +138,8 @@ class AttributionGraph:
 
     @property
     def prompt_tokens(self) -> list[str]:
-        return [str(t) for t in self.metadata.get("prompt_tokens", [])]
+        tokens = self.metadata.get("prompt_tokens")
+        return [str(t) for t in tokens] if isinstance(tokens, list) else []
 
     @property
     def scan(self) -> str:

@@ -90,8 +90,8 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
     adjacency = np.asarray(arrays["adjacency_matrix"])
     if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
         raise GraphFormatError(f"adjacency_matrix must be square (N x N), got shape {adjacency.shape}")
-    if not np.issubdtype(adjacency.dtype, np.number):
-        raise GraphFormatError(f"adjacency_matrix must be numeric, got {adjacency.dtype}")
+    if not np.issubdtype(adjacency.dtype, np.number) or np.iscomplexobj(adjacency):
+        raise GraphFormatError(f"adjacency_matrix must hold real numbers, got {adjacency.dtype}")
     features = np.asarray(arrays["features"])
     if features.size == 0:
         features = features.reshape(0, 3)

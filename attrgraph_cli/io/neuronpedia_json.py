@@ -33,6 +33,7 @@ from attrgraph_cli.graph.model import (
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.io.sniff import check_readable
 from attrgraph_cli.jsontypes import json_type_phrase
+from attrgraph_cli.report.clip import clip
 
 #: Node keys that have a column or are derived when writing; anything else is carried in node_extra.
 _DERIVED_NODE_KEYS = (
@@ -52,6 +53,11 @@ _DERIVED_NODE_KEYS = (
 )
 _LINK_KEYS = ("source", "target", "weight")
 _TOP_KEYS = ("metadata", "qParams", "nodes", "links")
+#: no model has more layers; a larger `layer` is damage (it would size the layout)
+MAX_LAYERS = 4096
+#: positions allowed when the file has no `metadata.prompt_tokens` to count them
+MAX_POSITIONS = 1 << 16
+_INT64_LIMIT = 1 << 62
 _DEFAULT_QPARAMS = {"pinnedIds": [], "supernodes": [], "linkType": "both", "clickedId": "", "sg_pos": ""}
 
 
@@ -72,7 +78,7 @@ def read_json(path: str | os.PathLike[str]) -> AttributionGraph:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise GraphFormatError(f"{p}: {_json_problem(data, exc)}") from None
+        raise GraphFormatError(f"{p}: {_json_problem(data, exc, str(p))}") from None
     except MemoryError:
         raise GraphFormatError(f"{p}: the file is too large to load into memory") from None
     del data
@@ -86,15 +92,26 @@ def read_json(path: str | os.PathLike[str]) -> AttributionGraph:
         raise GraphFormatError(f"{p}: {exc}") from None
 
 
-def _json_problem(data: bytes, exc: Exception) -> str:
+def _json_problem(data: bytes, exc: Exception, name: str) -> str:
+    """Why orjson refused the text, in the same words as `validate` (which parses it again precisely)."""
+    from attrgraph_cli.validate.engine import first_non_standard
+    from attrgraph_cli.validate.parse import UnreadableInput, parse_precise
+
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return f"not UTF-8 text (invalid byte at offset {bad.start})"
-    text = str(exc)
-    if data.rstrip().endswith((b"}", b"]")) is False and "unexpected end" in text.lower():
-        return f"truncated JSON ({text})"
-    return f"invalid JSON ({text})"
+        doc, n_non_standard = parse_precise(data, name)
+    except UnreadableInput as unreadable:
+        message = str(unreadable)
+        return message[len(name) + 2 :] if message.startswith(f"{name}: ") else message
+    except MemoryError:
+        return f"invalid JSON ({exc})"
+    if n_non_standard:
+        where, token = first_non_standard(doc)
+        more = f" and {n_non_standard - 1} more" if n_non_standard > 1 else ""
+        return (
+            f"not standard JSON: {where} is `{token}`{more} (JSON has no NaN or Infinity; "
+            "`attrgraph validate` lists them all)"
+        )
+    return f"invalid JSON ({exc})"  # orjson refused what Python's parser reads (e.g. a lone surrogate)
 
 
 def document_to_graph(doc: dict) -> AttributionGraph:
@@ -113,7 +130,9 @@ def document_to_graph(doc: dict) -> AttributionGraph:
     if not isinstance(qparams, dict):
         raise GraphFormatError(f"'qParams' is {json_type_phrase(qparams)}, expected an object")
     schema_version = metadata.get("schema_version")
-    nodes, node_extra = _read_nodes(doc["nodes"], schema_version)
+    tokens = metadata.get("prompt_tokens")
+    n_positions = len(tokens) if isinstance(tokens, list) and tokens else MAX_POSITIONS
+    nodes, node_extra = _read_nodes(doc["nodes"], schema_version, n_positions)
     graph = AttributionGraph(
         nodes=nodes,
         edges=EdgeList.from_arrays([], [], []),
@@ -126,7 +145,8 @@ def document_to_graph(doc: dict) -> AttributionGraph:
     return graph
 
 
-def _read_nodes(raw: list, schema_version: Any) -> tuple[NodeTable, dict[int, dict]]:
+def _read_nodes(raw: list, schema_version: Any, n_positions: int) -> tuple[NodeTable, dict[int, dict]]:
+    """The node table; layers and positions must lie within the graph's own counts (they size the layout)."""
     n = len(raw)
     table = NodeTable.empty(n)
     node_ids: list[str] = [""] * n
@@ -157,6 +177,8 @@ def _read_nodes(raw: list, schema_version: Any) -> tuple[NodeTable, dict[int, di
             position = _id_part(nid, 2)
             if position is None:
                 raise GraphFormatError(f"nodes[{i}] ({nid}): ctx_idx is missing or not an integer")
+        if not 0 <= position < n_positions:
+            raise GraphFormatError(_position_problem(i, nid, position, n_positions))
         positions[i] = position
         kind = _node_kind(nid, raw_layer, ftype, labels[i])
         kinds[i] = kind
@@ -170,6 +192,11 @@ def _read_nodes(raw: list, schema_version: Any) -> tuple[NodeTable, dict[int, di
                 layer = _id_part(nid, 0)
                 if layer is None:
                     raise GraphFormatError(f"nodes[{i}] ({nid}): layer {raw_layer!r} is not an int or 'E'")
+            if not -1 <= layer <= MAX_LAYERS:
+                raise GraphFormatError(
+                    f"nodes[{i}] ({clip(nid, 60)}): layer {clip(str(layer), 30)} is out of range "
+                    f"(0 to {MAX_LAYERS}; run `attrgraph validate` for every problem)"
+                )
             layers[i] = layer
             if kind == NodeKind.LOGIT:
                 features[i], logit_tokens[i], table.logit_probability[i] = _logit_fields(node, nid, labels[i])
@@ -191,11 +218,24 @@ def _read_nodes(raw: list, schema_version: Any) -> tuple[NodeTable, dict[int, di
     return table, unknown
 
 
+def _position_problem(i: int, nid: str, position: int, n_positions: int) -> str:
+    where = (
+        f"the prompt's {n_positions} tokens (metadata.prompt_tokens)"
+        if n_positions != MAX_POSITIONS
+        else f"0 to {MAX_POSITIONS - 1}"
+    )
+    return (
+        f"nodes[{i}] ({clip(nid, 60)}): ctx_idx {clip(str(position), 30)} is outside {where}; "
+        "run `attrgraph validate` for every problem"
+    )
+
+
 def _logit_fields(node: dict, nid: str, clerp: str) -> tuple[int, str, float]:
     """(vocab id, token text, probability) of a logit node, from its id, clerp and `token_prob`."""
     vocab = _id_part(nid, 1)
     if vocab is None:
         vocab = _as_int(node.get("feature"))
+        vocab = vocab if vocab is not None and abs(vocab) < _INT64_LIMIT else None
     parsed = ids.parse_logit_clerp(clerp)
     token = parsed[0] if parsed is not None else ""
     prob = node.get("token_prob")
@@ -223,7 +263,7 @@ def _feature_index(nid: str, layer: int, feature: Any, legacy: bool) -> int:
     if id_layer == layer and id_index is not None and id_index >= 0:
         return id_index
     value = _as_int(feature)
-    if value is None or value < 0:
+    if value is None or not 0 <= value < _INT64_LIMIT:
         return -1
     if legacy:
         return value % ids.LEGACY_FEATURE_STRIDE
@@ -235,9 +275,10 @@ def _id_part(nid: str, k: int) -> int | None:
     if len(parts) != 3:
         return None
     try:
-        return int(parts[k])
+        value = int(parts[k]) if len(parts[k]) < 19 else None  # an int64 column holds it
     except ValueError:
         return None
+    return value
 
 
 def _as_int(value: Any) -> int | None:

@@ -7,8 +7,10 @@ that each layout uses, so a hostile file cannot run code here and torch is not i
 
 from __future__ import annotations
 
+import errno
 import os
 import pickletools
+import stat
 import zipfile
 from pathlib import Path
 
@@ -33,15 +35,47 @@ _CIRCUIT_TRACER_KEYS = {"active_features", "selected_features", "input_tokens", 
 _MATRIX_KEYS = {"adjacency_matrix", "features"}
 
 
+def regular_file_size(path: str | os.PathLike[str], error: type[Exception] = GraphFormatError) -> int:
+    """The size of the regular file at `path`, or `error` with one line saying what else it is.
+
+    Devices, FIFOs and sockets are refused: their size says nothing (0 for `/dev/zero`) and a FIFO
+    would block the read forever.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise error(f"{p}: a broken symlink (what it points to does not exist)") from None
+        raise error(f"{p}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{p}: a symlink loop (the link points back to itself)") from None
+        raise error(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        raise error(f"{p}: is a directory, expected a graph file")
+    if not stat.S_ISREG(mode):
+        what = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a character device"
+            if stat.S_ISCHR(mode)
+            else "a block device"
+            if stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise error(f"{p}: is {what}, not a regular file; save the graph to a file first")
+    return st.st_size
+
+
 def check_readable(path: str | os.PathLike[str], kind: str = "json") -> Path:
     """The path as a `Path` if it is a non-empty regular file small enough to load, else GraphFormatError."""
     p = Path(path)
-    if not p.exists():
-        raise GraphFormatError(f"{p}: no such file")
-    if p.is_dir():
-        raise GraphFormatError(f"{p}: is a directory, expected a graph file")
+    size = regular_file_size(p)
     try:
-        size = p.stat().st_size
         with p.open("rb"):
             pass
     except OSError as exc:

@@ -15,6 +15,7 @@ from functools import cache
 
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
+from attrgraph_cli.report.clip import MAX_TITLE, clip
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.resources import resource_path
@@ -62,7 +63,7 @@ def render_html(graph: AttributionGraph, *, title: str | None = None, layout: La
     """The whole report page for `graph` as a string."""
     from markupsafe import Markup
 
-    title = title if title is not None else default_title(graph)
+    title = clip(title if title is not None else default_title(graph), MAX_TITLE)
     layout = layout if layout is not None else compute_layout(graph)
     payload = build_payload(graph, layout, title=title)
     js, css = _assets()

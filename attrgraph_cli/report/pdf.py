@@ -20,6 +20,7 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.report import tables
+from attrgraph_cli.report.clip import MAX_PROMPT, MAX_TITLE, clip
 from attrgraph_cli.report.subgraph import pinned_view
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure, render_svg
 from attrgraph_cli.report.textmetrics import text_width
@@ -160,8 +161,8 @@ def build_html(
         "font_family": FONT_FAMILY,
         "figure": figure,
         "figure_only": figure_only,
-        "title": title or graph.slug or "Attribution graph",
-        "prompt": graph.prompt,
+        "title": clip(title or graph.slug or "Attribution graph", MAX_TITLE),
+        "prompt": clip(graph.prompt, MAX_PROMPT),
         "page_size": f"{geometry.width_mm}mm {geometry.height_mm}mm",
     }
     if figure_only:
@@ -170,7 +171,7 @@ def build_html(
 
     settings = tables.settings(graph)
     logits = tables.top_logits(graph, max(5, min(10, len(settings))))
-    header_mm = header_height_mm(graph.prompt, settings, len(logits), geometry.content_width_mm)
+    header_mm = header_height_mm(context["prompt"], settings, len(logits), geometry.content_width_mm)
     context["figure_size"] = fit_figure(
         figure, geometry.content_width_mm, geometry.content_height_mm - header_mm
     )

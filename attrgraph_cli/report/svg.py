@@ -21,6 +21,7 @@ import numpy as np
 from attrgraph_cli.graph.ids import parse_logit_clerp
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.io.atomic import atomic_write_text
+from attrgraph_cli.report.clip import MAX_TITLE, clip
 from attrgraph_cli.report.labels import Box, LabelRequest, PlacedLabel, label_box, place_labels
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.textmetrics import ASCENT, DESCENT, text_width, truncate
@@ -465,6 +466,7 @@ def render_svg(
 
     if not title:
         title = f"Attribution graph: {graph.prompt}" if graph.prompt else "Attribution graph"
+    title = clip(title, MAX_TITLE)
     parts = [
         '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
         f'width="{_fmt(width)}" height="{_fmt(height)}" '

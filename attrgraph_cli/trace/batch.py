@@ -25,7 +25,10 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
 from attrgraph_cli.trace.progress import TraceProgress
 
-_SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_SLUG_LEN = 128
+#: the batch report's own name in the output folder: no prompt's graph may take it
+REPORT_NAME = "batch-report"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
         targets = _str_list(row.get("targets", row.get("target")), path, lineno, "targets")
         minus = _str_list(row.get("minus"), path, lineno, "minus")
         slug = row.get("slug")
+        if isinstance(slug, str) and len(slug) > MAX_SLUG_LEN:
+            raise AttrgraphError(
+                f"{path}:{lineno}: slug is {len(slug)} characters long; at most {MAX_SLUG_LEN} are allowed"
+            )
         if slug is not None and (not isinstance(slug, str) or not _SAFE_SLUG.match(slug)):
             raise AttrgraphError(f"{path}:{lineno}: slug {slug!r} must be letters, digits, '.', '_' or '-'")
         jobs.append(PromptJob(prompt=row["prompt"], slug=slug, targets=targets, minus=minus))
@@ -115,8 +122,12 @@ def plan(
     html_dir: Path | None = None,
     force: bool = False,
 ) -> list[BatchItem]:
-    """Output paths per prompt (repeated slugs get `-2`, `-3`, ...); finished items are marked `skip`."""
-    items, seen = [], set()
+    """Output paths per prompt (repeated slugs get `-2`, `-3`, ...); finished items are marked `skip`.
+
+    The name `batch-report` is taken by the report itself, so a prompt with that slug gets `batch-report-2`.
+    """
+    items: list[BatchItem] = []
+    seen = {REPORT_NAME}
     for index, job in enumerate(jobs):
         base = job.resolved_slug()
         slug, n = base, 1
@@ -198,7 +209,7 @@ def write_report(out_dir: Path, outcomes: list[ItemOutcome], load_seconds: float
     """`batch-report.json` in the output folder: one entry per prompt of this run."""
     from attrgraph_cli.io.atomic import atomic_write_text
 
-    path = out_dir / "batch-report.json"
+    path = out_dir / f"{REPORT_NAME}.json"
     doc = {"model_load_s": round(load_seconds, 3), "items": [asdict(o) for o in outcomes]}
     atomic_write_text(path, json.dumps(doc, indent=1))
     return path

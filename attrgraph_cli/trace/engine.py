@@ -93,11 +93,22 @@ def slugify(prompt: str, max_len: int = 64) -> str:
 
 
 # ---- checks ---------------------------------------------------------------------------------------------
+def visible_text(text: str) -> bool:
+    """Whether `text` holds anything but whitespace, control and format (e.g. zero-width) characters."""
+    import unicodedata
+
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
 def tokenize_prompt(loaded: LoadedModel, prompt: str):
     """Token ids as circuit-tracer will see them (special token prepended); empty / over-long is an error."""
-    if not prompt or not prompt.strip():
-        raise PromptError("the prompt is empty")
+    if not visible_text(prompt):
+        raise PromptError(
+            "the prompt is empty" + (" (it holds only control or invisible characters)" if prompt else "")
+        )
     ids = loaded.model.ensure_tokenized(prompt)
+    if len(ids) < 2:  # nothing but the start token: the tokenizer dropped every character
+        raise PromptError("the prompt is empty once tokenized (the tokenizer drops all its characters)")
     if loaded.n_ctx is not None and len(ids) > loaded.n_ctx:
         raise PromptError(
             f"the prompt is {len(ids)} tokens long (with the start token) but the model's context is "

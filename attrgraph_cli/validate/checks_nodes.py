@@ -8,7 +8,7 @@ import numpy as np
 
 from attrgraph_cli.graph.ids import parse_logit_clerp
 from attrgraph_cli.validate.columns import _UNSET
-from attrgraph_cli.validate.context import BAD_LAYER, ERROR, FEATURE, LOGIT, GraphContext
+from attrgraph_cli.validate.context import BAD_LAYER, ERROR, FEATURE, LOGIT, MAX_LAYERS, GraphContext
 from attrgraph_cli.validate.problems import Problem
 
 
@@ -70,17 +70,22 @@ def check_layers(ctx: GraphContext) -> None:
     # an inferred n_layers bounds error nodes only (features define it); a recorded one bounds both
     bounded = inner if how.startswith("metadata") else kind == ERROR
     too_high = (layer >= n_layers) & bounded if n_layers is not None else np.zeros_like(inner)
-    bad = np.flatnonzero(inner & ((layer < 0) | too_high))
+    bad = np.flatnonzero(inner & ((layer < 0) | too_high | (layer > MAX_LAYERS)))
     ctx.report(
         "nodes.impossible-layer",
         bad,
         lambda i: Problem(
             f"nodes[{i}].layer",
-            f"{ctx.cols.feature_type[i]} node at layer {raw[i]!r}, which the model does not have",
+            f"{ctx.cols.feature_type[i]} node at layer {_short(raw[i])}, which the model does not have",
             f"0 <= layer < n_layers ({how})",
             rule="nodes.impossible-layer",
         ),
     )
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def check_logits(ctx: GraphContext) -> None:

@@ -15,6 +15,10 @@ from attrgraph_cli.validate.problems import Problem, ProblemSink
 EMBEDDING, FEATURE, ERROR, LOGIT, UNKNOWN = 0, 1, 2, 3, -1
 #: a layer that is not an integer and not "E"
 BAD_LAYER = -(1 << 30)
+#: layer numbers are clamped to +-this (a bigger one is reported as impossible, not overflowed)
+LAYER_CLAMP = 1 << 40
+#: no model has more layers than this
+MAX_LAYERS = 4096
 
 
 def kind_of(feature_type: str | None) -> int:
@@ -32,13 +36,13 @@ def kind_of(feature_type: str | None) -> int:
 def layer_number(value: object) -> int:
     """`"E"` -> -1, `"12"` / `12` -> 12, anything else -> BAD_LAYER."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return max(min(value, LAYER_CLAMP), -LAYER_CLAMP)  # fits the int64 column, still out of range
     if isinstance(value, str):
         if value == "E":
             return -1
         body = value[1:] if value[:1] == "-" else value
         if body.isdigit() and body.isascii():
-            return int(value)
+            return layer_number(int(value)) if len(body) < 4000 else LAYER_CLAMP
     return BAD_LAYER
 
 

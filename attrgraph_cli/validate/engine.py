@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
 
 import msgspec
+import orjson
 
 from attrgraph_cli.validate import checks_extension, checks_links, checks_meta, checks_nodes, paths
 from attrgraph_cli.validate.checks_feature_details import check_feature_details
 from attrgraph_cli.validate.columns import GraphColumns
 from attrgraph_cli.validate.context import GraphContext
-from attrgraph_cli.validate.parse import NonStandardNumber, parse_precise
+from attrgraph_cli.validate.parse import NonStandardNumber, UnreadableInput, parse_precise
 from attrgraph_cli.validate.problems import Problem, ProblemSink
 from attrgraph_cli.validate.schema import (
     EXTRA_RAW_MEMBERS,
@@ -59,6 +61,16 @@ def check_graph_columns(cols: GraphColumns, sink: ProblemSink) -> None:
     ctx = GraphContext(cols, sink)
     for check in GRAPH_CHECKS:
         check(ctx)
+
+
+def first_non_standard(doc: Any) -> tuple[str, str]:
+    """(path, token) of the first NaN / Infinity token of a document from `parse_precise`."""
+    sink = ProblemSink(1)
+    _report_non_standard(doc, sink)
+    first = sink.problems[0] if sink.problems else None
+    if first is None:
+        return paths.ROOT, "NaN"
+    return first.path, first.message.split("`")[1]
 
 
 def _report_non_standard(doc: Any, sink: ProblemSink) -> None:
@@ -117,8 +129,23 @@ def validate_bytes(
             gc.enable()
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(data: bytes, name: str) -> None:
+    """A `\\ud800` escape without its pair is not Unicode: refused here as convert and render refuse it."""
+    if _SURROGATE_ESCAPE.search(data) is None:
+        return
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):
+            raise UnreadableInput(f"{name}: invalid JSON ({exc})") from None
+
+
 def _validate_bytes(data: bytes, name: str, max_per_rule: int | None, kind: Kind | None) -> DocumentResult:
     sink = ProblemSink(max_per_rule)
+    _check_surrogates(data, name)
     if kind in (None, "graph") and (decoder := fast_decoder(GRAPH_SCHEMA)) is not None:
         try:
             doc = decoder.root.decode(data)
@@ -133,8 +160,8 @@ def _validate_bytes(data: bytes, name: str, max_per_rule: int | None, kind: Kind
                 if raw is not msgspec.UNSET:
                     members[member] = msgspec.json.decode(raw)
             links, endpoints_checked = _decode_links(decoder, doc)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            pass
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass  # the precise path below explains it (nesting too deep included)
         else:
             cols = GraphColumns.from_struct(doc, links, members, endpoints_checked)
             del doc, links

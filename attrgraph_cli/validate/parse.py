@@ -9,7 +9,7 @@ giving up on the whole file.
 from __future__ import annotations
 
 import json
-import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +49,35 @@ def human_size(n: int) -> str:
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The whole file, or `UnreadableInput` with one clear sentence."""
-    try:
-        size = os.stat(path).st_size
-    except FileNotFoundError:
-        raise UnreadableInput(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UnreadableInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    """The whole file, or `UnreadableInput` with one clear sentence.
+
+    Only regular files are read (see `regular_file_size`), and never more than `max_bytes` + 1 bytes,
+    so a file that grows while it is read cannot take more memory than the limit.
+    """
+    from attrgraph_cli.io.sniff import regular_file_size
+
+    size = regular_file_size(path, UnreadableInput)
     if size > max_bytes:
-        raise UnreadableInput(
-            f"{path}: file is {human_size(size)}, above the {human_size(max_bytes)} limit "
-            "(raise it with --max-size if you have the memory)"
-        )
+        raise _too_large(path, size, max_bytes)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
     except IsADirectoryError:
         raise UnreadableInput(f"{path}: is a directory") from None
     except OSError as exc:
         raise UnreadableInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise _too_large(path, len(data), max_bytes)
     if not data.strip():
         raise UnreadableInput(f"{path}: file is empty" if not data else f"{path}: file holds only whitespace")
     return data
+
+
+def _too_large(path: Path, size: int, max_bytes: int) -> UnreadableInput:
+    return UnreadableInput(
+        f"{path}: file is {human_size(size)}, above the {human_size(max_bytes)} limit "
+        "(raise it with --max-size if you have the memory)"
+    )
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -124,3 +132,9 @@ def parse_precise(data: bytes, name: str) -> tuple[Any, int]:
         ) from None
     except RecursionError:
         raise UnreadableInput(f"{name}: JSON nested too deeply to read") from None
+    except ValueError as exc:  # Python's limit on integer digits (sys.get_int_max_str_digits)
+        if "digits" in str(exc):
+            raise UnreadableInput(
+                f"{name}: a number in the JSON has more than {sys.get_int_max_str_digits()} digits"
+            ) from None
+        raise UnreadableInput(f"{name}: not valid JSON ({str(exc).splitlines()[0][:200]})") from None

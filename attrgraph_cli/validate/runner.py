@@ -73,7 +73,7 @@ def _expand_one(arg: str) -> list[Path]:
                 f"{arg}: directory holds no graph or feature-details files ({DIRECTORY_PATTERN})"
             )
         return found
-    if path.exists():
+    if path.exists() or path.is_symlink():  # a broken link or a loop is reported by read_bytes
         return [path]
     if _GLOB_CHARS & set(arg):
         matches = sorted(Path(m) for m in glob.glob(arg, recursive=True))

@@ -8,6 +8,7 @@ available offline (already in the local Hugging Face cache); otherwise `tok{id}`
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from attrgraph_cli.errors import GraphFormatError
@@ -50,17 +51,52 @@ def read_circuit_tracer_pt(
 
 
 def offline_tokenizer(name: Any) -> Any:
-    """The tokenizer `name` from the local cache only (never the network), or None."""
+    """The tokenizer `name` read from the local Hugging Face cache only (never the network), or None.
+
+    Only its `tokenizer.json` is read, with the `tokenizers` library: importing `transformers` just to
+    decode token ids would take longer than the whole conversion.
+    """
     if not name or not isinstance(name, str):
         return None
+    path = cached_tokenizer_file(name)
+    if path is None:
+        return None
     try:
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
     except ImportError:
         return None
     try:
-        return AutoTokenizer.from_pretrained(name, local_files_only=True)
-    except Exception:  # noqa: BLE001 - not cached, or not a tokenizer: fall back to placeholders
+        return CachedTokenizer(Tokenizer.from_file(str(path)))
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: fall back to placeholders
         return None
+
+
+class CachedTokenizer:
+    """`decode(ids)` as `transformers` does it by default (special tokens kept), over a `tokenizers` one."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer
+
+    def decode(self, ids: Any) -> str:
+        ids = [int(ids)] if isinstance(ids, int) else [int(i) for i in ids]
+        return self._tokenizer.decode(ids, skip_special_tokens=False)
+
+
+def cached_tokenizer_file(name: str) -> Path | None:
+    """`tokenizer.json` of hub repo `name` (or of a local folder `name`) if it is on this machine."""
+    folder = Path(name)
+    if folder.is_dir():
+        found = folder / "tokenizer.json"
+        return found if found.is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        found = try_to_load_from_cache(name, "tokenizer.json")
+    except Exception:  # noqa: BLE001 - not a valid repo id
+        return None
+    return Path(found) if isinstance(found, str) else None
 
 
 def _cfg_get(cfg: Any, key: str) -> Any:

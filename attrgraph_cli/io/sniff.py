@@ -28,6 +28,8 @@ _MEMORY_FACTOR = {"json": 6, "binary": 3}
 _MAX_INPUT_ENV = "ATTRGRAPH_MAX_INPUT_MB"
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: how much of a torch file's data.pkl is scanned for its keys (the keys come first; tensors are apart)
+_PICKLE_SNIFF_BYTES = 16 << 20
 _PICKLE_PROTO = 0x80
 
 _CLT_FORGE_KEYS = {"feature_indices", "sparse_pruned_adj"}
@@ -154,11 +156,13 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 def _zip_format(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+            infos = archive.infolist()
+            _check_unpacked_size(path, infos)
+            names = [info.filename for info in infos]
             pickles = [n for n in names if n.endswith("data.pkl")]
             if pickles:
                 with archive.open(pickles[0]) as handle:
-                    strings = _pickle_strings(handle.read())
+                    strings = _pickle_strings(handle.read(_PICKLE_SNIFF_BYTES))
                 return _pt_format(path, strings)
             if names and all(n.endswith(".npy") for n in names):
                 keys = {n[: -len(".npy")] for n in names}
@@ -168,10 +172,61 @@ def _zip_format(path: Path) -> str:
                         f"{path}: a .npz archive without {', '.join(missing)}; a matrix graph needs "
                         "'adjacency_matrix' (N x N) and 'features' (F x 3)"
                     )
+                _check_npy_shapes(path, archive, infos)
                 return MATRIX_NPZ
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise GraphFormatError(f"{path}: a damaged or truncated archive ({exc})") from None
     raise GraphFormatError(f"{path}: a zip archive that is neither a torch .pt nor a numpy .npz file")
+
+
+def _check_unpacked_size(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose members unpack to more than the memory budget (a compression bomb)."""
+    total = sum(info.file_size for info in infos)
+    budget = max_input_bytes("binary")
+    if total > budget:
+        largest = max(infos, key=lambda info: info.file_size)
+        raise GraphFormatError(
+            f"{path}: the archive unpacks to {total / 2**20:,.0f} MiB ({largest.filename!r} alone "
+            f"{largest.file_size / 2**20:,.0f} MiB), more than the {budget / 2**20:,.0f} MiB that can be "
+            f"loaded here; set {_MAX_INPUT_ENV} to change the limit"
+        )
+
+
+def _check_npy_shapes(path: Path, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Each array's declared shape and dtype (its .npy header) must fit the budget and its member size."""
+    import numpy as np
+
+    budget = max_input_bytes("binary")
+    total = 0
+    for info in infos:
+        key = info.filename[: -len(".npy")]
+        try:
+            with archive.open(info) as handle:
+                version = np.lib.format.read_magic(handle)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        except (ValueError, TypeError, SyntaxError, EOFError, OSError) as exc:
+            raise GraphFormatError(f"{path}: {key}: not a valid .npy array header ({exc})") from None
+        if dtype.hasobject:
+            continue  # refused (never unpickled) with its own message when read
+        count = 1
+        for dim in shape:
+            count *= int(dim)
+        nbytes = count * dtype.itemsize
+        total += nbytes
+        if total > budget:
+            raise GraphFormatError(
+                f"{path}: {key} declares shape {tuple(shape)} of {dtype} ({nbytes / 2**20:,.0f} MiB), "
+                f"more than the {budget / 2**20:,.0f} MiB that can be loaded here; set {_MAX_INPUT_ENV} "
+                "to change the limit"
+            )
+        if nbytes > info.file_size:
+            raise GraphFormatError(
+                f"{path}: {key} declares shape {tuple(shape)} of {dtype} ({nbytes:,} bytes) but its "
+                f"member holds only {info.file_size:,} bytes (a damaged .npz)"
+            )
 
 
 def _pt_format(path: Path, strings: set[str]) -> str:

@@ -536,6 +536,9 @@ def _caption(
     n_feat_labels = sum(
         1 for lab in placed if lab.node >= 0 and graph.nodes.kind[lab.node] == NodeKind.FEATURE
     )
+    info = graph.metadata.get("info")
+    if isinstance(info, dict) and info.get("edge_weights") == "unweighted":
+        edges_part += " (unweighted graph: every link has weight 1, so widths mean nothing)"
     return (
         f"{nodes_part}; {edges_part}; blue = positive, red = negative. "
         f"{n_feat_labels} features labelled (the {opts.labels} most influential"

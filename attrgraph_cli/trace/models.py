@@ -293,6 +293,18 @@ def load_transcoders(ref: str, req: ModelRequest, device: str, dtype) -> tuple[A
         raise
 
 
+def _model_on_disk(name: str) -> bool:
+    """Whether model `name` is a folder or has a config in the local Hugging Face cache."""
+    if Path(name).is_dir():
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # noqa: BLE001 - not a valid repo id
+        return False
+
+
 def _is_hub_error(exc: BaseException) -> bool:
     module = type(exc).__module__ or ""
     return module.startswith(("huggingface_hub", "requests", "urllib3", "httpx"))
@@ -307,6 +319,8 @@ def _load_named(req: ModelRequest, device: str, dtype) -> LoadedModel:
     if tc_ref is None:
         assert req.model is not None
         tc_ref = DEFAULT_TRANSCODERS.get(split_revision(req.model)[0].lower())
+        if tc_ref is None and not _model_on_disk(split_revision(req.model)[0]):
+            raise ModelNotAvailable(_offline_hint("model", req.model))
         if tc_ref is None:
             raise AttrgraphError(
                 f"no default transcoder set for model {req.model!r}: "

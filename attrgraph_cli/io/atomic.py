@@ -58,6 +58,8 @@ def resolve_output(path: str | os.PathLike[str]) -> OutputTarget:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise OutputError(f"{given}: cannot write: a symlink loop") from None
+        if exc.errno == errno.ENOTDIR:
+            raise _folder_error(given, given.parent, exc) from None
         raise OutputError(f"{given}: cannot write ({exc.strerror or exc})") from None
     if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{given}: is a directory; give a file name for the output")
@@ -136,7 +138,12 @@ def _make_folder(real: Path, given: str | os.PathLike[str]) -> Path:
 
 
 def _folder_error(given: str | os.PathLike[str], folder: Path, exc: OSError) -> OutputError:
-    reason = "permission denied" if exc.errno in (errno.EACCES, errno.EPERM) else (exc.strerror or str(exc))
+    reasons = {
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "not a folder",
+    }
+    reason = reasons.get(exc.errno or 0) or exc.strerror or str(exc)
     return OutputError(f"{given}: cannot write into the folder {str(folder)!r} ({reason})")
 
 

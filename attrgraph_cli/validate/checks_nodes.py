@@ -91,7 +91,7 @@ def _short(value: object, limit: int = 40) -> str:
 def check_logits(ctx: GraphContext) -> None:
     kind, clerp = ctx.kind, ctx.cols.clerp
     logits = np.flatnonzero(kind == LOGIT)
-    if len(logits) == 0 and ctx.cols.n_nodes:
+    if len(logits) == 0:  # an empty graph included: nothing to attribute to
         ctx.sink.add(
             "graph.no-logit",
             "nodes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -143,9 +144,44 @@ def _check_surrogates(data: bytes, name: str) -> None:
             raise UnreadableInput(f"{name}: invalid JSON ({exc})") from None
 
 
+#: files up to this size are also scanned for duplicate object keys (a slower, pure-Python parse)
+DUPLICATE_SCAN_BYTES = 4 << 20
+
+
+def _check_duplicate_keys(data: bytes, sink: ProblemSink) -> None:
+    """Warn about keys repeated in one object: every JSON reader silently keeps only the last value."""
+    if len(data) > DUPLICATE_SCAN_BYTES or data.count(b'"') < 4:
+        return
+    repeated: dict[str, int] = {}
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len(items) > 1:
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    repeated[key] = repeated.get(key, 0) + 1
+                seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(data, object_pairs_hook=pairs, parse_constant=float)
+    except (ValueError, RecursionError):
+        return  # not JSON at all: the other checks say so
+    for key, count in sorted(repeated.items()):
+        sink.add(
+            "json.duplicate-key",
+            paths.ROOT,
+            f"key {key[:80]!r} appears twice in one object ({count}x in the file); readers keep only the "
+            "last value",
+            "each key once per object",
+            severity="warning",
+        )
+
+
 def _validate_bytes(data: bytes, name: str, max_per_rule: int | None, kind: Kind | None) -> DocumentResult:
     sink = ProblemSink(max_per_rule)
     _check_surrogates(data, name)
+    _check_duplicate_keys(data, sink)
     if kind in (None, "graph") and (decoder := fast_decoder(GRAPH_SCHEMA)) is not None:
         try:
             doc = decoder.root.decode(data)

@@ -163,3 +163,41 @@ def test_graph_scores_and_edges_agree_with_interventions(model, metrics):
     delta = new[0, -1] - base
     effect = float(delta[target] - delta.mean())
     assert effect == pytest.approx(-float(edges[node]), abs=1e-4, rel=1e-3)
+
+
+def test_texas_evidence_counts_only_features_after_the_city_and_has_its_control(metrics):
+    inter = metrics["intermediate_step"]
+    assert all(h["position"] >= inter["city_position"] for h in inter["intermediate_features"])
+    control = inter["control"]
+    assert control["n_features"] == inter["n_intermediate_features"]  # a same-size control
+    assert {"intermediate_features", "control_features"} <= set(inter["flow_share"])
+    card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    assert (
+        f"leaves p(`{inter['answer']}`) at {control['answer_probability_with_control_features_zeroed']:.3f}"
+        in card
+    )
+    assert f"{inter['flow_share']['intermediate_features']:.1%} of the `{inter['city']}` embedding" in card
+
+
+def test_size_in_the_readme_is_the_shipped_size(metrics):
+    total_mb = sum(metrics["files"].values()) / 1e6
+    assert f"≈ {total_mb:.2f} MB" in (REPO / "README.md").read_text()
+
+
+@pytest.mark.trace
+def test_transcoders_are_trained_on_what_circuit_tracer_feeds_them(model):
+    """The training activations are the replacement model's own `mlp.hook_in` / `mlp.hook_out`."""
+    import torch
+
+    from attrgraph_cli.demo_model.corpus import CorpusGenerator
+    from attrgraph_cli.demo_model.lm import batch_tokens
+    from attrgraph_cli.demo_model.loader import load_hooked_transformer
+    from attrgraph_cli.demo_model.train import collect_activations
+
+    xs, ys = collect_activations(load_hooked_transformer(), model.tokenizer, 1, seed=5)
+    tokens = batch_tokens(CorpusGenerator(seed=5), model.tokenizer, 64, 32)
+    names = {f"blocks.{i}.mlp.hook_{w}" for i in range(model.cfg.n_layers) for w in ("in", "out")}
+    _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names)
+    for i in range(model.cfg.n_layers):
+        torch.testing.assert_close(xs[i], cache[f"blocks.{i}.mlp.hook_in"][:, 1:].flatten(0, 1))
+        torch.testing.assert_close(ys[i], cache[f"blocks.{i}.mlp.hook_out"][:, 1:].flatten(0, 1))

@@ -34,8 +34,11 @@ def quality_checks(metrics: dict) -> dict[str, bool]:
 
 
 def verdict(inter: dict) -> str:
-    """ "Yes." when both interventions agree, "Partly." when one does, else "No, not convincingly."."""
-    votes = inter.get("ablation_removes_half_the_margin", False) + inter.get("swap_changes_the_answer", False)
+    """ "Yes." when the swap and the controlled ablation agree, "Partly." when one does, else "No, ..."."""
+    ablation = inter.get("ablation_removes_half_the_margin", False) and not inter.get(
+        "control_removes_half_the_margin", False
+    )
+    votes = ablation + inter.get("swap_changes_the_answer", False)
     if not inter["shows_intermediate"] or votes == 0:
         return "No, not convincingly."
     return "Yes." if votes == 2 else "Partly."
@@ -66,7 +69,7 @@ def write_card(metrics: dict, path: Path) -> None:
         f"mean L0 of {tc['target_l0']:g}; {tc['steps']} Adam steps of batch {tc['batch_size']} on "
         f"{train['activation_tokens_per_layer']:,} tokens per layer. Saved in circuit-tracer's "
         "`transcoder_set` format (`transcoders/config.yaml` + `layer_{i}.safetensors`).",
-        f"- Files: {total_bytes / 1e6:.1f} MB in total (float32).",
+        f"- Files: {total_bytes / 1e6:.2f} MB in total (float32).",
         "",
         "## Corpus",
         f"Statements over a small real table ({len(REGIONS)} US states and countries, their capitals, "
@@ -130,6 +133,7 @@ def write_card(metrics: dict, path: Path) -> None:
             f"{row['n_active_features']} | {row['replacement_score']:.3f} | {row['completeness_score']:.3f} |"
         )
     lens = ", ".join(f"L{i}: {r}" for i, r in enumerate(inter["logit_lens_rank_last_position"]))
+    control, flow = inter.get("control", {}), inter.get("flow_share", {})
     lines += [
         "",
         f"## Does the Dallas graph show the intermediate “{inter['intermediate']}” step?",
@@ -137,8 +141,11 @@ def write_card(metrics: dict, path: Path) -> None:
         f"**{verdict(inter)}** Prompt: "
         f"`{inter['prompt']}` → `{inter['answer']}` (p = {inter['answer_probability']:.2f}).",
         "",
-        f"- Features of the graph whose decoder vector has `{inter['intermediate']}` among its top-5 direct "
-        f"logits: {inter['n_intermediate_features']} of {inter['n_graph_features']}.",
+        f"- Features of the graph at or after `{inter['city']}` (position {inter['city_position']}) whose "
+        f"decoder vector has `{inter['intermediate']}` among its top-5 direct logits: "
+        f"{inter['n_intermediate_features']} of {inter['n_graph_features']} (another "
+        f"{inter['n_intermediate_features_before_the_city']} sit before `{inter['city']}`, cannot depend on "
+        "it, and are not counted).",
     ]
     for hit in inter["intermediate_features"][:5]:
         lines.append(
@@ -154,14 +161,23 @@ def write_card(metrics: dict, path: Path) -> None:
         f"{inter['answer_probability_with_intermediate_features_zeroed']:.3f}, and its margin over the "
         f"next-best token from {inter['answer_margin']:.2f} to "
         f"{inter['answer_margin_with_intermediate_features_zeroed']:.2f} logits.",
+        f"- Control: zeroing {control.get('n_features', 0)} other features instead "
+        f"({control.get('how', '')}; "
+        f"summed influence {control.get('influence_sum', float('nan')):.3f} against "
+        f"{control.get('intermediate_influence_sum', float('nan')):.3f}) leaves p(`{inter['answer']}`) at "
+        f"{control.get('answer_probability_with_control_features_zeroed', float('nan')):.3f} and the margin "
+        f"at {control.get('answer_margin_with_control_features_zeroed', float('nan')):.2f} logits.",
+        f"- Flow: {flow.get('intermediate_features', float('nan')):.1%} of the `{inter['city']}` embedding's "
+        f"influence on the `{inter['answer']}` logit (circuit-tracer's path influence) passes through those "
+        f"features; through the control features, {flow.get('control_features', float('nan')):.1%}.",
         f"- Swap: zeroing them and writing in the {swap['n_features_written']} `{swap['intermediate']}` "
-        f"features of `{swap['prompt']}` makes the top prediction `{swap['top_prediction']}` "
-        f"(p(`{swap['answer']}`) = {swap['answer_probability']:.2f}).",
+        f"features (at or after the city) of `{swap['prompt']}` makes the top prediction "
+        f"`{swap['top_prediction']}` (p(`{swap['answer']}`) = {swap['answer_probability']:.2f}).",
         f"- Logit lens at the last position (rank of `{inter['intermediate']}` after each layer): {lens}.",
         "",
         "Verdict rule: such features must exist; “Yes” when zeroing them removes at least half of the",
-        "answer's margin *and* the swap turns the answer into the other state's capital, “Partly” when",
-        "only one of the two holds.",
+        "answer's margin while the same-size control does not, *and* the swap turns the answer into the",
+        "other state's capital; “Partly” when only one of the two holds.",
         "Features are found by their direct logit effects, so one whose top logits mix the state with",
         "its capital, or with other place names, counts too: read the list before leaning on the verdict.",
         "",

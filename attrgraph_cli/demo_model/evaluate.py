@@ -140,8 +140,11 @@ def _feature_top_tokens(model, layer: int, feature: int, k: int) -> list[str]:
     return model.tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
 
 
-def _intermediate_features(model, prompt: str, intermediate: str, top_k: int) -> tuple[object, list[dict]]:
-    """The attribution graph of `prompt` and its features whose top-k direct logits include `intermediate`."""
+def _intermediate_features(
+    model, prompt: str, intermediate: str, top_k: int
+) -> tuple[object, list[dict], list]:
+    """The attribution graph of `prompt`, its features whose top-k direct logits include `intermediate`
+    (each with its node index), and every feature node as (node, layer, position, index, influence)."""
     from circuit_tracer import attribute
     from circuit_tracer.graph import compute_node_influence
 
@@ -154,13 +157,15 @@ def _intermediate_features(model, prompt: str, intermediate: str, top_k: int) ->
     feats = graph.active_features[graph.selected_features]
     order = torch.argsort(influence[:n_features], descending=True).tolist()
     tokens = model.tokenizer.convert_ids_to_tokens(graph.input_tokens.tolist())
-    hits = []
+    hits, every = [], []
     for rank, node in enumerate(order):
         layer, pos, idx = (int(v) for v in feats[node])
+        every.append((node, layer, pos, idx, float(influence[node])))
         top = _feature_top_tokens(model, layer, idx, top_k)
         if intermediate in top:
             hits.append(
                 {
+                    "node": node,
                     "layer": layer,
                     "position": pos,
                     "token": tokens[pos],
@@ -171,7 +176,7 @@ def _intermediate_features(model, prompt: str, intermediate: str, top_k: int) ->
                     "top_tokens": top,
                 }
             )
-    return graph, hits
+    return graph, hits, every
 
 
 def _margin(logits: torch.Tensor, token_id: int) -> float:
@@ -181,31 +186,82 @@ def _margin(logits: torch.Tensor, token_id: int) -> float:
     return float(logits[token_id] - others.max())
 
 
+def _matched_control(hits: list[dict], every: list, exclude: set[int]) -> list[tuple]:
+    """Same-size control: per intermediate feature, the unused other feature at the same position whose
+    influence is closest (any position at or after it when that position has none left)."""
+    chosen: list[tuple] = []
+    used = set(exclude)
+    for hit in hits:
+        pool = [f for f in every if f[0] not in used and f[2] == hit["position"]]
+        pool = pool or [f for f in every if f[0] not in used and f[2] >= hit["position"]]
+        if not pool:
+            continue
+        best = min(pool, key=lambda f: abs(f[4] - hit["influence"]))
+        used.add(best[0])
+        chosen.append(best)
+    return chosen
+
+
+def _flow_share(graph, source: int, target: int, through: set[int]) -> float:
+    """Share of `source`'s influence on node `target` carried by paths through any node of `through`.
+
+    Influence as circuit-tracer defines it: sums over paths of the row-normalised |adjacency|; the
+    share is 1 - (influence with `through` removed) / (influence of the whole graph).
+    """
+    from circuit_tracer.graph import compute_influence, normalize_matrix
+
+    matrix = normalize_matrix(graph.adjacency_matrix.float())
+    weights = torch.zeros(matrix.shape[0])
+    weights[target] = 1.0
+    total = float(compute_influence(matrix, weights.clone())[source])
+    if total <= 0:
+        return 0.0
+    cut = matrix.clone()
+    index = torch.tensor(sorted(through), dtype=torch.long)
+    if len(index):
+        cut[index, :] = 0
+        cut[:, index] = 0
+    return 1.0 - float(compute_influence(cut, weights.clone())[source]) / total
+
+
+def _public(hit: dict) -> dict:
+    return {k: v for k, v in hit.items() if k != "node"}
+
+
 def intermediate_step(
     model,
     prompt: str = "The capital of the state containing Dallas is",
     answer: str = "Austin",
     intermediate: str = "Texas",
+    city: str = "Dallas",
     swap_prompt: str = "The capital of the state containing Seattle is",
     swap_intermediate: str = "Washington",
+    swap_city: str = "Seattle",
     swap_answer: str = "Olympia",
     top_k: int = 5,
 ) -> dict:
     """Does the graph of a two-hop prompt contain the intermediate entity (e.g. "Texas")?
 
-    Evidence, all recorded:
-    - features in the graph whose decoder vectors rank `intermediate` among their top-k direct logits,
-      with layer, position and influence on the output (circuit-tracer's node influence);
-    - ablation: zeroing those features, the answer's margin (its logit minus the best other logit);
+    Only features at or after the city's position count as intermediate features (one before it cannot
+    depend on it). Evidence, all recorded:
+    - those features: decoder vectors ranking `intermediate` among their top-k direct logits, with layer,
+      position and influence on the output (circuit-tracer's node influence);
+    - ablation: zeroing them, the answer's margin (its logit minus the best other logit), beside a
+      same-size control: as many other features at the same positions, matched in influence;
     - swap: zeroing them *and* writing in the `swap_intermediate` features of `swap_prompt` (same
       template, same positions) at their activations there; does the answer become `swap_answer`?
+    - flow: the share of the city embedding's influence on the answer's logit that passes through
+      them, beside the same share for the control features;
     - the residual-stream logit lens at the last position (rank of `intermediate` after each layer).
-    `shows_intermediate` is true when such features exist and either the ablation removes at least half
-    of the answer's margin or the swap changes the answer to `swap_answer`.
+    `shows_intermediate` is true when such features exist and either the swap changes the answer to
+    `swap_answer`, or zeroing them removes at least half of the margin while the control does not.
     """
     tok = model.tokenizer
-    graph, hits = _intermediate_features(model, prompt, intermediate, top_k)
+    graph, all_hits, every = _intermediate_features(model, prompt, intermediate, top_k)
     ids = graph.input_tokens
+    tokens = tok.convert_ids_to_tokens(ids.tolist())
+    city_pos = tokens.index(city)
+    hits = [h for h in all_hits if h["position"] >= city_pos]
     answer_id, inter_id = tok.convert_tokens_to_ids(answer), tok.convert_tokens_to_ids(intermediate)
     with torch.no_grad():
         logits, cache = model.run_with_cache(ids[None], names_filter=lambda n: n.endswith("hook_resid_post"))
@@ -216,26 +272,65 @@ def intermediate_step(
             lens_logits = model.unembed(model.ln_final(resid[None, None]))[0, 0]
             lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
     zero = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
-    ablated = base
-    if zero:
-        ablated = model.feature_intervention(ids, zero, freeze_attention=False)[0][0, -1]
-    _, swap_hits = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
+    ablated = model.feature_intervention(ids, zero, freeze_attention=False)[0][0, -1] if zero else base
+    control = _matched_control(hits, every, {h["node"] for h in all_hits})
+    control_zero = [(layer, pos, idx, 0.0) for _, layer, pos, idx, _ in control]
+    controlled = (
+        model.feature_intervention(ids, control_zero, freeze_attention=False)[0][0, -1]
+        if control_zero
+        else base
+    )
+    swap_graph, swap_all, _ = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
+    swap_tokens = tok.convert_ids_to_tokens(swap_graph.input_tokens.tolist())
+    swap_city_pos = swap_tokens.index(swap_city)
+    swap_hits = [h for h in swap_all if h["position"] >= swap_city_pos]
     swap_in = [(h["layer"], h["position"], h["feature"], h["activation"]) for h in swap_hits]
     swapped = model.feature_intervention(ids, zero + swap_in, freeze_attention=False)[0][0, -1]
     swap_top = tok.convert_ids_to_tokens(int(swapped.argmax()))
+
+    n = graph.adjacency_matrix.shape[0]
+    n_feat, n_pos = len(graph.selected_features), len(ids)
+    city_node = n_feat + model.cfg.n_layers * n_pos + city_pos
+    answer_k = [int(t.vocab_idx) for t in graph.logit_targets].index(answer_id)
+    answer_node = n - len(graph.logit_targets) + answer_k
+    share = _flow_share(graph, city_node, answer_node, {h["node"] for h in hits})
+    control_share = _flow_share(graph, city_node, answer_node, {c[0] for c in control})
+
     base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
+    control_margin = _margin(controlled, answer_id)
+    removes_half = bool(hits) and ablated_margin <= 0.5 * base_margin
+    control_removes_half = bool(control) and control_margin <= 0.5 * base_margin
+    swap_changes = bool(hits) and swap_top == swap_answer
     return {
         "prompt": prompt,
         "answer": answer,
         "intermediate": intermediate,
+        "city": city,
+        "city_position": city_pos,
         "n_graph_features": len(graph.selected_features),
-        "intermediate_features": hits[:10],
+        "intermediate_features": [_public(h) for h in hits[:10]],
         "n_intermediate_features": len(hits),
+        "n_intermediate_features_before_the_city": len(all_hits) - len(hits),
         "logit_lens_rank_last_position": lens,
         "answer_probability": float(torch.softmax(base, -1)[answer_id]),
         "answer_probability_with_intermediate_features_zeroed": float(torch.softmax(ablated, -1)[answer_id]),
         "answer_margin": base_margin,
         "answer_margin_with_intermediate_features_zeroed": ablated_margin,
+        "control": {
+            "n_features": len(control),
+            "how": "per intermediate feature, the other feature at the same position closest in influence",
+            "influence_sum": sum(c[4] for c in control),
+            "intermediate_influence_sum": sum(h["influence"] for h in hits),
+            "answer_margin_with_control_features_zeroed": control_margin,
+            "answer_probability_with_control_features_zeroed": float(
+                torch.softmax(controlled, -1)[answer_id]
+            ),
+        },
+        "flow_share": {
+            "intermediate_features": share,
+            "control_features": control_share,
+            "what": f"share of the {city!r} embedding's influence on the {answer!r} logit via the features",
+        },
         "swap": {
             "prompt": swap_prompt,
             "intermediate": swap_intermediate,
@@ -244,7 +339,8 @@ def intermediate_step(
             "top_prediction": swap_top,
             "answer_probability": float(torch.softmax(swapped, -1)[tok.convert_tokens_to_ids(swap_answer)]),
         },
-        "ablation_removes_half_the_margin": bool(hits) and ablated_margin <= 0.5 * base_margin,
-        "swap_changes_the_answer": bool(hits) and swap_top == swap_answer,
-        "shows_intermediate": bool(hits) and (ablated_margin <= 0.5 * base_margin or swap_top == swap_answer),
+        "ablation_removes_half_the_margin": removes_half,
+        "control_removes_half_the_margin": control_removes_half,
+        "swap_changes_the_answer": swap_changes,
+        "shows_intermediate": bool(hits) and (swap_changes or (removes_half and not control_removes_half)),
     }

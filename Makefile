@@ -9,7 +9,7 @@ DEB_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfb
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system-packages venv test test-fast lint bench demo-model wheel-check clean
+.PHONY: install system-packages venv test test-fast fuzz lint bench demo-model wheel-check clean
 
 install: system-packages venv  ## venv at .venv with the package (editable) and all extras, plus Debian packages
 
@@ -28,6 +28,9 @@ venv:
 
 test:  ## the whole suite (what CI runs)
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+fuzz:  ## the property-based fuzz suite, long: many random examples per seed file (make test runs a few)
+	ATTRGRAPH_FUZZ_EXAMPLES=$${ATTRGRAPH_FUZZ_EXAMPLES:-300} ATTRGRAPH_FUZZ_RANDOM=1 $(PY) -m pytest -q -n 2 tests/test_fuzz.py
 
 test-fast:
 	$(PY) -m pytest -q -n 2 -m "not slow and not browser"

@@ -406,3 +406,30 @@ def test_invisible_prompt_is_empty() -> None:
 
     assert not visible_text("\x01\x02\u200b\u200c \t\ufeff")
     assert visible_text("\u200bTexas")
+
+
+def test_matrix_pt_with_empty_prompt_and_odd_fields(tmp_path: Path) -> None:
+    """Found by tests/test_fuzz.py: an empty `prompt` array crashed every command (IndexError, exit 3)."""
+    torch = pytest.importorskip("torch")
+    from attrgraph_cli.graph.synthetic import random_dense
+
+    d = random_dense(n_layers=2, n_tokens=3, n_features=6, n_logits=2, seed=0)
+    arrays = {
+        "adjacency_matrix": d["adjacency"],
+        "features": d["features"] % [2, 3, 100],
+        "n_layers": np.array(2),
+        "tokens": np.array(1 + 2j),
+        "prompt": np.ones((0, 4), dtype=np.int64),
+    }
+    path = tmp_path / "m.pt"
+    torch.save({k: v.tolist() for k, v in arrays.items()}, path)
+    line = one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))
+    assert "prompt must be one string" in line
+    for key, value, words in (
+        ("n_layers", [], "n_layers must be one whole number"),
+        ("logit_probabilities", ["a", "b"], "logit_probabilities must hold real numbers"),
+        ("tokens", [["a"], ["b", "c"]], "tokens are not a list of strings"),
+    ):
+        changed = {k: v.tolist() for k, v in arrays.items() if k != "prompt"} | {key: value}
+        torch.save(changed, path)
+        assert words in one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))

@@ -87,12 +87,12 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
             f"missing {', '.join(missing)}; a matrix graph needs 'adjacency_matrix' (N x N) "
             "and 'features' (F x 3)"
         )
-    adjacency = np.asarray(arrays["adjacency_matrix"])
+    adjacency = _array(arrays, "adjacency_matrix")
     if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
         raise GraphFormatError(f"adjacency_matrix must be square (N x N), got shape {adjacency.shape}")
     if not np.issubdtype(adjacency.dtype, np.number) or np.iscomplexobj(adjacency):
         raise GraphFormatError(f"adjacency_matrix must hold real numbers, got {adjacency.dtype}")
-    features = np.asarray(arrays["features"])
+    features = _array(arrays, "features")
     if features.size == 0:
         features = features.reshape(0, 3)
     if features.ndim != 2 or features.shape[1] != 3 or not np.issubdtype(features.dtype, np.integer):
@@ -104,20 +104,18 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
     n, n_f = adjacency.shape[0], len(features)
 
     tokens = _strings(arrays.get("tokens"))
-    token_ids = _ints(arrays.get("token_ids"))
+    token_ids = _ints(arrays, "token_ids")
     logit_field = arrays.get("logit_tokens")
-    logit_ids = _ints(arrays.get("logit_token_ids"))
+    logit_ids = _ints(arrays, "logit_token_ids")
     logit_tokens: list[str] | None = None
     if logit_field is not None:
-        values = np.asarray(logit_field).reshape(-1)
+        values = _array(arrays, "logit_tokens").reshape(-1)
         if np.issubdtype(values.dtype, np.integer):
             logit_ids = values.astype(np.int64) if logit_ids is None else logit_ids
         else:
             logit_tokens = [str(v) for v in values.tolist()]
-    probabilities = arrays.get("logit_probabilities")
-    probabilities = None if probabilities is None else np.asarray(probabilities, dtype=np.float32).reshape(-1)
-    n_layers = arrays.get("n_layers")
-    n_layers = None if n_layers is None else int(np.asarray(n_layers).reshape(-1)[0])
+    probabilities = _floats(arrays, "logit_probabilities")
+    n_layers = _count(arrays, "n_layers")
 
     n_pos = next((len(x) for x in (tokens, token_ids) if x is not None), None)
     n_k = next((len(x) for x in (logit_tokens, logit_ids, probabilities) if x is not None), None)
@@ -170,19 +168,19 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
         logit_tokens = [f"logit{k}" for k in range(n_k)]
     if probabilities is None:
         probabilities = np.full(n_k, 1.0 / n_k, dtype=np.float32)
-    activations = arrays.get("activations")
-    prompt = arrays.get("prompt")
+    activations = _floats(arrays, "activations")
+    prompt = _text(arrays, "prompt")
     return DenseGraph(
         adjacency=adjacency.astype(np.float32, copy=False),
         features=features.astype(np.int64),
-        activations=None if activations is None else np.asarray(activations, dtype=np.float32).reshape(-1),
+        activations=activations,
         token_ids=token_ids,
         token_strings=tokens,
         logit_token_ids=logit_ids,
         logit_tokens=logit_tokens,
         logit_probabilities=probabilities,
         n_layers=n_layers,
-        prompt=str(np.asarray(prompt).reshape(-1)[0]) if prompt is not None else "".join(tokens),
+        prompt=prompt if prompt is not None else "".join(tokens),
         metadata={
             "info": {
                 "tokens_from": "tokens" if "tokens" not in inferred else "placeholders tok{pos}",
@@ -197,13 +195,58 @@ def _strings(value: Any) -> list[str] | None:
         return None
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in np.asarray(value).reshape(-1).tolist()]
+    try:
+        return [str(v) for v in np.asarray(value).reshape(-1).tolist()]
+    except (ValueError, TypeError) as exc:
+        raise GraphFormatError(
+            f"tokens are not a list of strings ({str(exc).splitlines()[0][:120]})"
+        ) from None
 
 
-def _ints(value: Any) -> np.ndarray | None:
-    if value is None:
+def _array(arrays: dict[str, Any], key: str) -> np.ndarray:
+    """`arrays[key]` as a numpy array, or GraphFormatError naming the field."""
+    try:
+        return np.asarray(arrays[key])
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise GraphFormatError(f"{key} is not an array ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _ints(arrays: dict[str, Any], key: str) -> np.ndarray | None:
+    if arrays.get(key) is None:
         return None
-    array = np.asarray(value).reshape(-1)
+    array = _array(arrays, key).reshape(-1)
     if not np.issubdtype(array.dtype, np.integer):
-        raise GraphFormatError(f"expected integer token ids, got {array.dtype}")
+        raise GraphFormatError(f"{key}: expected integer token ids, got {array.dtype}")
     return array.astype(np.int64)
+
+
+def _floats(arrays: dict[str, Any], key: str) -> np.ndarray | None:
+    if arrays.get(key) is None:
+        return None
+    array = _array(arrays, key).reshape(-1)
+    if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise GraphFormatError(f"{key} must hold real numbers, got {array.dtype}")
+    return array.astype(np.float32)
+
+
+def _count(arrays: dict[str, Any], key: str) -> int | None:
+    """A positive whole number stored as a scalar (or one-element) array."""
+    if arrays.get(key) is None:
+        return None
+    array = _array(arrays, key).reshape(-1)
+    if array.size != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise GraphFormatError(f"{key} must be one whole number, got {array.dtype} with {array.size} values")
+    value = int(array[0])
+    if not 0 < value <= 4096:
+        raise GraphFormatError(f"{key} is {value}; expected 1 to 4096")
+    return value
+
+
+def _text(arrays: dict[str, Any], key: str) -> str | None:
+    value = arrays.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    array = _array(arrays, key).reshape(-1)
+    if array.size != 1 or array.dtype.kind not in "US":
+        raise GraphFormatError(f"{key} must be one string, got {array.dtype} with {array.size} values")
+    return str(array[0])

@@ -433,3 +433,113 @@ def test_matrix_pt_with_empty_prompt_and_odd_fields(tmp_path: Path) -> None:
         changed = {k: v.tolist() for k, v in arrays.items() if k != "prompt"} | {key: value}
         torch.save(changed, path)
         assert words in one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))
+
+
+# ---- the older CLT-Forge layout, its thresholds, and .pt -> JSON without transformers ----------------------
+@pytest.mark.trace
+def test_older_clt_forge_layout_reads_as_an_unweighted_graph(clt_forge_pt: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    data = torch.load(clt_forge_pt, weights_only=True)
+    dropped = ("adjacency_matrix", "full_adjacency_matrix", "selected_features", "activation_values")
+    older = {k: v for k, v in data.items() if k not in dropped and k != "active_features"}
+    path = tmp_path / "older.attribution_graph.pt"
+    torch.save(older, path)
+    out = tmp_path / "older.json"
+    result = run_cli("convert", str(path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = orjson.loads(out.read_bytes())
+    info = doc["metadata"]["info"]
+    assert info["edge_weights"] == "unweighted" and "Unweighted graph" in info["description"]
+    assert {link["weight"] for link in doc["links"]} == {1.0}
+    assert len(doc["links"]) == int((data["sparse_pruned_adj"] != 0).sum())  # every kept edge
+    assert all(node["influence"] is None for node in doc["nodes"])
+    assert doc["clt_forge_interventions"]  # kept for the report, as for the newer layout
+    svg = tmp_path / "older.svg"
+    assert run_cli("render", str(out), "-o", str(svg)).returncode == 0
+    assert "unweighted graph" in svg.read_text()
+
+
+@pytest.mark.trace
+def test_clt_forge_pruning_thresholds_are_told(clt_forge_pt: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sample.json"
+    result = run_cli("convert", str(clt_forge_pt), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    meta = orjson.loads(out.read_bytes())["metadata"]
+    settings = meta["info"]["pruning_settings"]
+    assert (settings["node_threshold"], settings["edge_threshold"]) == (0.8, 0.85)
+    assert meta["node_threshold"] == 0.8
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("feature_indices", ["a", "b"], "feature_indices"),
+        ("n_layers", "abc", "n_layers is 'abc'"),
+        ("token_string", "tensor", "token_string must be a list of strings"),
+        ("sparse_pruned_adj", "huge sparse", "sparse_pruned_adj has shape (300000, 300000)"),
+    ],
+)
+@pytest.mark.trace
+def test_bad_clt_forge_fields_are_one_line(
+    clt_forge_pt: Path, tmp_path: Path, key: str, value, words: str
+) -> None:
+    torch = pytest.importorskip("torch")
+    data = torch.load(clt_forge_pt, weights_only=True)
+    if value == "tensor":
+        value = torch.arange(5)
+    elif value == "huge sparse":
+        value = torch.sparse_coo_tensor(torch.tensor([[0], [0]]), torch.tensor([1.0]), (300_000, 300_000))
+    data[key] = value
+    path = tmp_path / "bad.attribution_graph.pt"
+    torch.save(data, path)
+    assert words in one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))
+
+
+_NO_TRANSFORMERS = textwrap.dedent(
+    """
+    import sys
+    from attrgraph_cli.cli import app
+    try:
+        app(args=["convert", sys.argv[1], "-o", sys.argv[2]], prog_name="attrgraph")
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] == "transformers")
+    print("transformers modules:", len(loaded))
+    """
+)
+
+
+@pytest.mark.trace
+def test_pt_to_json_decodes_with_a_cached_tokenizer_without_transformers(tmp_path: Path) -> None:
+    pytest.importorskip("circuit_tracer")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks/
+    from benchmarks.bench_pt_to_json import _fake_hub, _write_graph
+
+    hub = _fake_hub(tmp_path / "hub")
+    pt = tmp_path / "graph.pt"
+    _write_graph(pt, 50)
+    out = tmp_path / "graph.json"
+    env = {**os.environ, "HF_HUB_CACHE": str(hub), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_TRANSFORMERS, str(pt), str(out)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "transformers modules: 0" in result.stdout
+    meta = orjson.loads(out.read_bytes())["metadata"]
+    assert meta["info"]["tokens_from"] == "tokenizer"
+    assert meta["prompt_tokens"][:3] == ["[EOS]", "The", "capital"]  # ids 3, 4, 5 of the demo vocabulary
+
+
+@pytest.mark.trace
+def test_unknown_model_is_not_found_offline(tmp_path: Path) -> None:
+    line = one_error_line(
+        run_cli("trace", "hello", "--model", "does-not-exist", "-o", str(tmp_path / "g.json"))
+    )
+    assert "model 'does-not-exist' is not on disk" in line and "transcoder" not in line
+
+
+@pytest.mark.trace
+@pytest.mark.parametrize("prompt", ["\x01\x02\x03", "\u200b\u200c\u200d"])
+def test_invisible_prompt_is_empty_through_trace(tmp_path: Path, prompt: str) -> None:
+    line = one_error_line(run_cli("trace", prompt, "-o", str(tmp_path / "g.json"), "-q"))
+    assert "the prompt is empty" in line

@@ -543,3 +543,15 @@ def test_unknown_model_is_not_found_offline(tmp_path: Path) -> None:
 def test_invisible_prompt_is_empty_through_trace(tmp_path: Path, prompt: str) -> None:
     line = one_error_line(run_cli("trace", prompt, "-o", str(tmp_path / "g.json"), "-q"))
     assert "the prompt is empty" in line
+
+
+def test_pt_pickle_too_large_for_any_graph_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pickle.pt"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("archive/data.pkl", "w", force_zip64=True) as handle:
+            handle.write(b"\x80\x02}q\x00.")
+            for _ in range(17):
+                handle.write(bytes(16 << 20))
+        archive.writestr("archive/version", "3\n")
+    line = one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))
+    assert "'archive/data.pkl' unpacks to 272 MiB" in line

@@ -32,6 +32,8 @@ _MAX_INPUT_ENV = "ATTRGRAPH_MAX_INPUT_MB"
 _ZIP_MAGIC = b"PK\x03\x04"
 #: how much of a torch file's data.pkl is scanned for its keys (the keys come first; tensors are apart)
 _PICKLE_SNIFF_BYTES = 16 << 20
+#: the largest `data.pkl` accepted at all (a graph's pickle is kilobytes: its tensors are stored apart)
+_MAX_PICKLE_BYTES = 256 << 20
 _PICKLE_PROTO = 0x80
 
 _CLT_FORGE_KEYS = {"feature_indices", "sparse_pruned_adj"}
@@ -162,6 +164,13 @@ def _zip_format(path: Path) -> str:
             _check_unpacked_size(path, infos)
             names = [info.filename for info in infos]
             pickles = [n for n in names if n.endswith("data.pkl")]
+            for info in infos:
+                if info.filename in pickles and info.file_size > _MAX_PICKLE_BYTES:
+                    raise GraphFormatError(
+                        f"{path}: {info.filename!r} unpacks to {info.file_size / 2**20:,.0f} MiB; a torch "
+                        f"file's pickle holds no tensor data (those are stored apart) and is refused above "
+                        f"{_MAX_PICKLE_BYTES >> 20} MiB"
+                    )
             if pickles:
                 with archive.open(pickles[0]) as handle:
                     strings = _pickle_strings(handle.read(_PICKLE_SNIFF_BYTES))

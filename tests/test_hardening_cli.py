@@ -555,3 +555,15 @@ def test_pt_pickle_too_large_for_any_graph_is_refused(tmp_path: Path) -> None:
         archive.writestr("archive/version", "3\n")
     line = one_error_line(run_cli("convert", str(path), "-o", str(tmp_path / "o.json")))
     assert "'archive/data.pkl' unpacks to 272 MiB" in line
+
+
+def test_long_prompt_pdf_finishes_and_is_clipped(tmp_path: Path, graph_doc: dict) -> None:
+    pytest.importorskip("weasyprint")
+    doc = json.loads(json.dumps(graph_doc))
+    doc["metadata"]["prompt"] = "word " * 1_000_000  # 5 MB: the PDF never finished before
+    path = _write(tmp_path / "long.json", doc)
+    out = tmp_path / "long.pdf"
+    result = run_cli("render", str(path), "-o", str(out), timeout=300)
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert 100 < text.count("word") < 1000

@@ -567,3 +567,45 @@ def test_long_prompt_pdf_finishes_and_is_clipped(tmp_path: Path, graph_doc: dict
     assert result.returncode == 0, result.stderr
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert 100 < text.count("word") < 1000
+
+
+_TORCH_BLOCKED = textwrap.dedent(
+    """
+    import sys
+    sys.modules["torch"] = None  # any `import torch` now fails
+    from attrgraph_cli.cli import app
+    try:
+        app(args=["convert", sys.argv[1], "-o", sys.argv[2]], prog_name="attrgraph")
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+    """
+)
+
+
+@pytest.mark.trace
+def test_pt_files_read_without_torch_match_torch(clt_forge_pt: Path, tmp_path: Path, monkeypatch) -> None:
+    """`.pt` files are read by `io.pt_numpy` without importing torch, to the same graph as torch.load."""
+    pytest.importorskip("torch")
+    from attrgraph_cli.io import load_graph, pt_numpy
+    from attrgraph_cli.io.neuronpedia_json import graph_to_document
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.bench_pt_to_json import _write_graph
+
+    ct_pt = tmp_path / "graph.pt"
+    _write_graph(ct_pt, 60)
+    for source in (clt_forge_pt, ct_pt):
+        out = tmp_path / "out.json"
+        result = subprocess.run(
+            [sys.executable, "-c", _TORCH_BLOCKED, str(source), str(out)], capture_output=True
+        )
+        assert result.returncode == 0, result.stderr
+        without_torch = graph_to_document(load_graph(source))
+
+        def refuse(path):
+            raise pt_numpy.Unsupported("forced")
+
+        monkeypatch.setattr(pt_numpy, "load_pt_numpy", refuse)
+        with_torch = graph_to_document(load_graph(source))
+        monkeypatch.undo()
+        assert orjson.dumps(without_torch) == orjson.dumps(with_torch)

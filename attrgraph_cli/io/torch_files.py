@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import zipfile
 from collections import namedtuple
 from pathlib import Path
@@ -65,6 +66,15 @@ def _numpy_data_globals() -> list[Any]:
 def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
     """Load a `.pt` file on the CPU, safely unless `trust_pickle` (see the module docstring)."""
     p = Path(path)
+    if not trust_pickle and zipfile.is_zipfile(p):
+        from attrgraph_cli.io.pt_numpy import Unsupported, load_pt_numpy
+
+        try:
+            return load_pt_numpy(p)  # no torch import: seconds saved, same allow-list
+        except Unsupported:
+            pass  # torch's own loader below (same safety rules)
+        except GraphFormatError as exc:
+            raise GraphFormatError(f"{p}: {exc}") from None
     try:
         import torch
     except ImportError:
@@ -94,8 +104,11 @@ def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
 
 
 def to_numpy(value: Any) -> Any:
-    """A torch tensor (dense or sparse) as a numpy array; other values unchanged."""
-    import torch
+    """A torch tensor (dense or sparse) as a numpy array; other values unchanged (torch is not imported
+    for them: files read by `pt_numpy` hold numpy arrays already)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return value
 
     if isinstance(value, torch.Tensor):
         if value.is_sparse:
@@ -107,10 +120,13 @@ def to_numpy(value: Any) -> Any:
 
 
 def to_plain(value: Any) -> Any:
-    """Tensors, tuples and nested containers turned into JSON-friendly Python values."""
-    import torch
+    """Tensors (torch or numpy), tuples and nested containers turned into JSON-friendly Python values."""
+    import numpy as np
 
-    if isinstance(value, torch.Tensor):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
         return value.item() if value.numel() == 1 and value.dim() == 0 else value.tolist()
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}

@@ -387,7 +387,7 @@ def dense_from_circuit_tracer(
         graph_scan = "custom"
     activations = values[selected] if values is not None and len(values) else None
     return DenseGraph(
-        adjacency=_numpy(get("adjacency_matrix")).astype(np.float32),
+        adjacency=_numpy(get("adjacency_matrix")).astype(np.float32, copy=False),
         features=active[selected] if len(selected) else np.zeros((0, 3), dtype=np.int64),
         activations=activations,
         token_ids=token_ids,

@@ -71,16 +71,25 @@ def resolve_output(path: str | os.PathLike[str]) -> OutputTarget:
 
 
 def check_writable(path: str | os.PathLike[str]) -> OutputTarget:
-    """Fail now (before any long computation) if `-o PATH` cannot be written; the folder is created."""
+    """Fail now (before any long computation) if `-o PATH` cannot be written. Creates nothing: a folder
+    that does not exist yet is judged by its nearest existing ancestor (it is created when writing)."""
     target = resolve_output(path)
     if target.kind == "file":
-        folder = _make_folder(target.path, path)
-        try:
-            fd, probe = tempfile.mkstemp(prefix=f".{target.path.name}.", suffix=".probe", dir=folder)
-        except OSError as exc:
-            raise _folder_error(path, folder, exc) from None
-        os.close(fd)
-        os.unlink(probe)
+        folder = target.path.parent
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise _folder_error(path, existing, OSError(errno.ENOTDIR, "not a folder"))
+        if existing == folder:
+            try:
+                fd, probe = tempfile.mkstemp(prefix=f".{target.path.name}.", suffix=".probe", dir=folder)
+            except OSError as exc:
+                raise _folder_error(path, folder, exc) from None
+            os.close(fd)
+            os.unlink(probe)
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            raise _folder_error(path, existing, OSError(errno.EACCES, "permission denied"))
     elif target.kind == "special" and not os.access(target.path, os.W_OK):
         raise OutputError(f"{path}: cannot write (permission denied)")
     return target

@@ -20,6 +20,7 @@ from attrgraph_cli.io import load_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.report.chromium import CHROMIUM, launch
 from attrgraph_cli.report.html import write_html
+from benchmarks.viewer_hooks import install_hooks
 
 PEER_PAGE = (
     '<!DOCTYPE html><meta charset="utf-8"><script type="application/json" id="g">{data}</script>'
@@ -42,7 +43,7 @@ def _open(browser, path: Path) -> tuple[dict, list[float], list[float], dict]:
     """Open the report; return its metrics, hover timings (ours, scan peer) and a filter-change timing."""
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     page.goto(path.as_uri())
-    page.evaluate("window.attrgraph.ready")
+    install_hooks(page)
     metrics = page.evaluate("window.attrgraph.metrics()")
     box = page.eval_on_selector(
         "#ag-plot", "el => { const r = el.getBoundingClientRect(); return [r.x, r.y]; }"

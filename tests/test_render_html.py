@@ -265,3 +265,20 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
     result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_viewer_modules_are_all_inlined_in_order_and_hooks_are_not():
+    from attrgraph_cli.report.html import VIEWER_MODULES, viewer_script
+    from attrgraph_cli.resources import resource_path
+
+    folder = resource_path("static_js")
+    shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*.js")}
+    assert set(VIEWER_MODULES) == shipped  # every module file is listed (a panel is a file plus a line)
+    page = render_html(random_graph(n_links=50, n_nodes=20, seed=1))
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    assert script == viewer_script()
+    marks = [script.index(f"// ---- {name}\n") for name in VIEWER_MODULES]
+    assert marks == sorted(marks)
+    for hook in ("nearestBench", "hoverTimes"):  # benchmark instrumentation is injected, never shipped
+        assert hook not in page
+    assert "cluster" not in script.lower()  # one word for them in the viewer: supernodes

@@ -18,6 +18,8 @@ from attrgraph_cli.report.html import write_html
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
+#: instrumentation the page does not ship (hoverTimes, metrics, nearestBench); injected after load
+HOOKS_JS = Path(__file__).resolve().parents[1] / "benchmarks" / "viewer_hooks.js"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,7 @@ class Page:
         self.page.on("dialog", on_dialog)
         self.page.goto(path.as_uri() + hash_)
         self.page.evaluate("window.attrgraph.ready")
+        self.page.evaluate(HOOKS_JS.read_text(encoding="utf-8"))
 
     def state(self) -> dict:
         return self.page.evaluate("window.attrgraph.state()")
@@ -254,20 +257,20 @@ def test_search_and_slash_shortcut(small_page, small):
     assert small_page.state()["selected"] == small_page.state()["searchHits"][0]
 
 
-def test_clusters_toggle_and_stay_active(small_page, small):
-    items = small_page.page.locator("#ag-clusters li")
+def test_supernodes_toggle_and_stay_active(small_page, small):
+    items = small_page.page.locator("#ag-supernodes li")
     assert items.count() == 3
     assert "capital cities" in items.nth(0).inner_text() and "3" in items.nth(0).inner_text()
     items.nth(0).click()
-    small_page.page.locator("#ag-clusters li").nth(1).click()
-    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
+    small_page.page.locator("#ag-supernodes li").nth(1).click()
+    assert small_page.state()["activeSupernodes"] == ["capital cities", "Texas <b>"]
     nid = visible_feature(small_page, small["graph"], small["feats"][10:])
     small_page.click(nid)  # clicking around keeps them
     small_page.page.keyboard.press("Escape")
-    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
-    small_page.page.locator("#ag-clusters li").nth(0).click()
-    assert small_page.state()["activeClusters"] == ["Texas <b>"]
-    assert small_page.page.locator("#ag-clusters li.active").count() == 1
+    assert small_page.state()["activeSupernodes"] == ["capital cities", "Texas <b>"]
+    small_page.page.locator("#ag-supernodes li").nth(0).click()
+    assert small_page.state()["activeSupernodes"] == ["Texas <b>"]
+    assert small_page.page.locator("#ag-supernodes li.active").count() == 1
 
 
 def test_feature_details_panel(small_page, small):
@@ -366,7 +369,7 @@ def test_url_hash_reproduces_the_view(browser, small):
     page.set_range("#ag-node-threshold", 0.6)
     page.set_range("#ag-edge-threshold", 700)
     page.set_range("#ag-node-size", 6.5)
-    page.page.locator("#ag-clusters li").nth(2).click()
+    page.page.locator("#ag-supernodes li").nth(2).click()
     before = page.state()
     url = page.page.url
     assert "#" in url
@@ -379,7 +382,7 @@ def test_url_hash_reproduces_the_view(browser, small):
         "nodeThreshold",
         "minWeight",
         "nodeSize",
-        "activeClusters",
+        "activeSupernodes",
         "visibleNodes",
     ):
         if key == "minWeight":
@@ -498,17 +501,17 @@ def test_group_pinned_nodes_into_a_supernode(small_page, small):
     small_page.page.click("#ag-make-supernode")
     st = small_page.state()
     assert st["supernodes"][-1] == ["my <group>", a, b]
-    assert st["pinned"] == [] and "my <group>" in st["activeClusters"]
-    assert small_page.page.locator("#ag-clusters li").count() == 4
+    assert st["pinned"] == [] and "my <group>" in st["activeSupernodes"]
+    assert small_page.page.locator("#ag-supernodes li").count() == 4
     path = small_page.download("#ag-download-json")
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["qParams"]["supernodes"][-1] == ["my <group>", a, b]
-    # deleting a supernode keeps the other active clusters pointing at the right ones
-    small_page.page.locator("#ag-clusters li").nth(1).click()
-    small_page.page.locator("#ag-clusters li .ag-remove").nth(0).click()
+    # deleting a supernode keeps the other active supernodes pointing at the right ones
+    small_page.page.locator("#ag-supernodes li").nth(1).click()
+    small_page.page.locator("#ag-supernodes li .ag-remove").nth(0).click()
     st = small_page.state()
     assert [s[0] for s in st["supernodes"]] == ["Texas <b>", "say Austin", "my <group>"]
-    assert st["activeClusters"] == ["Texas <b>", "my <group>"]
+    assert st["activeSupernodes"] == ["Texas <b>", "my <group>"]
 
 
 def test_wheel_zooms_drag_pans_and_fit_resets(small_page, small):

@@ -1,0 +1,24 @@
+/* panels/graph.js: the graph itself: model, prompt, sizes, generator, and its history (attrgraph.history:
+ * the stages that made the file, oldest first). */
+(function (AG) {
+  'use strict';
+  var h = AG.dom.h;
+
+  AG.registerPanel({
+    name: 'graph-info',
+    title: 'Graph',
+    order: 90,
+    mount: function (el, ctx) {
+      var g = ctx.g, m = g.meta, info = m.info || {}, gen = info.generator || {}, dl = h('dl', { cls: 'ag-kv' });
+      [['model', m.scan], ['slug', m.slug], ['prompt', m.prompt], ['nodes', g.n + ' (' + g.errors + ' errors)'],
+        ['links', String(g.m)], ['node threshold', m.node_threshold], ['generator', [gen.name, gen.version].filter(Boolean).join(' ')],
+        ['description', info.description]]
+        .forEach(function (r) {
+          if (r[1] == null || r[1] === '') return;
+          dl.append(h('dt', { text: r[0] }), h('dd', { text: String(r[1]) }));
+        });
+      el.append(h('h3', { text: this.title }), dl);
+    },
+    update: function () {}
+  });
+})(AG);

@@ -559,3 +559,23 @@ def test_many_feature_details_travel_compressed_and_show(browser, tmp_path):
     assert f" t{feats[-1]}" in details and "w47" in details
     assert page.console == []
     page.close()
+
+
+def test_svg_export_is_well_formed_xml_with_control_characters_in_labels(browser, tmp_path):
+    """Issue 9: a label holding \\x01 made the viewer's SVG export unreadable; now it becomes U+FFFD."""
+    import xml.etree.ElementTree as ET
+
+    g = random_graph(n_links=200, n_nodes=40, n_tokens=4, seed=4)
+    feats = [i for i in range(len(g.nodes)) if g.nodes.kind[i] == NodeKind.FEATURE]
+    g.nodes.label[feats[0]] = "bad\x01label\x7f\ufffe"
+    g.metadata["prompt_tokens"] = ["<bos>", " a\x02", " b", " c"]
+    path = tmp_path / "ctrl.html"
+    write_html(g, path)
+    page = Page(browser, path, "#ld=1")
+    root = ET.fromstring(page.page.evaluate("window.attrgraph.svg()"))
+    texts = [t.text or "" for t in root.iter()]
+    nid = str(g.nodes.ids[feats[0]])
+    assert f"{nid} bad\ufffdlabel\ufffd\ufffd" in texts
+    assert " a\ufffd" in texts
+    assert page.console == []
+    page.close()

@@ -56,3 +56,22 @@ def test_js_download_writer_writes_the_same_nodes_as_python(tmp_path):
     assert pairs == sorted((lk["source"], lk["target"]) for lk in want["links"])
     extra = [lk for lk in doc["links"] if "attribution" in lk]
     assert len(extra) == 1 and extra[0]["source"] == want["links"][0]["source"]
+
+
+def test_js_download_keeps_keys_named_like_object_prototype_members(tmp_path):
+    """Issue 9: `key in obj` saw inherited names, and `o.__proto__ = v` is no property at all."""
+    g = _graph()
+    g.node_extra[5] = {"__proto__": {"evil": True}, "constructor": "c", "toString": 1}
+    g.link_extra[1] = {"constructor": 1.5, "toString": "t", "valueOf": [2], "__proto__": None}
+    doc = js_document(g, tmp_path)
+    want = json.loads(script_safe_json(graph_to_document(g)))
+    assert doc["nodes"] == want["nodes"]
+    assert doc["nodes"][5]["__proto__"] == {"evil": True} and doc["nodes"][5]["constructor"] == "c"
+    src, tgt = want["links"][1]["source"], want["links"][1]["target"]
+    got = next(lk for lk in doc["links"] if (lk["source"], lk["target"]) == (src, tgt))
+    assert {k: got[k] for k in ("constructor", "toString", "valueOf", "__proto__")} == {
+        "constructor": 1.5,
+        "toString": "t",
+        "valueOf": [2],
+        "__proto__": None,
+    }

@@ -28,3 +28,23 @@ test('the document holds pins, selection and supernodes, and parses as JSON', ()
   assert.equal(doc.nodes.length, 5);
   assert.deepEqual(doc.links.map((l) => l.weight), [4, -3, 2, 1, 0.5]);
 });
+
+test('extra keys named like Object.prototype members survive the download (issue 9)', () => {
+  const g = tinyGraph();
+  // what JSON.parse makes of the head: own properties, `__proto__` included
+  g.nodeExtra = JSON.parse('{"1": {"__proto__": {"x": 1}, "constructor": "c", "hasOwnProperty": 2}}');
+  g.linkExtra = JSON.parse('{"0": {"constructor": 1, "toString": "t", "valueOf": [2]}, "1": {"__proto__": 3}}');
+  g.qParams = JSON.parse('{"__proto__": "q", "linkType": "both"}');
+  g.meta = JSON.parse('{"__proto__": "m", "schema_version": 1}');
+  const doc = JSON.parse(jsonwriter.documentChunks(g, { pinned: new Set(), selected: -1 }).join(''));
+  const node = doc.nodes[1];
+  assert.ok(Object.prototype.hasOwnProperty.call(node, '__proto__'));
+  assert.deepEqual(node['__proto__'], { x: 1 });
+  assert.equal(node.constructor, 'c');
+  assert.equal(node.hasOwnProperty, 2);
+  assert.deepEqual([doc.links[0].constructor, doc.links[0].toString, doc.links[0].valueOf], [1, 't', [2]]);
+  assert.equal(doc.links[1]['__proto__'], 3);
+  assert.ok(Object.prototype.hasOwnProperty.call(doc.qParams, '__proto__'));
+  assert.ok(Object.prototype.hasOwnProperty.call(doc.metadata, '__proto__'));
+  assert.equal(doc.nodes[2].constructor, Object);  // nodes without extras gain nothing
+});

@@ -1,7 +1,8 @@
 """What a node *means* on screen, computed once in Python for every renderer (HTML viewer, SVG, PDF).
 
 - display label: a feature's clerp, else `L{layer}/{index}`; an error node's clerp, else
-  `Error L{layer} @{pos}`; an embedding shows its prompt token; a logit `Output "tok" (p=0.42)`;
+  `Error L{layer} @{pos}`; an embedding shows its prompt token; a logit `Output "tok" (p=0.42)`; the
+  short label (figures) is the same but a logit's is its token alone;
 - colour: one palette (`PALETTE`): one CSS colour per node kind, edge colours by sign, and the supernode
   palette (supernode k takes `supernodes[k % len]`);
 - rank: one importance order over all nodes, 0 = most important (`node_rank`): circuit-tracer's cumulative
@@ -35,6 +36,9 @@ KIND_NAMES = {
     NodeKind.ERROR: "error",
     NodeKind.LOGIT: "logit",
 }
+
+#: `feature_type` of the nodes that stand for a whole supernode (the PDF's collapsed subgraph)
+SUPERNODE_TYPE = "supernode"
 
 #: the one palette: node fills by kind, edge strokes by sign, supernode colours (cycled)
 PALETTE: dict[str, Any] = {
@@ -134,6 +138,8 @@ def display_label(graph: AttributionGraph, i: int) -> str:
     nodes = graph.nodes
     kind = int(nodes.kind[i])
     label = str(nodes.label[i] or "").strip()
+    if label and nodes.feature_type[i] == SUPERNODE_TYPE:  # a collapsed supernode shows its name
+        return clean_text(label)
     if kind == NodeKind.FEATURE:
         return clean_text(label) if label else f"L{int(nodes.layer[i])}/{int(nodes.feature[i])}"
     if kind == NodeKind.ERROR:
@@ -144,17 +150,36 @@ def display_label(graph: AttributionGraph, i: int) -> str:
         if 0 <= pos < len(tokens):
             return clean_text(token_text(str(tokens[pos])))
         return clean_text(label) if label else f"Emb @{pos}"
+    token, prob = _logit(graph, i)
+    if token is None:
+        return clean_text(label) if label else clean_text(str(nodes.ids[i]))
+    text = f'Output "{shown_token(token)}"'
+    return text + (f" (p={_prob_text(prob)})" if math.isfinite(prob) else "")
+
+
+def _logit(graph: AttributionGraph, i: int) -> tuple[str | None, float]:
+    """A logit node's output token (None when unknown) and probability (NaN when unknown)."""
+    nodes = graph.nodes
     token = str(nodes.logit_token[i] or "")
     prob = float(nodes.logit_probability[i])
     if not token:
-        parsed = parse_logit_clerp(label)
+        parsed = parse_logit_clerp(str(nodes.label[i] or "").strip())
         if parsed is None:
-            return clean_text(label) if label else clean_text(str(nodes.ids[i]))
+            return None, prob
         token = parsed[0]
         if math.isnan(prob):
             prob = parsed[1]
-    text = f'Output "{shown_token(token)}"'
-    return text + (f" (p={_prob_text(prob)})" if math.isfinite(prob) else "")
+    return token, prob
+
+
+def short_label(graph: AttributionGraph, i: int) -> str:
+    """`display_label`, except that a logit shows only its token (figures label the logit row this way;
+    the probability is in the PDF's top-logits table and the viewer's hover)."""
+    if int(graph.nodes.kind[i]) == NodeKind.LOGIT and graph.nodes.feature_type[i] != SUPERNODE_TYPE:
+        token, _ = _logit(graph, i)
+        if token is not None:
+            return clean_text(token_text(token))
+    return display_label(graph, i)
 
 
 def display_labels(graph: AttributionGraph) -> list[str]:
@@ -259,6 +284,7 @@ class Semantics:
     """The per-node semantics of one graph (lists / arrays with one entry per node)."""
 
     display: list[str]
+    short: list[str]
     color: list[str]
     rank: np.ndarray
     feature_key: list[str | None]
@@ -270,6 +296,9 @@ class Semantics:
         """The `head.semantics` object of the viewer payload."""
         return {
             "display": self.display,
+            "short": {
+                str(i): t for i, (t, d) in enumerate(zip(self.short, self.display, strict=True)) if t != d
+            },
             "palette": PALETTE,
             "color": self.color,
             "rank": self.rank.tolist(),
@@ -287,6 +316,7 @@ def compute(graph: AttributionGraph) -> Semantics:
     by_kind = {int(k): kind_color(k) for k in KIND_NAMES}
     return Semantics(
         display=display_labels(graph),
+        short=[short_label(graph, i) for i in range(len(graph.nodes))],
         color=[by_kind[k] for k in graph.nodes.kind.tolist()],
         rank=node_rank(graph),
         feature_key=keys,

@@ -64,10 +64,10 @@
       tokens: head.tokens || [], layout: head.layout, meta: head.metadata || {}, qParams: head.qParams || {},
       extra: head.extra || {}, index: new Map(), maxW: m ? Math.abs(cols.w[0]) : 1, errors: 0,
       // semantics computed once in Python (report/semantics.py); null when an older payload lacks them
-      display: sem && sem.display ? sem.display.slice() : null,
+      display: sem && sem.display ? sem.display.slice() : null, origDisplay: sem && sem.display ? sem.display : null,
       color: sem && sem.color ? sem.color : null,
       rank: sem && sem.rank ? Int32Array.from(sem.rank) : null,
-      featureKey: sem && sem.featureKey ? sem.featureKey : (N.detailKey || []),
+      featureKey: sem && sem.featureKey ? sem.featureKey : (N.detailKey || new Array(n).fill(null)),
       density: sem && sem.density ? sem.density : null,
       dense: sem && sem.dense ? sem.dense : null,
       thresholds: sem && sem.thresholds ? sem.thresholds : {},

@@ -6,8 +6,7 @@
   /** Feature details (Neuronpedia's feature JSON shape): density, top/bottom logits, example quantiles. */
   function featureDetails(d, density) {
     var wrap = h('div', { id: 'ag-feature-details' }, h('h3', { text: 'Feature details', style: 'margin-top:10px' }));
-    if (typeof density !== 'number') density = [d.density, d.act_density, d.frac_nonzero].find(function (v) { return typeof v === 'number'; });
-    if (density != null) wrap.append(h('div', { cls: 'ag-sub', text: 'density ' + fmt(density, 5) }));
+    if (typeof density === 'number') wrap.append(h('div', { cls: 'ag-sub', text: 'density ' + fmt(density, 5) }));
     [['top_logits', 'Top logits', 'top'], ['bottom_logits', 'Bottom logits', 'bottom']].forEach(function (spec) {
       var arr = d[spec[0]];
       if (!Array.isArray(arr) || !arr.length) return;
@@ -34,14 +33,22 @@
     return wrap;
   }
 
-  /** The feature-details entry of node `i`, or null. */
-  function detailsOf(g, i) {
-    var key = g.featureKey[i];
-    if (key == null) return null;
-    var ext = g.extra.attrgraph && g.extra.attrgraph.features, legacy = g.extra.feature_details;
-    var d = ext && Object.prototype.hasOwnProperty.call(ext, key) ? ext[key]
-      : legacy && Object.prototype.hasOwnProperty.call(legacy, key) ? legacy[key] : null;
-    return d && typeof d === 'object' ? d : null;
+  /** The `attrgraph.features` entry of node `i` (key from head.semantics.featureKey), or null. */
+  function entryOf(g, i) {
+    var key = g.featureKey[i], ext = g.extra.attrgraph && g.extra.attrgraph.features;
+    if (key == null || !ext || !Object.prototype.hasOwnProperty.call(ext, key)) return null;
+    var entry = ext[key];
+    return entry && typeof entry === 'object' ? entry : null;
+  }
+  /** Where the label came from (source, explainer, score), then the details. */
+  function featureSection(g, i, entry) {
+    var d = entry.details && typeof entry.details === 'object' ? entry.details : {};
+    var wrap = featureDetails(d, g.density ? g.density[i] : entry.density);
+    var prov = [entry.source, entry.explainer, typeof entry.score === 'number' ? 'score ' + fmt(entry.score, 2) : null]
+      .filter(function (v) { return v != null && v !== ''; }).map(String).join(' · ');
+    if (prov) wrap.insertBefore(h('div', { cls: 'ag-sub', id: 'ag-label-source', text: 'label: ' + prov }), wrap.children[1] || null);
+    if (g.dense && g.dense[i]) wrap.insertBefore(h('div', { cls: 'ag-sub', text: 'dense feature' }), wrap.children[1] || null);
+    return wrap;
   }
 
   AG.registerPanel({
@@ -85,8 +92,8 @@
       }
       edgeList('Strongest inputs', g.inn, g.src);
       edgeList('Strongest outputs', g.out, g.tgt);
-      var details = detailsOf(g, i);
-      if (details) box.append(featureDetails(details, g.density ? g.density[i] : null));
+      var entry = entryOf(g, i);
+      if (entry) box.append(featureSection(g, i, entry));
     }
   });
 })(AG);

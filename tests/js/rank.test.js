@@ -27,7 +27,7 @@ test('search matches ids and display labels among visible nodes, case-insensitiv
 test('display labels: the label, else one made from the node', () => {
   const g = tinyGraph();
   assert.deepEqual([0, 1, 2, 3, 4].map((i) => labels.displayLabel(g, i)),
-    ['<bos>', 'capital', '1_3_1', 'Error L0 @1', 'Output " Austin"']);
+    ['<bos>', 'capital', 'L1/3', 'Error L0 @1', 'Output " Austin" (p=0.75)']);
   assert.equal(labels.layerName(g, 4), 'Logits');
   labels.setLabel(g, 2, 'edited');
   assert.equal(labels.displayLabel(g, 2), 'edited');
@@ -39,6 +39,13 @@ test('display labels from semantics follow an edit, and fall back when it is cle
   assert.equal(labels.displayLabel(g, 2), 'f2');
   labels.setLabel(g, 2, 'mine');
   assert.equal(labels.displayLabel(g, 2), 'mine');
+  labels.setLabel(g, 2, 'two\nlines\x01');
+  assert.equal(labels.displayLabel(g, 2), 'two lines\uFFFD');  // cleaned as report/text.py clean_text
   labels.setLabel(g, 2, '');
-  assert.equal(labels.displayLabel(g, 2), '1_3_1');
+  assert.equal(labels.displayLabel(g, 2), 'L1/3');
+});
+
+test('probabilities are written as Python writes them (.2g, .1e below 0.01)', () => {
+  assert.deepEqual([0.75, 0.5, 1, 0.123, 0.05, 0, 0.005, 0.00012].map(labels.probText),
+    ['0.75', '0.5', '1', '0.12', '0.05', '0', '5.0e-03', '1.2e-04']);
 });

@@ -9,6 +9,7 @@
     float32: Float32Array, float64: Float64Array };
 
   function base64ToBytes(b64) {
+    if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64);  // native: ~4x faster
     var bin = atob(b64), n = bin.length, out = new Uint8Array(n);
     for (var i = 0; i < n; i++) out[i] = bin.charCodeAt(i);
     return out;
@@ -39,6 +40,15 @@
     var fill = start.slice(0, n);
     for (e = 0; e < m; e++) list[fill[from[e]]++] = e;
     return { start: start, list: list };
+  }
+
+  /** g[name] computed by `make` on first read, then kept. */
+  function lazy(g, name, make) {
+    Object.defineProperty(g, name, { configurable: true, enumerable: true, get: function () {
+      var v = make();
+      Object.defineProperty(g, name, { value: v, writable: true, enumerable: true });
+      return v;
+    } });
   }
 
   /** Supernodes of qParams ([[name, id, id, ...], ...]) with member indices and a colour each. */
@@ -81,8 +91,9 @@
       if (g.kind[i] === core.KIND_ERR) g.errors++;
       if (g.kind[i] === core.KIND_LOGIT && g.targetLogit < 0) g.targetLogit = i;
     }
-    g.out = csr(g.src, n, m);
-    g.inn = csr(g.tgt, n, m);
+    // adjacency (CSR, both directions) is built on first use: the first picture does not need it
+    lazy(g, 'out', function () { return csr(g.src, n, m); });
+    lazy(g, 'inn', function () { return csr(g.tgt, n, m); });
     g.supernodes = supernodes(g.qParams, g.index, g.supernodeColors);
     return g;
   }

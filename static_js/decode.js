@@ -24,11 +24,23 @@
     if (encoding === 'deflate-raw') text = new TextDecoder().decode(await inflate(text.trim()));
     return JSON.parse(text);
   }
+  /** Bytes stored as planes (plane k = byte k of every item; payload.py shuffle_bytes) back in item order. */
+  function unshuffle(planes, size, n) {
+    var out = new Uint8Array(size * n);
+    for (var k = 0; k < size; k++) {
+      for (var i = 0, p = k * n, o = k; i < n; i++, o += size) out[o] = planes[p + i];
+    }
+    return out.buffer;
+  }
   /** The typed-array columns of the blob, viewed in place (offsets are 8-byte aligned). */
   async function unpack(head, b64) {
     var buf = head.blob.encoding === 'deflate-raw' ? await inflate(b64) : base64ToBytes(b64).buffer;
     var cols = {};
-    head.blob.columns.forEach(function (c) { cols[c.name] = new DTYPES[c.dtype](buf, c.offset, c.length); });
+    head.blob.columns.forEach(function (c) {
+      var T = DTYPES[c.dtype];
+      cols[c.name] = c.shuffle ? new T(unshuffle(new Uint8Array(buf, c.offset, c.length * T.BYTES_PER_ELEMENT), T.BYTES_PER_ELEMENT, c.length))
+        : new T(buf, c.offset, c.length);
+    });
     return cols;
   }
 
@@ -98,7 +110,7 @@
     return g;
   }
 
-  var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack,
+  var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack, unshuffle: unshuffle,
     csr: csr, supernodes: supernodes, buildGraph: buildGraph };
   AG.decode = decode;
   if (typeof module !== 'undefined' && module.exports) module.exports = decode;

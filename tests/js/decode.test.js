@@ -57,3 +57,12 @@ test('buildGraph uses head.semantics when the payload carries them', () => {
   assert.deepEqual(g.kindColor, ['#111111', '#222222', '#333333', '#444444']);
   assert.equal(g.supernodes[0].color, '#555555');
 });
+
+test('shuffled columns (byte planes, payload.py shuffle_bytes) come back in item order', async () => {
+  const w = Float32Array.from([4, -3, 2.5, 1e-3, 0]), n = w.length, bytes = new Uint8Array(w.buffer);
+  const planes = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) planes[k * n + i] = bytes[i * 4 + k];
+  const head = { blob: { encoding: 'deflate-raw', columns: [{ name: 'w', dtype: 'float32', offset: 0, length: n, shuffle: true }] } };
+  const cols = await decode.unpack(head, zlib.deflateRawSync(Buffer.from(planes)).toString('base64'));
+  assert.deepEqual(Array.from(cols.w), Array.from(w));
+});

@@ -24,13 +24,22 @@
     if (encoding === 'deflate-raw') text = new TextDecoder().decode(await inflate(text.trim()));
     return JSON.parse(text);
   }
-  /** Bytes stored as planes (plane k = byte k of every item; payload.py shuffle_bytes) back in item order. */
+  /** Bytes stored as planes (plane k = byte k of every item; payload.py shuffle_bytes) back in item order:
+   *  one 2- or 4-byte word written per item (little-endian, as typed arrays are on every browser). */
   function unshuffle(planes, size, n) {
-    var out = new Uint8Array(size * n);
-    for (var k = 0; k < size; k++) {
-      for (var i = 0, p = k * n, o = k; i < n; i++, o += size) out[o] = planes[p + i];
+    var out = new ArrayBuffer(size * n), i;
+    if (size === 4) {
+      var o32 = new Uint32Array(out), a = planes.subarray(0, n), b = planes.subarray(n, 2 * n),
+        c = planes.subarray(2 * n, 3 * n), d = planes.subarray(3 * n, 4 * n);
+      for (i = 0; i < n; i++) o32[i] = (a[i] | (b[i] << 8) | (c[i] << 16) | (d[i] << 24)) >>> 0;
+    } else if (size === 2) {
+      var o16 = new Uint16Array(out), lo = planes.subarray(0, n), hi = planes.subarray(n, 2 * n);
+      for (i = 0; i < n; i++) o16[i] = lo[i] | (hi[i] << 8);
+    } else {
+      var o8 = new Uint8Array(out);
+      for (var k = 0; k < size; k++) for (i = 0; i < n; i++) o8[i * size + k] = planes[k * n + i];
     }
-    return out.buffer;
+    return out;
   }
   /** The typed-array columns of the blob, viewed in place (offsets are 8-byte aligned). */
   async function unpack(head, b64) {

@@ -66,3 +66,12 @@ test('shuffled columns (byte planes, payload.py shuffle_bytes) come back in item
   const cols = await decode.unpack(head, zlib.deflateRawSync(Buffer.from(planes)).toString('base64'));
   assert.deepEqual(Array.from(cols.w), Array.from(w));
 });
+
+test('unshuffle handles 2-, 4- and 8-byte items', () => {
+  for (const T of [Uint16Array, Int32Array, Float64Array]) {
+    const v = T.from([1, 2, 300, 65535 % 2 ** (8 * T.BYTES_PER_ELEMENT - 1), 7]), n = v.length, size = T.BYTES_PER_ELEMENT;
+    const bytes = new Uint8Array(v.buffer), planes = new Uint8Array(size * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < size; k++) planes[k * n + i] = bytes[i * size + k];
+    assert.deepEqual(Array.from(new T(decode.unshuffle(planes, size, n))), Array.from(v), T.name);
+  }
+});

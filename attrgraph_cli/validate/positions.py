@@ -142,7 +142,7 @@ def line_columns(data: bytes, offsets: Iterable[int]) -> dict[int, Position]:
     wanted = sorted(set(offsets))
     if not wanted:
         return {}
-    array = np.frombuffer(data, dtype=np.uint8)
+    array = None if data.isascii() else np.frombuffer(data, dtype=np.uint8)
     bom = 1 if data.startswith(_BOM) else 0
     result: dict[int, Position] = {}
     line, line_start, previous, continuation = 1, 0, 0, 0
@@ -153,8 +153,8 @@ def line_columns(data: bytes, offsets: Iterable[int]) -> dict[int, Position]:
             line_start = data.rfind(b"\n", previous, offset) + 1
             previous, continuation = line_start, 0
         # UTF-8 continuation bytes (10xxxxxx) are not characters of their own
-        chunk = array[previous:offset]
-        continuation += int(np.count_nonzero((chunk & 0xC0) == 0x80)) if len(chunk) else 0
+        if array is not None and offset > previous:
+            continuation += int(np.count_nonzero((array[previous:offset] & 0xC0) == 0x80))
         column = offset - line_start - continuation + 1 - (bom if line == 1 else 0)
         result[offset] = Position(line, column)
         previous = offset

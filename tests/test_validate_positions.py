@@ -1,0 +1,107 @@
+"""Positions of problems (validate/positions.py): the line and column of the value a path names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from validate_helpers import valid_document
+
+from attrgraph_cli.validate import paths
+from attrgraph_cli.validate.positions import Position, line_columns, locate, parse_path
+from attrgraph_cli.validate.runner import Options, validate_file
+
+
+def text_at(text: str, at: Position) -> str:
+    """The text of `text` from line `at.line`, column `at.column` (1-based code points), to the line's end."""
+    return text.split("\n")[at.line - 1][at.column - 1 :]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ["links", 4012, "target"],
+        ["attrgraph", "features", "3_12", "label"],
+        ["qk_only_nodes", "0_1_2", "clerp"],
+        ["weird", 'a "quoted" key', "x.y", "[0]", "ünï ☃", ""],
+        [],
+    ],
+)
+def test_parse_path_reads_what_paths_writes(steps) -> None:
+    path = paths.ROOT
+    for step in steps:
+        path = paths.index(path, step) if isinstance(step, int) else paths.key(path, step)
+    assert parse_path(path) == steps
+
+
+@pytest.mark.parametrize("path", ["links[", "links[x]", "a b", "links]3[", '["unterminated]'])
+def test_parse_path_refuses_what_paths_never_writes(path) -> None:
+    assert parse_path(path) is None
+
+
+def test_locate_in_indented_and_compact_json() -> None:
+    doc = {"a": [1, {"b": "x"}, 3], "é ü": {"k": [True, None]}, "links": [{"source": "s", "target": "t"}]}
+    for text in (json.dumps(doc, indent=2, ensure_ascii=False), json.dumps(doc, ensure_ascii=False)):
+        found = locate(text.encode(), ["a[1].b", '["é ü"].k[1]', "links[0].target", "$"])
+        assert text_at(text, found["a[1].b"]).startswith('"x"')
+        assert text_at(text, found['["é ü"].k[1]']).startswith("null")  # columns count characters
+        assert text_at(text, found["links[0].target"]).startswith('"t"')
+        assert found["$"] == Position(1, 1)
+
+
+def test_missing_member_points_at_the_object_that_lacks_it() -> None:
+    text = '{\n  "metadata": {"slug": "x"},\n  "links": [\n    {"source": "a"}\n  ]\n}'
+    found = locate(text.encode(), ["metadata.info", "links[0].target", "links[9]", "nope.deeper"])
+    assert text_at(text, found["metadata.info"]).startswith('{"slug"')
+    assert text_at(text, found["links[0].target"]).startswith('{"source"')
+    assert text_at(text, found["links[9]"]).startswith("[")
+    assert found["nope.deeper"] == Position(1, 1)
+
+
+def test_nan_tokens_bom_and_crlf_keep_their_places() -> None:
+    text = '\ufeff{"nodes": [\r\n  {"influence": NaN, "x": "NaN"},\r\n  {"influence": -Infinity}\r\n]}'
+    data = text.encode("utf-8")
+    found = locate(data, ["nodes[0].influence", "nodes[1].influence", "nodes[0].x", "nodes"])
+    body = text[1:].replace("\r", "")  # BOM is not a column; \r is the end of the line
+    assert text_at(body, found["nodes[0].influence"]).startswith("NaN,")
+    assert text_at(body, found["nodes[1].influence"]).startswith("-Infinity}")
+    assert text_at(body, found["nodes[0].x"]).startswith('"NaN"')
+    assert found["nodes"] == Position(1, 11)
+
+
+def test_not_json_has_no_positions() -> None:
+    assert locate(b'{"a": [1, 2', ["a[1]"]) == {}
+    assert locate(b"", ["a"]) == {}
+
+
+def test_line_columns_in_one_pass_over_multibyte_text() -> None:
+    text = "ab\nçd☃ef\n\ng"
+    data = text.encode()
+    offsets = [data.index(c.encode()) for c in "abçd☃efg"]
+    got = line_columns(data, offsets)
+    assert [tuple(got[o]) for o in offsets] == [
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (2, 2),
+        (2, 3),
+        (2, 4),
+        (2, 5),
+        (4, 1),
+    ]
+
+
+def test_positions_only_when_there_are_problems(tmp_path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(valid_document(), indent=1))
+    assert validate_file(good, Options()).positions == {}
+    doc = valid_document()
+    doc["links"][7]["weight"] = "heavy"
+    bad = tmp_path / "bad.json"
+    text = json.dumps(doc, indent=1)
+    bad.write_text(text)
+    report = validate_file(bad, Options())
+    (problem,) = report.sink.problems
+    assert problem.path == "links[7].weight"
+    assert text_at(text, report.position(problem)).startswith('"heavy"')
+    assert validate_file(bad, Options(positions=False)).positions == {}

@@ -16,7 +16,7 @@ import orjson
 
 from attrgraph_cli import __version__
 from attrgraph_cli.validate.problems import Problem
-from attrgraph_cli.validate.rules import HELP_URI, RULES, Rule, rule_info
+from attrgraph_cli.validate.rules import RULES, Rule, rule_info
 from attrgraph_cli.validate.runner import FileReport
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,7 +42,6 @@ def _descriptor(rule: Rule) -> dict:
         "fullDescription": {"text": rule.help},
         "defaultConfiguration": {"level": rule.level},
         "help": {"text": rule.help},
-        "helpUri": HELP_URI,
         "properties": {"tags": ["attrgraph", rule.id.split(".")[0]]},
     }
 
@@ -113,7 +112,6 @@ def build(reports: list[FileReport], exit_code: int, cwd: Path | None = None) ->
                 "fullName": "attrgraph validate",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": HELP_URI,
                 "rules": [_descriptor(rule) for rule in rules],
             }
         },

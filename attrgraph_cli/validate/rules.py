@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from attrgraph_cli.extension import PARTS
 from attrgraph_cli.validate.problems import Severity
 
-HELP_URI = "https://github.com/attrgraph/attrgraph#validate"
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -127,4 +125,5 @@ BY_ID = {rule.id: rule for rule in RULES}
 
 def rule_info(rule_id: str, level: Severity = "error") -> Rule:
     """The catalogue entry of `rule_id`, or a generic one for a rule the catalogue does not know."""
-    return BY_ID.get(rule_id) or Rule(rule_id, level, f"attrgraph check {rule_id}", f"See {HELP_URI}.")
+    generic = "A check this catalogue does not describe yet: see the result's message."
+    return BY_ID.get(rule_id) or Rule(rule_id, level, f"attrgraph check {rule_id}", generic)

@@ -98,6 +98,16 @@ def test_help_imports_nothing_heavy():
     [
         ["validate", "{graph}"],
         ["validate", "--format", "json", "{matrix}"],
+        [
+            "validate",
+            "--format",
+            "sarif",
+            "--report",
+            "junit:{folder}/v.xml",
+            "--report",
+            "codequality:{folder}/cq.json",
+            "{graph}",
+        ],
         ["convert", "{graph}", "-o", "{folder}/copy.json"],
         ["convert", "{matrix}", "-o", "{folder}/pruned.json"],
         ["render", "{graph}", "-o", "{folder}/graph.html"],

@@ -508,3 +508,10 @@ def test_every_rule_a_check_reports_is_in_the_catalogue() -> None:
         "extension.interventions",
     ):
         assert dynamic in BY_ID
+
+
+def test_every_format_is_an_option_value() -> None:
+    from attrgraph_cli.commands.validate import OutputFormat
+    from attrgraph_cli.validate import outputs
+
+    assert [f.value for f in OutputFormat] == list(outputs.FORMATS) == list(FORMATS)

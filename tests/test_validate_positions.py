@@ -105,3 +105,12 @@ def test_positions_only_when_there_are_problems(tmp_path) -> None:
     assert problem.path == "links[7].weight"
     assert text_at(text, report.position(problem)).startswith('"heavy"')
     assert validate_file(bad, Options(positions=False)).positions == {}
+
+
+def test_lone_surrogate_escapes_and_huge_numbers_still_place() -> None:
+    # Python's json reads both (the precise pass), msgspec refuses the lone surrogate
+    text = '{"nodes": [{"clerp": "\\ud800 x", "influence": 1e999}, {"clerp": "\\\\ud800"}], "b": 1}'
+    found = locate(text.encode(), ["nodes[0].influence", "nodes[1].clerp", "b"])
+    assert text_at(text, found["nodes[0].influence"]).startswith("1e999}")
+    assert text_at(text, found["nodes[1].clerp"]).startswith('"\\\\ud800"')
+    assert text_at(text, found["b"]).startswith("1}")

@@ -26,6 +26,8 @@ _STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")
 # NaN / Infinity tokens, replaced by JSON numbers of the same length so that offsets stay put
 _NON_STANDARD = re.compile(rb'(?<![A-Za-z0-9_"])(-Infinity|Infinity|NaN)(?![A-Za-z0-9_"])')
 _SAME_LENGTH = {b"NaN": b"0.0", b"Infinity": b"1.000000", b"-Infinity": b"-1.000000"}
+# \uD800-\uDFFF escapes: Python's json reads lone ones, msgspec does not; a space keeps the length
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _WHITESPACE = b" \t\r\n"
 _OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
@@ -72,7 +74,8 @@ class Locator:
         self._sanitized = False
 
     def _sanitize(self) -> bool:
-        """Swap NaN / Infinity tokens and a BOM for same-length JSON, once; False when nothing changed."""
+        """Swap NaN / Infinity tokens, surrogate escapes and a BOM for same-length JSON, once; False when
+        nothing changed."""
         if self._sanitized:
             return False
         self._sanitized = True
@@ -80,6 +83,7 @@ class Locator:
         if text.startswith(_BOM):
             text = b"   " + text[3:]
         text = _NON_STANDARD.sub(lambda m: _SAME_LENGTH[m.group(1)], text)
+        text = _SURROGATE.sub(rb"\\u0020", text)
         if text == self.data:
             return False
         self._buffer = text

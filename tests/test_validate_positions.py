@@ -114,3 +114,20 @@ def test_lone_surrogate_escapes_and_huge_numbers_still_place() -> None:
     assert text_at(text, found["nodes[0].influence"]).startswith("1e999}")
     assert text_at(text, found["nodes[1].clerp"]).startswith('"\\\\ud800"')
     assert text_at(text, found["b"]).startswith("1}")
+
+
+def test_valid_file_never_computes_positions(tmp_path, monkeypatch) -> None:
+    from attrgraph_cli.validate import runner
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("positions computed for a file without problems")
+
+    monkeypatch.setattr(runner, "locate", refuse)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(valid_document()))
+    assert validate_file(good, Options()).status == "valid"
+    doc = valid_document()
+    doc["links"][0]["weight"] = None
+    good.write_text(json.dumps(doc))
+    with pytest.raises(AssertionError, match="positions computed"):  # control: a problem does call it
+        validate_file(good, Options())

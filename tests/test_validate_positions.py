@@ -131,3 +131,64 @@ def test_valid_file_never_computes_positions(tmp_path, monkeypatch) -> None:
     good.write_text(json.dumps(doc))
     with pytest.raises(AssertionError, match="positions computed"):  # control: a problem does call it
         validate_file(good, Options())
+
+
+def _value_at(doc, steps):
+    """The value at `steps`, or that of the deepest step that exists (what a position points at)."""
+    value = doc
+    for step in steps:
+        if isinstance(value, dict) and isinstance(step, str) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+            value = value[step]
+        else:
+            break
+    return value
+
+
+def _broken_everywhere() -> dict:
+    """One graph with a problem of most rules, the extension's included."""
+    doc = valid_document(400, seed=5)
+    nodes, links = doc["nodes"], doc["links"]
+    feature = next(i for i, n in enumerate(nodes) if n["feature_type"] == "cross layer transcoder")
+    logit = next(i for i, n in enumerate(nodes) if n["feature_type"] == "logit")
+    links[5]["target"] = "nope"
+    links[6]["weight"] = float("nan")
+    links[7]["source"] = 12
+    nodes[3]["node_id"] = nodes[2]["node_id"]
+    nodes[feature]["ctx_idx"] = 99
+    nodes[feature]["influence"] = 7.5
+    nodes[logit]["clerp"] = "not a logit ☃"
+    nodes[4]["layer"] = "x"
+    del nodes[8]["activation"]
+    nodes[9]["surprise"] = {"é": [1, 2]}
+    del doc["metadata"]["info"]
+    doc["qParams"]["pinnedIds"] = ["a", nodes[0]["node_id"], "b"]
+    doc["qParams"]["supernodes"] = [["group", nodes[0]["node_id"], "ghost"], "bad"]
+    doc["attrgraph"] = {
+        "version": 0,
+        "features": {
+            "3_12": {"layer": 3, "index": 12, "label": 5, "source": "heuristic"},
+            "1_2": {"layer": 4, "index": 2, "label": "", "source": "table"},
+        },
+        "history": [{"stage": "x"}],
+        "future": {"k": 1},
+    }
+    return doc
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_every_problem_is_placed_on_its_value(tmp_path, indent) -> None:
+    doc = _broken_everywhere()
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    path = tmp_path / "broken.json"
+    path.write_text(text, "utf-8")
+    report = validate_file(path, Options(max_per_rule=None))
+    rules = {p.rule for p in report.sink.problems}
+    assert len(rules) >= 15, rules
+    assert {"json.non-standard-number", "extension.features", "extension.history"} <= rules
+    for problem in report.sink.problems:
+        value = _value_at(doc, parse_path(problem.path))
+        token = json.dumps(value, ensure_ascii=False)[:1] if isinstance(value, (dict, list)) else None
+        token = token or json.dumps(value, ensure_ascii=False)
+        assert text_at(text, report.position(problem)).startswith(token), (problem.rule, problem.path)

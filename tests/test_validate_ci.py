@@ -374,10 +374,13 @@ def test_pre_commit_hook_definition() -> None:
     assert "additional_dependencies" not in entry  # the package itself, light: no extras
 
 
-def _console_scripts() -> dict:
-    import tomllib
+def _project() -> dict:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
-    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+
+def _console_scripts() -> dict:
+    return _project()["scripts"]
 
 
 def test_pre_commit_entry_on_good_and_bad_files_without_torch(folder) -> None:
@@ -449,11 +452,7 @@ def test_readme_pre_commit_recipe(folder, tmp_path) -> None:
     assert local["repo"] == "local"
     for key in ("id", "entry", "language", "types"):
         assert entry[key] == shipped[key], key
-    import tomllib
-
-    assert entry["additional_dependencies"] == [
-        tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"]
-    ]
+    assert entry["additional_dependencies"] == [_project()["name"]]
     checkout = _graphs_only(folder, tmp_path)
     (checkout / "package.json").write_text("{}")  # a JSON file the hook's `files:` leaves out
     files = [

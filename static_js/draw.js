@@ -229,11 +229,13 @@
     for (c = 0; c < nc && placed.length < want; c++) {
       i = cand[c];
       if (kind[i] === core.KIND_EMB) continue;  // tokens are written under the columns
+      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bh = 12;
+      if (cells(bx, by, bx + 6, by + bh, false)) continue;  // not even one character fits: skip measuring
       if (g.labelWidth[i] < 0) {
         g.labelText[i] = format.truncate(labels.displayLabel(g, i), 28);
         g.labelWidth[i] = ctx.measureText(g.labelText[i]).width;
       }
-      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bw = g.labelWidth[i], bh = 12;
+      var bw = g.labelWidth[i];
       if (cells(bx, by, bx + bw, by + bh, false)) continue;
       cells(bx, by, bx + bw, by + bh, true);
       placed.push({ i: i, x: bx, y: SY[i], text: g.labelText[i] });

@@ -314,6 +314,7 @@ def test_cli_writes_svg_and_pdf(tmp_path):
         ("g.svg", []),
         ("g.pdf", ["--page", "letter", "--top", "5"]),
         ("f.pdf", ["--figure-only"]),
+        ("l.out", ["--format", "pdf", "--landscape", "--title", "My graph"]),
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "attrgraph_cli", "render", str(src), "-o", str(tmp_path / name), *extra],
@@ -345,6 +346,8 @@ def test_cli_writes_svg_and_pdf(tmp_path):
     assert round(_page_size(tmp_path / "g.pdf")[0]) == 612
     assert "Top 5 nodes" in _text(tmp_path / "g.pdf")
     assert int(_info(tmp_path / "f.pdf")["Pages"]) == 1
+    assert [round(v) for v in _page_size(tmp_path / "l.out")] == [842, 595]
+    assert "My graph" in _text(tmp_path / "l.out")
 
 
 def test_pdf_fetches_nothing_but_the_shipped_fonts(graph):

@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zlib
@@ -235,8 +236,27 @@ def test_render_does_not_import_torch(graph_json: Path, tmp_path: Path):
 
 
 def test_render_command_svg_and_pdf_for_real(tmp_path):
-    pytest.importorskip("attrgraph_cli.report.svg")
-    save_graph(random_graph(n_links=300, n_nodes=60, seed=1), tmp_path / "g.json")
+    """Both through the CLI, read back: the SVG parsed as XML, the PDF with pdftotext."""
+    from xml.etree import ElementTree
+
+    g = random_graph(n_links=300, n_nodes=60, seed=1)
+    save_graph(g, tmp_path / "g.json")
     result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    root = ElementTree.fromstring((tmp_path / "g.svg").read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    caption = " ".join(
+        t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "caption"
+    )
+    assert f"{len(g.nodes)} nodes" in caption and f"of {len(g.edges)} edges drawn" in caption
+
+    pytest.importorskip("weasyprint")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed")
+    result = runner.invoke(
+        app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.pdf"), "--top", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Top 4 nodes by influence" in text and f"of {len(g.edges)} edges drawn" in " ".join(text.split())

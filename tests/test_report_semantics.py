@@ -118,4 +118,4 @@ def test_payload_head_carries_semantics():
     assert sem["display"] == semantics.display_labels(g)
     assert sem["rank"] == semantics.node_rank(g).tolist()
     assert sem["thresholds"]["maxEdges"] == semantics.DEFAULTS.max_edges
-    assert "detailKey" not in head["nodes"]
+    assert head["nodes"]["detailKey"] == sem["featureKey"]  # the old viewer's name, until it reads semantics

@@ -98,7 +98,7 @@
       display: sem && sem.display ? sem.display.slice() : null, origDisplay: sem && sem.display ? sem.display : null,
       color: sem && sem.color ? sem.color : null,
       rank: sem && sem.rank ? Int32Array.from(sem.rank) : null,
-      featureKey: sem && sem.featureKey ? sem.featureKey : (N.detailKey || new Array(n).fill(null)),
+      featureKey: sem && sem.featureKey ? sem.featureKey : new Array(n).fill(null),
       density: sem && sem.density ? sem.density : null,
       dense: sem && sem.dense ? sem.dense : null,
       thresholds: sem && sem.thresholds ? sem.thresholds : {},

@@ -163,6 +163,7 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         rank[order] = np.arange(m)
         link_extra = {str(int(rank[i])): v for i, v in graph.link_extra.items()}
 
+    sem = semantics.compute(graph).as_payload()
     head = {
         "version": 1,
         "title": title,
@@ -179,7 +180,7 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
             "extra": {str(i): _jsonable(v) for i, v in graph.node_extra.items()},
         },
         "links": {"m": m, "extra": _jsonable(link_extra)},
-        "semantics": semantics.compute(graph).as_payload(),
+        "semantics": sem,
         "layout": {
             "rowLabels": layout.row_labels,
             "columnLeft": layout.column_left.tolist(),

@@ -681,6 +681,12 @@ def test_html_and_svg_agree_on_labels_colours_and_ranking(browser, tmp_path):
         fills = {shown[ids[i]][1] for i in np.flatnonzero(g.nodes.kind == kind)}
         assert fills == {semantics.PALETTE[name]}, name
         assert re.search(rf'class="nodes {name}"[^>]*(fill|stroke)="{semantics.PALETTE[name]}"', fig.svg)
+    # edge colours: the palette's, in both
+    strokes = {p.get("stroke") for p in root.iter(f"{ns}path") if p.get("stroke")}
+    rgb = {f"rgb({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)})": c for c in (
+        semantics.PALETTE["positive"], semantics.PALETTE["negative"])}  # fmt: skip
+    assert strokes == set(rgb)
+    assert all(f'stroke="{c}"' in fig.svg for c in rgb.values())
     # ranking: the viewer places labels in Python's rank order; the figure labels the best-ranked features
     placed = page.page.evaluate("window.attrgraph.viewer().scene.labels.map(l => l.i)")
     ranks = sem.rank[placed]

@@ -263,3 +263,32 @@ def test_plan_workers(resources, device, workers, expected):
 def test_plan_workers_refuses_what_the_cluster_cannot_hold(resources, device, workers, message):
     with pytest.raises(AttrgraphError, match=re.escape(message)):
         plan_workers(resources, device, workers)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("127.0.0.1:{port}", "cannot reach the Ray cluster at 127.0.0.1:{port} ("),
+        ("ray://127.0.0.1:{port}", "cannot reach the Ray cluster at ray://127.0.0.1:{port} ("),
+        ("nonsense", "--ray-address 'nonsense': give auto, HOST:PORT or ray://HOST:PORT"),
+    ],
+)
+def test_an_unreachable_ray_address_is_one_line_not_a_hang(tmp_path, ray_mod, address, message):
+    if not _demo_available():
+        pytest.skip("needs the trace extra")
+    port = _closed_port()
+    batch = _batch_file(tmp_path, PROMPTS[:1])
+    args = ["--batch", str(batch), "-o", str(tmp_path / "o"), "--runner", "ray"]
+    result = _trace(*args, "--ray-address", address.format(port=port))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"attrgraph: error: {message.format(port=port)}")
+    assert result.stderr.count("\n") == 1
+    assert not ray_mod.is_initialized()

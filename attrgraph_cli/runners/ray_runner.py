@@ -221,7 +221,10 @@ class RayRunner:
                     **common,
                 )
             else:
+                probe_address(address)
                 ray.init(address=address, **common)
+        except AttrgraphError:
+            raise
         except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RaySystemError...
             where = (
                 "start a local Ray instance" if address == "local" else f"join the Ray cluster at {address}"
@@ -362,6 +365,24 @@ class RayRunner:
                 f"no Ray worker was ready after {START_TIMEOUT_S:.0f} s: does the cluster have the resources "
                 f"asked for ({self.stats.plan})? (ATTRGRAPH_RAY_START_TIMEOUT changes the wait)"
             )
+
+
+def probe_address(address: str, timeout: float = 5.0) -> None:
+    """A `HOST:PORT` (or `ray://HOST:PORT`) nothing listens on: one error line, not Ray's endless retries."""
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise AttrgraphError(f"--ray-address {address!r}: give auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise AttrgraphError(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or type(exc).__name__}): is "
+            "`ray start --head` running there?"
+        ) from None
 
 
 def _death_errors(ray: Any) -> tuple[type[BaseException], ...]:

@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,72 @@ def test_an_unreachable_ray_address_is_one_line_not_a_hang(tmp_path, ray_mod, ad
     assert result.stderr.startswith(f"attrgraph: error: {message.format(port=port)}")
     assert result.stderr.count("\n") == 1
     assert not ray_mod.is_initialized()
+
+
+# ---- the runner is generic: any plan item and task (how `intervene` plans will plug in) ---------------
+@dataclass(frozen=True)
+class ToyItem:
+    index: int
+    slug: str
+    out: Path
+    skip: bool = False
+
+
+@dataclass
+class ToyOutcome:
+    index: int
+    slug: str
+    status: str
+    message: str = ""
+
+
+def toy_setup(device: str, threads: int | None) -> dict:
+    return {"device": device, "threads": threads, "pid": os.getpid()}
+
+
+def toy_task(state: dict, item: ToyItem, options: str) -> ToyOutcome:
+    if item.slug == "poison":
+        os._exit(1)  # the worker process dies, as an out-of-memory kill would end it
+    if item.slug == "bug":
+        raise ValueError("a bug in the task")
+    from attrgraph_cli.io.atomic import atomic_write_text
+
+    atomic_write_text(item.out, json.dumps({"slug": item.slug, "options": options, **state}))
+    return ToyOutcome(item.index, item.slug, "done")
+
+
+def toy_failed(item: ToyItem, message: str) -> ToyOutcome:
+    return ToyOutcome(item.index, item.slug, "failed", message)
+
+
+def toy_skipped(item: ToyItem) -> ToyOutcome:
+    return ToyOutcome(item.index, item.slug, "skipped")
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_any_task_plugs_in_and_a_twice_fatal_item_fails_alone(tmp_path, ray_mod):
+    from attrgraph_cli.runners import Work
+    from attrgraph_cli.runners.ray_runner import RayRunner
+
+    ray_mod.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
+    slugs = ["a", "poison", "b", "bug", "c", "d", "done-before"]
+    items = [ToyItem(i, s, tmp_path / f"{s}.json", skip=s == "done-before") for i, s in enumerate(slugs)]
+    work = Work(setup=toy_setup, task=toy_task, failed=toy_failed, skipped=toy_skipped)
+    with RayRunner(work, workers=2, device="cpu") as runner:
+        outcomes = {o.slug: o for o in runner.map(items, "opts")}
+    stats = runner.stats
+    assert not ray_mod.is_initialized()
+    assert {s: o.status for s, o in outcomes.items()} == {
+        "a": "done", "poison": "failed", "b": "done", "bug": "failed", "c": "done", "d": "done",
+        "done-before": "skipped",
+    }  # fmt: skip
+    assert outcomes["poison"].message.startswith("its worker died twice")
+    assert outcomes["bug"].message == "ValueError: a bug in the task"  # a task error: no retry
+    assert stats.retried == ["poison"] and len(stats.lost) == 2
+    for slug in "abcd":
+        doc = json.loads((tmp_path / f"{slug}.json").read_text())
+        assert doc["options"] == "opts" and doc["device"] == "cpu" and doc["threads"] == 1
+        assert doc["pid"] != os.getpid()  # written by a worker process
+    assert not (tmp_path / "poison.json").exists() and not (tmp_path / "done-before.json").exists()

@@ -102,6 +102,6 @@ def run() -> list[dict]:
             "peer": "local runner, 1 thread",
             "peer_s": one_s - one_start,
             "ratio": (one_s - one_start) / (ray_s - ray_start),
-            "note": "includes Python + torch import of the driver process in both",
+            "note": "both still include their driver process's start (Python, imports)",
         },
     ]

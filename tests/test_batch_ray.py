@@ -362,3 +362,28 @@ def test_any_task_plugs_in_and_a_twice_fatal_item_fails_alone(tmp_path, ray_mod)
         assert doc["options"] == "opts" and doc["device"] == "cpu" and doc["threads"] == 1
         assert doc["pid"] != os.getpid()  # written by a worker process
     assert not (tmp_path / "poison.json").exists() and not (tmp_path / "done-before.json").exists()
+
+
+def test_the_live_display_shows_every_worker_and_the_throughput():
+    from rich.console import Console
+
+    from attrgraph_cli.runners.display import BatchDisplay
+
+    display = BatchDisplay(3, console=Console(record=True, width=120, force_terminal=False), what="prompts")
+    for name in ("w0", "w1"):
+        display.worker_starting(name)
+    display.worker_ready("w0", "node-a pid 11 cpu")
+    display.started("w0", "dallas")
+    display.worker_ready("w1", "node-b pid 12 cuda")
+    display.started("w1", "</script>[red]texas")  # item names are printed as text, never as markup
+    display.finished("w0", ToyOutcome(0, "dallas", "done"))
+    display.worker_lost("w1", "killed")
+    display.retrying("</script>[red]texas", "w1")
+    display.finished(None, ToyOutcome(1, "</script>[red]texas", "failed", "its worker died twice"))
+    display.console.print(display)
+    text = display.console.export_text()
+    assert "1 done, 1 failed, 0 running, 1 retried" in text and "prompts/min" in text
+    assert re.search(r"w0\s+node-a pid 11 cpu\s+idle\s+1\s+0", text)
+    assert re.search(r"w1\s+node-b pid 12 cuda\s+dead\s+killed\s+0\s+0", text)
+    assert "[2/3] </script>[red]texas: FAILED its worker died twice" in text
+    assert display.done == 1 and display.failed == 1 and display.retried == 1

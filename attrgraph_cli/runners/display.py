@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -38,6 +37,7 @@ class BatchDisplay:
         self.failed = 0
         self.retried = 0
         self.first_ready: float | None = None
+        self.phase = ""  # what the runner is doing before the first worker is ready
         self._live: Any = None
         self._bar = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -71,6 +71,7 @@ class BatchDisplay:
         row.where, row.state = where, "idle"
         if self.first_ready is None:
             self.first_ready = time.perf_counter()
+            self.phase = ""
 
     def worker_lost(self, name: str, reason: str) -> None:
         row = self.workers.setdefault(name, WorkerRow(name))
@@ -133,11 +134,14 @@ class BatchDisplay:
         style = {"running": "cyan", "idle": "dim", "dead": "red", "starting": "yellow"}
         for row in list(self.workers.values()):
             table.add_row(
-                escape(row.name),
-                escape(row.where),
-                f"[{style.get(row.state, '')}]{row.state}[/]",
-                escape(row.item),
+                Text(row.name),
+                Text(row.where),
+                Text(row.state, style=style.get(row.state, "")),
+                Text(row.item),
                 str(row.done),
                 str(row.failed),
             )
-        return Group(self._bar, head, table)
+        parts: list[Any] = [self._bar, head]
+        if self.phase:
+            parts.append(Text(self.phase, style="yellow"))
+        return Group(*parts, table)

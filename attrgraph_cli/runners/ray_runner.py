@@ -184,6 +184,8 @@ class RayRunner:
         if ray.is_initialized():
             self.stats.address = "(this process's Ray)"
         else:
+            where = "a local Ray instance" if not self.address else f"the Ray cluster at {self.address}"
+            self.display.phase = f"starting {where}" if not self.address else f"joining {where}"
             self._init()
         self.stats.init_s = time.perf_counter() - self._t0
         self._plan = plan_workers(ray.cluster_resources(), self.device, self.workers, self.cpus_per_worker)
@@ -197,6 +199,9 @@ class RayRunner:
             num_cpus=self._plan.num_cpus, num_gpus=self._plan.num_gpus, max_restarts=0, max_task_retries=0
         )
         self._replacements_left = self._plan.count
+        self.display.phase = (
+            f"{self._plan.count} worker(s) ({self._plan.device}) setting up (loading the model)"
+        )
         for i in range(self._plan.count):
             self._launch(f"w{i}")
 

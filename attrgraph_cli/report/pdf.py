@@ -20,6 +20,13 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.report import tables
+from attrgraph_cli.report.attachments import (
+    Embedded,
+    build_attachments,
+    bundle_note,
+    parse_embed,
+    weasyprint_attachments,
+)
 from attrgraph_cli.report.subgraph import pinned_view
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure, render_svg
 from attrgraph_cli.report.textmetrics import text_width
@@ -34,6 +41,8 @@ PANGO_HINT = "PDF output needs Pango: apt-get install libpango-1.0-0 libpangoft2
 PAGE_SIZES = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 MARGIN_MM = 14.0
 PX_PER_MM = 96 / 25.4
+#: height of one line of the 8 pt note saying what the PDF carries
+BUNDLE_NOTE_LINE_MM = 3.6
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,7 @@ def build_html(
     top: int = 20,
     title: str | None = None,
     figure_options: FigureOptions | None = None,
+    bundle_note: str | None = None,
 ) -> tuple[str, SvgFigure]:
     """The report's HTML (for WeasyPrint) and the main figure drawn in it."""
     geometry = page_geometry(page, landscape)
@@ -163,6 +173,7 @@ def build_html(
         "title": title or graph.slug or "Attribution graph",
         "prompt": graph.prompt,
         "page_size": f"{geometry.width_mm}mm {geometry.height_mm}mm",
+        "bundle_note": bundle_note,
     }
     if figure_only:
         context["page_size"] = f"{figure.width}px {figure.height}px"
@@ -171,6 +182,8 @@ def build_html(
     settings = tables.settings(graph)
     logits = tables.top_logits(graph, max(5, min(10, len(settings))))
     header_mm = header_height_mm(graph.prompt, settings, len(logits), geometry.content_width_mm)
+    if bundle_note:
+        header_mm += 2 * BUNDLE_NOTE_LINE_MM  # the note wraps to two lines on a narrow page
     context["figure_size"] = fit_figure(
         figure, geometry.content_width_mm, geometry.content_height_mm - header_mm
     )
@@ -211,8 +224,14 @@ def build_html(
     return _template().render(**context), figure
 
 
-def render_pdf(graph: AttributionGraph, **kwargs: Any) -> bytes:
-    """The report as PDF bytes; keyword arguments as for `build_html`."""
+def render_pdf(
+    graph: AttributionGraph,
+    *,
+    attachments: list[Embedded] | None = None,
+    pdf_variant: str | None = None,
+    **kwargs: Any,
+) -> bytes:
+    """The report as PDF bytes, carrying `attachments`; other keyword arguments as for `build_html`."""
     weasyprint = import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -220,7 +239,11 @@ def render_pdf(graph: AttributionGraph, **kwargs: Any) -> bytes:
     base = resource_dir("templates").resolve().as_uri() + "/"
     font_config = FontConfiguration()
     document = weasyprint.HTML(string=html, base_url=base, url_fetcher=_fetcher(weasyprint))
-    return document.write_pdf(font_config=font_config)
+    return document.write_pdf(
+        font_config=font_config,
+        attachments=weasyprint_attachments(weasyprint, attachments or []),
+        pdf_variant=pdf_variant,
+    )
 
 
 def write_pdf(
@@ -232,12 +255,18 @@ def write_pdf(
     figure_only: bool = False,
     top: int = 20,
     title: str | None = None,
+    embed: tuple[str, ...] | None = None,
+    pdf_variant: str | None = None,
     **figure_opts: Any,
 ) -> int:
     """Write the PDF report (or, with `figure_only`, the one-page figure) to `path`; returns its size.
 
-    `figure_opts` are `FigureOptions` fields (max_edges, min_weight, labels, node_threshold, ...).
+    `embed` names the files the PDF carries (`report.attachments.EMBED_CHOICES`; default: both for a
+    report, none for a figure); `pdf_variant` e.g. "pdf/a-3b". `figure_opts` are `FigureOptions` fields
+    (max_edges, min_weight, labels, node_threshold, ...).
     """
+    parts = parse_embed(None, figure_only=figure_only) if embed is None else embed
+    files = build_attachments(graph, parts, title=title)
     given = {k: v for k, v in figure_opts.items() if v is not None}
     options = FigureOptions(**given) if given else None
     data = render_pdf(
@@ -248,6 +277,9 @@ def write_pdf(
         top=top,
         title=title,
         figure_options=options,
+        attachments=files,
+        pdf_variant=pdf_variant,
+        bundle_note=bundle_note(parts, Path(path).name),
     )
     atomic_write_bytes(path, data)
     return len(data)

@@ -24,6 +24,7 @@ from attrgraph_cli.report.attachments import (
     Embedded,
     build_attachments,
     bundle_note,
+    deflate_attachments,
     parse_embed,
     weasyprint_attachments,
 )
@@ -243,6 +244,7 @@ def render_pdf(
         font_config=font_config,
         attachments=weasyprint_attachments(weasyprint, attachments or []),
         pdf_variant=pdf_variant,
+        finisher=deflate_attachments if attachments else None,
     )
 
 

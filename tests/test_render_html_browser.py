@@ -730,7 +730,7 @@ def test_a_panel_is_one_file_plus_one_line(browser, tmp_path, monkeypatch):
 
 
 def test_supernode_hash_key_and_links_written_before_the_rename(browser, small):
-    page = Page(browser, small["path"], "#cl=0,2")  # `cl`: what links said before "clusters" became supernodes
+    page = Page(browser, small["path"], "#cl=0,2")  # `cl`: links from before "clusters" became supernodes
     assert page.state()["activeSupernodes"] == ["capital cities", "say Austin"]
     page.page.locator("#ag-supernodes li").nth(1).click()
     page.state()

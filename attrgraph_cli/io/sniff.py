@@ -21,7 +21,9 @@ CIRCUIT_TRACER_PT = "circuit-tracer-pt"
 CLT_FORGE_PT = "clt-forge-pt"
 MATRIX_NPZ = "matrix-npz"
 MATRIX_PT = "matrix-pt"
-FORMATS = (NEURONPEDIA_JSON, CIRCUIT_TRACER_PT, CLT_FORGE_PT, MATRIX_NPZ, MATRIX_PT)
+PDF_BUNDLE = "pdf-bundle"
+SVG_BUNDLE = "svg-bundle"
+FORMATS = (NEURONPEDIA_JSON, CIRCUIT_TRACER_PT, CLT_FORGE_PT, MATRIX_NPZ, MATRIX_PT, PDF_BUNDLE, SVG_BUNDLE)
 
 #: How many bytes of memory loading one byte of file takes, per kind of file. JSON: measured peak RSS
 #: rise of `load_graph` on a 300k-link graph JSON (22 MiB) is 8.5x the file (the parsed document's
@@ -133,6 +135,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         stripped = stripped[3:].lstrip(b" \t\r\n")
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(p)
+    if head.startswith(b"%PDF-"):
+        return PDF_BUNDLE
+    if stripped.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in head:
+        return SVG_BUNDLE
     if head[0] == _PICKLE_PROTO:
         return _pt_format(p, _legacy_pickle_strings(p))
     if not stripped:

@@ -135,12 +135,20 @@ def test_trace_without_the_trace_extra_says_how_to_install_it(inputs):
     assert not [m for m in loaded if m.split(".")[0] == "torch"]
 
 
-def test_pt_input_without_torch_says_how_to_install_it(inputs):
+def test_pt_input_without_torch_is_read_or_says_how_to_install_it(inputs):
+    """Plain tensors in a torch zip are read without torch (io.pt_numpy); what needs torch says so."""
     import torch
 
     pt = Path(inputs["folder"]) / "matrix.pt"
     with np.load(inputs["matrix"]) as arrays:
-        torch.save({k: torch.as_tensor(arrays[k]) for k in ("adjacency_matrix", "features")}, pt)
+        tensors = {k: torch.as_tensor(arrays[k]) for k in ("adjacency_matrix", "features")}
+    torch.save(tensors, pt)
+    out, attempts, loaded = _run_blocked(["render", str(pt), "-o", "m.html"], cwd=inputs["folder"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not [m for m in loaded if m.split(".")[0] == "torch"]
+
+    tensors["adjacency_matrix"] = tensors["adjacency_matrix"].to(torch.bfloat16)  # numpy has no bfloat16
+    torch.save(tensors, pt)
     out, _attempts, _loaded = _run_blocked(["render", str(pt), "-o", "m.html"], cwd=inputs["folder"])
     assert out.returncode == 2, out.stdout + out.stderr
     assert "Traceback" not in out.stderr

@@ -24,6 +24,10 @@ def _ok(passed: bool) -> str:
     return "✅ meets the bar" if passed else "❌ below the bar"
 
 
+def _share(value: float | None) -> str:
+    return "n/a (the answer is not among the graph's logits)" if value is None else f"{value:.1%}"
+
+
 def verdict(inter: dict) -> str:
     """ "Yes." when the swap and the controlled ablation agree, "Partly." when one does, else "No, ..."."""
     ablation = inter.get("ablation_removes_half_the_margin", False) and not inter.get(
@@ -158,9 +162,9 @@ def write_card(metrics: dict, path: Path) -> None:
         f"{control.get('intermediate_influence_sum', float('nan')):.3f}) leaves p(`{inter['answer']}`) at "
         f"{control.get('answer_probability_with_control_features_zeroed', float('nan')):.3f} and the margin "
         f"at {control.get('answer_margin_with_control_features_zeroed', float('nan')):.2f} logits.",
-        f"- Flow: {flow.get('intermediate_features', float('nan')):.1%} of the `{inter['city']}` embedding's "
+        f"- Flow: {_share(flow.get('intermediate_features'))} of the `{inter['city']}` embedding's "
         f"influence on the `{inter['answer']}` logit (circuit-tracer's path influence) passes through those "
-        f"features; through the control features, {flow.get('control_features', float('nan')):.1%}.",
+        f"features; through the control features, {_share(flow.get('control_features'))}.",
         f"- Swap: zeroing them and writing in the {swap['n_features_written']} `{swap['intermediate']}` "
         f"features (at or after the city) of `{swap['prompt']}` makes the top prediction "
         f"`{swap['top_prediction']}` (p(`{swap['answer']}`) = {swap['answer_probability']:.2f}).",

@@ -260,7 +260,7 @@ def intermediate_step(
     graph, all_hits, every = _intermediate_features(model, prompt, intermediate, top_k)
     ids = graph.input_tokens
     tokens = tok.convert_ids_to_tokens(ids.tolist())
-    city_pos = tokens.index(city)
+    city_pos = tokens.index(city) if city in tokens else 0
     hits = [h for h in all_hits if h["position"] >= city_pos]
     answer_id, inter_id = tok.convert_tokens_to_ids(answer), tok.convert_tokens_to_ids(intermediate)
     with torch.no_grad():
@@ -282,7 +282,7 @@ def intermediate_step(
     )
     swap_graph, swap_all, _ = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
     swap_tokens = tok.convert_ids_to_tokens(swap_graph.input_tokens.tolist())
-    swap_city_pos = swap_tokens.index(swap_city)
+    swap_city_pos = swap_tokens.index(swap_city) if swap_city in swap_tokens else 0
     swap_hits = [h for h in swap_all if h["position"] >= swap_city_pos]
     swap_in = [(h["layer"], h["position"], h["feature"], h["activation"]) for h in swap_hits]
     swapped = model.feature_intervention(ids, zero + swap_in, freeze_attention=False)[0][0, -1]
@@ -291,10 +291,12 @@ def intermediate_step(
     n = graph.adjacency_matrix.shape[0]
     n_feat, n_pos = len(graph.selected_features), len(ids)
     city_node = n_feat + model.cfg.n_layers * n_pos + city_pos
-    answer_k = [int(t.vocab_idx) for t in graph.logit_targets].index(answer_id)
-    answer_node = n - len(graph.logit_targets) + answer_k
-    share = _flow_share(graph, city_node, answer_node, {h["node"] for h in hits})
-    control_share = _flow_share(graph, city_node, answer_node, {c[0] for c in control})
+    target_ids = [int(t.vocab_idx) for t in graph.logit_targets]
+    share = control_share = None  # the answer is not among the graph's logits (an untrained model)
+    if answer_id in target_ids:
+        answer_node = n - len(target_ids) + target_ids.index(answer_id)
+        share = _flow_share(graph, city_node, answer_node, {h["node"] for h in hits})
+        control_share = _flow_share(graph, city_node, answer_node, {c[0] for c in control})
 
     base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
     control_margin = _margin(controlled, answer_id)

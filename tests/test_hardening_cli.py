@@ -609,3 +609,25 @@ def test_pt_files_read_without_torch_match_torch(clt_forge_pt: Path, tmp_path: P
         with_torch = graph_to_document(load_graph(source))
         monkeypatch.undo()
         assert orjson.dumps(without_torch) == orjson.dumps(with_torch)
+
+
+@pytest.mark.trace
+def test_sparse_or_huge_tensors_in_clt_forge_metadata_are_never_densified(
+    clt_forge_pt: Path, tmp_path: Path
+) -> None:
+    """Found by tests/test_fuzz.py: `n_layers` as a huge sparse tensor crashed (RuntimeError, exit 3)."""
+    torch = pytest.importorskip("torch")
+    data = torch.load(clt_forge_pt, weights_only=True)
+    huge = torch.sparse_coo_tensor(torch.tensor([[0], [0]]), torch.tensor([1.0]), (300_000, 300_000))
+    path = tmp_path / "c.attribution_graph.pt"
+    torch.save({**data, "n_layers": huge}, path)
+    line = one_error_line(run_cli("validate", str(path)))
+    assert "n_layers is a tensor of shape (300000, 300000)" in line
+    torch.save({**data, "n_layers": torch.tensor([12.5])}, path)
+    assert "expected a whole number" in one_error_line(
+        run_cli("convert", str(path), "-o", str(tmp_path / "o.json"))
+    )
+    torch.save({**data, "intervention_top_tokens": [{"x": huge}]}, path)
+    out = tmp_path / "o.json"
+    assert run_cli("convert", str(path), "-o", str(out)).returncode == 0
+    assert "not kept" in json.dumps(orjson.loads(out.read_bytes())["clt_forge_interventions"])

@@ -85,13 +85,19 @@ def _n_layers(data: dict[str, Any], inferred: int) -> int:
     value = data.get("n_layers")
     if value is None:
         return inferred
-    try:
-        n = int(to_plain(value))
-    except (TypeError, ValueError):
-        raise GraphFormatError(f"n_layers is {str(value)[:40]!r}, expected a whole number") from None
-    if n != inferred:
-        raise GraphFormatError(f"n_layers is {n}, but the node counts give {inferred} layers")
-    return n
+    if hasattr(value, "shape"):  # a tensor or array: exactly one whole number, never densified
+        if getattr(value, "is_sparse", False) or int(np.prod(value.shape)) != 1:
+            raise GraphFormatError(
+                f"n_layers is a tensor of shape {tuple(value.shape)}, expected a whole number"
+            )
+        value = np.asarray(to_numpy(value)).reshape(-1)[0].item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GraphFormatError(f"n_layers is {str(value)[:40]!r}, expected a whole number")
+    if value != inferred:
+        raise GraphFormatError(f"n_layers is {value}, but the node counts give {inferred} layers")
+    return value
 
 
 def _edge_mask(data: dict[str, Any], n: int) -> tuple[np.ndarray, np.ndarray | None, str]:

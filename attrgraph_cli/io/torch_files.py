@@ -119,14 +119,22 @@ def to_numpy(value: Any) -> Any:
     return value
 
 
+#: tensors larger than this are not turned into JSON lists (metadata, not graph data)
+_MAX_PLAIN_ELEMENTS = 1 << 20
+
+
 def to_plain(value: Any) -> Any:
     """Tensors (torch or numpy), tuples and nested containers turned into JSON-friendly Python values."""
     import numpy as np
 
     if isinstance(value, (np.ndarray, np.generic)):
+        if value.size > _MAX_PLAIN_ELEMENTS:
+            return f"<array of shape {value.shape}, not kept>"
         return value.tolist()
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
+        if value.is_sparse or value.numel() > _MAX_PLAIN_ELEMENTS:  # never densified or listed
+            return f"<{'sparse ' if value.is_sparse else ''}tensor of shape {tuple(value.shape)}, not kept>"
         return value.item() if value.numel() == 1 and value.dim() == 0 else value.tolist()
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}

@@ -8,16 +8,16 @@ logits, and builds up to four candidates:
 3. `top-logits`: the feature's top logits, when they are also what follows its peaks, e.g. "say Texas";
 4. `strongest-peak`: the token at the strongest activation (the fallback, and the benchmark's baseline).
 
-A "say" label is prefixed with the peak tokens when one or two of them cover >= 75% of the peaks
+A "say" label is prefixed with the peak tokens when one or two of them cover >= 80% of the peaks
 ("is → say Austin, Tokyo": fires on "is", and most strongly where Austin or Tokyo comes next).
 
 Candidates 1-3 are rated on the examples themselves by coverage x precision: coverage is the share of peak
 activation the token set explains; precision is the share of window positions matching the set (the token
 itself, or the token after it for "say" labels) that fire at >= 20% of their example's peak. The best rated
-candidate wins (ties in the order above). The graph context qualifies it, which no peer does: the prompt
-token at the node's position and the logits it drives are put first in a set, and added to it when the peaks
-support them (>= 10% of the weight); between two candidates rated within 0.05, the one that agrees with the
-graph context wins.
+candidate wins, its rating weighted by the order above (1, 0.8, 0.75: a "say" label must be clearly better).
+The graph context qualifies it, which no peer does: the prompt token at the node's position and the logits it
+drives are put first in a set when the peaks select them, and appended when the peaks support them (>= 10% of
+the weight); between two candidates rated within 0.05, the one that agrees with the graph context wins.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ from attrgraph_cli.autointerp.examples import Peak, clean_token, norm, peaks
 
 MAX_WORDS = 6
 MAX_SET = 3
-COVERAGE = 0.75
+COVERAGE = 0.8
 SUPPORT = 0.10
 FIRE_SHARE = 0.2
 TIE = 0.05
+#: the issue's order as weights: a later candidate must be rated clearly higher to win
+PRIORITY = {"shared-peak-token": 1.0, "next-token": 0.8, "top-logits": 0.75}
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,8 @@ def explain(details: dict[str, Any], context: GraphContext | None = None) -> Exp
         return strongest_peak_label(details)
     best, best_ctx = candidates[0]
     for cand, ctx in candidates[1:]:
-        if cand.rating > best.rating + TIE or (
-            abs(cand.rating - best.rating) <= TIE and ctx and not best_ctx
-        ):
+        old, new = best.rating * PRIORITY[best.rule], cand.rating * PRIORITY[cand.rule]
+        if new > old + TIE or (abs(new - old) <= TIE and ctx and not best_ctx):
             best, best_ctx = cand, ctx
     if best.rating <= 0:
         return strongest_peak_label(details)

@@ -156,4 +156,6 @@ def _json_records(text: str, name: str) -> list[dict[str, Any]]:
 
 
 def _count_rows(text: str) -> int:
-    return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    header = bool(rows) and not rows[0].replace("\t", ",").split(",")[0].strip().lstrip("-").isdigit()
+    return len(rows) - header

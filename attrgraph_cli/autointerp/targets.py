@@ -19,7 +19,6 @@ class Target:
     rows: list[int] = field(default_factory=list)
     position_tokens: list[str] = field(default_factory=list)
     output_tokens: list[str] = field(default_factory=list)
-    feature_number: int = -1
 
     @property
     def key(self) -> tuple[int, int]:

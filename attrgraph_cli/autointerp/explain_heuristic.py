@@ -9,7 +9,9 @@ logits, and builds up to four candidates:
 4. `strongest-peak`: the token at the strongest activation (the fallback, and the benchmark's baseline).
 
 A "say" label is prefixed with the peak tokens when one or two of them cover >= 80% of the peaks
-("is → say Austin, Tokyo": fires on "is", and most strongly where Austin or Tokyo comes next).
+("is → say Austin, Tokyo": fires on "is", and most strongly where Austin or Tokyo comes next); such a
+peak-token label is qualified the same way when the tokens after it are rated >= 0.3 and are among the
+feature's top logits or the logits it drives in the graph (so "Dallas" never becomes "Dallas → say is").
 
 Candidates 1-3 are rated on the examples themselves by coverage x precision: coverage is the share of peak
 activation the token set explains; precision is the share of window positions matching the set (the token
@@ -34,6 +36,9 @@ COVERAGE = 0.8
 SUPPORT = 0.10
 FIRE_SHARE = 0.2
 TIE = 0.05
+#: a peak-token label is qualified with "→ say X" when X is rated this well and is among the top logits
+MIN_SAY = 0.3
+N_LOGITS = 10
 #: the issue's order as weights: a later candidate must be rated clearly higher to win
 PRIORITY = {"shared-peak-token": 1.0, "next-token": 0.8, "top-logits": 0.75}
 
@@ -80,13 +85,15 @@ def explain(details: dict[str, Any], context: GraphContext | None = None) -> Exp
         )
     following = [(p.next_token, p.act) for p in found if p.next_token]
     nxt = _token_set([t for t, _ in following], [a for _, a in following], outputs)
+    say: Explanation | None = None
+    logits = [t for t in details.get("top_logits") or [] if isinstance(t, str) and norm(t)]
     if nxt:
         rating = _rating(found, set(nxt), after=True)
         text = "say " + ", ".join(clean_token(nxt[t]) for t in nxt)
-        candidates.append((Explanation(_words(text), "next-token", rating), bool(outputs & set(nxt))))
-    logits = [t for t in details.get("top_logits") or [] if isinstance(t, str) and norm(t)][:MAX_SET]
+        say = Explanation(_words(text), "next-token", rating)
+        candidates.append((say, bool(outputs & set(nxt))))
     if logits:
-        wanted = {norm(t): t for t in logits}
+        wanted = {norm(t): t for t in logits[:MAX_SET]}
         shown = {k: v for k, v in wanted.items() if any(norm(p.next_token) == k for p in found)}
         if shown:
             ordered = _ordered(shown, outputs)
@@ -102,11 +109,14 @@ def explain(details: dict[str, Any], context: GraphContext | None = None) -> Exp
             best, best_ctx = cand, ctx
     if best.rating <= 0:
         return strongest_peak_label(details)
-    if best.rule != "shared-peak-token" and current and len(current) <= 2:
-        covered = _coverage([(p.token, p.act) for p in found], set(current))
-        if covered >= COVERAGE:
-            prefix = ", ".join(clean_token(current[t]) for t in current)
-            return Explanation(_words(f"{prefix} → {best.label}"), f"{best.rule}+peak", best.rating)
+    narrow = bool(current) and len(current) <= 2
+    narrow = narrow and _coverage([(p.token, p.act) for p in found], set(current)) >= COVERAGE
+    if best.rule != "shared-peak-token" and narrow:
+        prefix = ", ".join(clean_token(current[t]) for t in current)
+        return Explanation(_words(f"{prefix} → {best.label}"), f"{best.rule}+peak", best.rating)
+    promoted = {norm(t) for t in logits[:N_LOGITS]} | outputs
+    if best.rule == "shared-peak-token" and narrow and say and say.rating >= MIN_SAY and promoted & set(nxt):
+        return Explanation(_words(f"{best.label} → {say.label}"), "shared-peak-token+next-token", best.rating)
     return best
 
 

@@ -34,6 +34,8 @@ HELDOUT_NEG_MAX = 4000
 WINDOW_BEFORE = 24
 WINDOW_AFTER = 8
 N_LOGITS = 10
+#: activation profiles of all contexts are kept from pass 1 (no re-run) when tokens x features is below this
+PROFILE_CACHE_ENTRIES = 32_000_000
 #: a held-out token counts as "activating" for the score when its activation is at least this share of max
 POSITIVE_SHARE = 0.2
 
@@ -198,6 +200,7 @@ def compute_dashboards(
     neg_acts: list[Any] = []
     n_neg = 0
 
+    cache: dict[int, np.ndarray] | None = {} if max_tokens * n_feat <= PROFILE_CACHE_ENTRIES else None
     bar = _progress(progress, max_tokens)
     with bar:
         task = bar.add_task("dashboards", total=max_tokens)
@@ -214,6 +217,10 @@ def compute_dashboards(
             n_tokens += n_valid
             active = acts > 0
             fires += active.sum((0, 1)).double()
+            if cache is not None:
+                rows = acts.cpu().numpy()
+                for row, ids in enumerate(batch):
+                    cache[first + row] = rows[row, : len(ids)]
             best, where = acts.max(1)
             seq_max.append(best.cpu())
             seq_arg.append(where.to(torch.int16).cpu())
@@ -296,7 +303,7 @@ def compute_dashboards(
         negatives = [token_pair(r) for r, a in zip(neg_r, neg_a[:, f], strict=True) if a == 0]
         heldout[key] = HeldOut(negatives=negatives, threshold=POSITIVE_SHARE * act_max)
     _fill_positives(
-        encoder, all_contexts, features, heldout, (pos_r, pos_k), ctx_len, device, batch_size, tok_str
+        encoder, all_contexts, features, heldout, (pos_r, pos_k), ctx_len, device, batch_size, tok_str, cache
     )
     return DashboardResult(
         details=details,
@@ -319,11 +326,12 @@ def _fill_positives(
     device: str,
     batch_size: int,
     tok_str: _Tokens,
+    cache: dict[int, np.ndarray] | None,
 ) -> None:
     """The held-out firing tokens (from the reservoir) whose activation reaches the feature's threshold."""
     pos_r, pos_k = reservoir
     needed = sorted({int(r) // ctx_len for f in range(len(features)) for r in pos_r[:, f][pos_k[:, f] >= 0]})
-    profiles = _profiles(encoder, all_contexts, needed, device, batch_size)
+    profiles = cache if cache is not None else _profiles(encoder, all_contexts, needed, device, batch_size)
     for f, key in enumerate(features):
         pairs: list[tuple[str, str]] = []
         for ref in pos_r[:, f][pos_k[:, f] >= 0]:

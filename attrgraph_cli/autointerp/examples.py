@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ class Peak:
     index: int
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def clean_token(token: str) -> str:
     """A token as a word: SentencePiece / GPT-2 space markers and surrounding whitespace removed."""
     text = _SPACE_MARKERS.sub("", str(token))
@@ -30,6 +32,7 @@ def clean_token(token: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm(token: str) -> str:
     """The form compared by the heuristic and the simulator: cleaned and lower-cased."""
     return clean_token(token).lower()

@@ -12,12 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attrgraph_cli import extension
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.extension import migrate
 from attrgraph_cli.graph.ids import cantor_pair
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import pdf as pdf_module
-from attrgraph_cli.report.svg import NODE_STYLE, FigureOptions
+from attrgraph_cli.report.semantics import kind_color
+from attrgraph_cli.report.svg import FigureOptions
 
 pytest.importorskip("weasyprint")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
@@ -43,7 +46,7 @@ def _report_graph():
             "top_logits_before": [[" Austin", 0.45], [" Dallas", 0.12]],
             "top_logits_after": [{"token": " Houston", "probability": 0.31}],
         },
-        "an odd entry",
+        "an odd entry",  # not a record: dropped by the migration
     ]
     layer, index = int(graph.nodes.layer[0]), int(graph.nodes.feature[0])
     graph.extra["feature_details"] = {
@@ -61,6 +64,19 @@ def _report_graph():
             "bottom_logits": [" Paris"],
         }
     }
+    # the legacy keys above are what older files hold; readers see them through the migration on load
+    migrate(graph)
+    extension.append_history(
+        graph,
+        {
+            "stage": "trace",
+            "attrgraph_version": "0.1.0",
+            "settings": {"model": "tiny-test-model", "batch_size": 256},
+            "inputs": [{"name": "model-dir", "role": "model", "sha256": "ab" * 32}],
+            "started": "2026-12-01T04:00:00+00:00",
+            "duration_s": 1.25,
+        },
+    )
     return graph
 
 
@@ -106,14 +122,16 @@ def test_text_is_selectable_and_complete(pdfs, graph):
     for section in (
         "Pinned subgraph",
         "Top 15 nodes by influence",
-        "Clusters (supernodes)",
+        "Supernodes",
+        "Provenance",
         "Interventions",
         "Feature details",
     ):
         assert section in flat
     assert "Texas cluster" in flat and "say Austin" in flat and "gone_1_1" in flat
-    assert "ablate Texas" in flat and "Houston" in flat and "0.31" in flat and "an odd entry" in flat
+    assert "ablate Texas" in flat and "Houston" in flat and "0.31" in flat and "an odd entry" not in flat
     assert "Lubbock" in flat and "Texan" in flat
+    assert "trace attrgraph 0.1.0" in flat and "batch_size 256" in flat and "abababababab" in flat
     # the figure's labels and tokens are text too (page 1 only)
     page1 = " ".join(_run("pdftotext", "-f", "1", "-l", "1", str(pdfs["a4"]), "-").split())
     assert "Dallas" in page1 and "Logits" in page1 and "edges drawn" in page1
@@ -175,13 +193,13 @@ def test_figure_only_nodes_are_where_the_layout_put_them(graph, tmp_path):
     fig = pdf_module.build_html(graph, figure_only=True, figure_options=FigureOptions(**opts))[1]
     subprocess.run(["pdftoppm", "-r", "96", "-png", "-singlefile", str(out), str(tmp_path / "p")], check=True)
     area = 0.4 * np.pi * fig.node_r**2
-    found = _blobs(tmp_path / "p.png", NODE_STYLE[NodeKind.FEATURE][0], area)
+    found = _blobs(tmp_path / "p.png", kind_color(NodeKind.FEATURE), area)
     feat = graph.mask(NodeKind.FEATURE)
     expected = np.stack([fig.node_x[feat], fig.node_y[feat]], axis=1)
     _match(expected, found, tol=1.5)
     # logits (purple) and embeddings (green) too
     for kind in (NodeKind.LOGIT, NodeKind.EMBEDDING):
-        found = _blobs(tmp_path / "p.png", NODE_STYLE[kind][0], area / 3)  # smaller glyphs
+        found = _blobs(tmp_path / "p.png", kind_color(kind), area / 3)  # smaller glyphs
         sel = graph.mask(kind)
         _match(np.stack([fig.node_x[sel], fig.node_y[sel]], axis=1), found, tol=1.5)
 
@@ -211,9 +229,7 @@ def test_report_page_one_draws_the_same_geometry(graph, tmp_path):
     html, fig = pdf_module.build_html(graph, figure_options=FigureOptions(**opts))
     width_mm = float(re.search(r'<figure class="main" style="width: ([\d.]+)mm', html).group(1))
     scale = width_mm / 25.4 * dpi / fig.width  # figure px -> page pixels
-    found = _blobs(
-        tmp_path / "p.png", NODE_STYLE[NodeKind.FEATURE][0], 0.4 * np.pi * (fig.node_r * scale) ** 2
-    )
+    found = _blobs(tmp_path / "p.png", kind_color(NodeKind.FEATURE), 0.4 * np.pi * (fig.node_r * scale) ** 2)
     feat = graph.mask(NodeKind.FEATURE)
     expected = np.stack([fig.node_x[feat], fig.node_y[feat]], axis=1) * scale
     offset = found.min(axis=0) - expected.min(axis=0)  # where the figure sits on the page
@@ -298,6 +314,7 @@ def test_cli_writes_svg_and_pdf(tmp_path):
         ("g.svg", []),
         ("g.pdf", ["--page", "letter", "--top", "5"]),
         ("f.pdf", ["--figure-only"]),
+        ("l.out", ["--format", "pdf", "--landscape", "--title", "My graph"]),
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "attrgraph_cli", "render", str(src), "-o", str(tmp_path / name), *extra],
@@ -329,6 +346,8 @@ def test_cli_writes_svg_and_pdf(tmp_path):
     assert round(_page_size(tmp_path / "g.pdf")[0]) == 612
     assert "Top 5 nodes" in _text(tmp_path / "g.pdf")
     assert int(_info(tmp_path / "f.pdf")["Pages"]) == 1
+    assert [round(v) for v in _page_size(tmp_path / "l.out")] == [842, 595]
+    assert "My graph" in _text(tmp_path / "l.out")
 
 
 def test_pdf_fetches_nothing_but_the_shipped_fonts(graph):

@@ -48,7 +48,11 @@ def _columns(head: dict, packed: bytes) -> dict[str, np.ndarray]:
     for c in head["blob"]["columns"]:
         assert c["offset"] % 8 == 0  # typed arrays in the page view the buffer without copying
         dtype = np.dtype(c["dtype"]).newbyteorder("<")
-        out[c["name"]] = np.frombuffer(raw, dtype=dtype, count=c["length"], offset=c["offset"])
+        if c.get("shuffle"):  # byte planes: plane k holds byte k of every item
+            planes = np.frombuffer(raw, np.uint8, count=c["length"] * dtype.itemsize, offset=c["offset"])
+            out[c["name"]] = planes.reshape(dtype.itemsize, -1).T.copy().view(dtype).ravel()
+        else:
+            out[c["name"]] = np.frombuffer(raw, dtype=dtype, count=c["length"], offset=c["offset"])
     return out
 
 
@@ -260,3 +264,20 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
     assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Top 4 nodes by influence" in text and f"of {len(g.edges)} edges drawn" in " ".join(text.split())
+
+
+def test_viewer_modules_are_all_inlined_in_order_and_hooks_are_not():
+    from attrgraph_cli.report.html import VIEWER_MODULES, viewer_script
+    from attrgraph_cli.resources import resource_path
+
+    folder = resource_path("static_js")
+    shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*.js")}
+    assert set(VIEWER_MODULES) == shipped  # every module file is listed (a panel is a file plus a line)
+    page = render_html(random_graph(n_links=50, n_nodes=20, seed=1))
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    assert script == viewer_script()
+    marks = [script.index(f"// ---- {name}\n") for name in VIEWER_MODULES]
+    assert marks == sorted(marks)
+    for hook in ("nearestBench", "hoverTimes"):  # benchmark instrumentation is injected, never shipped
+        assert hook not in page
+    assert "cluster" not in script.lower()  # one word for them in the viewer: supernodes

@@ -25,6 +25,7 @@ def details(
         "examples_quantiles": [{"quantile_name": "Top activations", "examples": examples}],
         "top_logits": top_logits or [],
         "bottom_logits": [],
+        "histogram": {"edges": [0.0, 1.0, 2.0, 3.0, 4.0], "counts": [9, 4, 2, 1]},
     }
 
 

@@ -38,6 +38,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "draw.js",
     "svgexport.js",
     "panels/detail.js",
+    "panels/labels.js",
     "panels/supernodes.js",
     "panels/subgraph.js",
     "panels/graph.js",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,30 @@ def test_a_graph_without_features_is_refused(tmp_path):
     save_graph(stripped, path)
     result = run(path, "-o", tmp_path / "o.json", "--no-dashboards")
     assert result.exit_code == 1 and "no feature nodes" in result.stderr
+
+
+def test_pdf_labels_section_with_scores_and_dense_features_apart(tmp_path, graph_file, sources, keys):
+    pytest.importorskip("weasyprint")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed")
+    out = tmp_path / "out.json"
+    args = ["-l", sources["table"], "-l", sources["clt-forge"], "--max-density", "0.25"]
+    assert run(graph_file, *args, "-o", out).exit_code == 0
+    graph = load_graph(out)
+    entries = graph.extra["attrgraph"]["features"]
+    sparse = next(k for k, e in entries.items() if not e["dense"])
+    entries[sparse]["score"] = 0.8125
+    entries[sparse]["score_method"] = "detection-ba:lexical-simulator:heldout-v1"
+    dense = [e["label"] for e in entries.values() if e["dense"]]
+    assert dense
+    save_graph(graph, out)
+    pdf = tmp_path / "out.pdf"
+    result = CliRunner().invoke(app, ["render", str(out), "-o", str(pdf), "--top", "3"])
+    assert result.exit_code == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    section = text[text.index("Labels") :]
+    assert "labelled features" in section and "table" in section
+    assert entries[sparse]["label"] in section and "0.812" in section
+    apart = section[section.index("Dense features") :]
+    assert all(label in apart for label in dense[:3])
+    assert entries[sparse]["label"] not in apart.split("Feature details")[0]

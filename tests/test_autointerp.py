@@ -259,6 +259,7 @@ def test_no_match_names_the_count(tmp_path, graph_file, keys):
         (["--explainer", "magic"], "unknown --explainer"),
         (["--explainer", "llm"], "needs --endpoint"),
         (["-l", "/nonexistent/labels.csv"], "does not exist"),
+        (["--corpus", "/nonexistent/corpus.txt"], "not a readable file"),
     ],
 )
 def test_bad_options_exit_2(tmp_path, graph_file, args, expected):
@@ -318,3 +319,29 @@ def test_pdf_labels_section_with_scores_and_dense_features_apart(tmp_path, graph
     apart = section[section.index("Dense features") :]
     assert all(label in apart for label in dense[:3])
     assert entries[sparse]["label"] not in apart.split("Feature details")[0]
+
+
+def test_corpus_files(tmp_path):
+    from attrgraph_cli.autointerp.corpus import demo_documents, read_documents
+    from attrgraph_cli.errors import AttrgraphError
+
+    good = tmp_path / "c.jsonl"
+    good.write_text('{"text": "one two"}\n"three four"\n\n{"content": "five"}\n')
+    assert list(read_documents(good)) == ["one two", "three four", "five"]
+    text = tmp_path / "c.txt"
+    text.write_text("first doc\n\nsecond doc\n")
+    assert list(read_documents(text)) == ["first doc", "second doc"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"text": \n')
+    with pytest.raises(AttrgraphError, match="line 2: not JSON"):
+        list(read_documents(bad))
+    keyless = tmp_path / "keyless.jsonl"
+    keyless.write_text('{"body": "x"}\n')
+    with pytest.raises(AttrgraphError, match="line 1: a record needs"):
+        list(read_documents(keyless))
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(AttrgraphError, match="not UTF-8"):
+        list(read_documents(binary))
+    docs = list(demo_documents(500))
+    assert docs == list(demo_documents(500)) and sum(len(d.split()) for d in docs) >= 500  # seeded

@@ -115,6 +115,8 @@ def autointerp(
     for path in labels or []:
         if not path.exists():
             raise AttrgraphError(f"label source {path} does not exist", exit_code=2)
+    if corpus is not None and not corpus.is_file():
+        raise AttrgraphError(f"corpus {corpus} is not a readable file", exit_code=2)
     mode = "auto" if dashboards is None else ("on" if dashboards else "off")
     opts = Options(
         sources=list(labels or []),

@@ -22,6 +22,14 @@ class Peak:
     acts: tuple[float, ...]
     index: int
 
+    @functools.cached_property
+    def positions(self) -> dict[str, list[int]]:
+        """Normalised token -> its positions in the window (computed once per example)."""
+        out: dict[str, list[int]] = {}
+        for k, token in enumerate(self.tokens):
+            out.setdefault(norm(token), []).append(k)
+        return out
+
 
 @functools.lru_cache(maxsize=1 << 16)
 def clean_token(token: str) -> str:

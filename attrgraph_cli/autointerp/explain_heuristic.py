@@ -162,15 +162,17 @@ def _rating(found: list[Peak], keys: set[str], after: bool) -> float:
     total = sum(p.act for p in found)
     covered = 0.0
     matches = fired = 0
+    shift = 1 if after else 0
     for p in found:
-        tokens = [norm(t) for t in p.tokens]
-        probe = tokens[1:] + [""] if after else tokens
-        if probe[p.index] in keys:
+        probe = p.index + shift
+        if probe < len(p.tokens) and norm(p.tokens[probe]) in keys:
             covered += p.act
-        for k, key in enumerate(probe):
-            if key in keys and (after is False or k + 1 < len(tokens)):
-                matches += 1
-                fired += p.acts[k] >= FIRE_SHARE * p.act
+        for key in keys:
+            for k in p.positions.get(key, ()):
+                k -= shift
+                if k >= 0:
+                    matches += 1
+                    fired += p.acts[k] >= FIRE_SHARE * p.act
     if total <= 0 or matches == 0:
         return 0.0
     return (covered / total) * (fired / matches)

@@ -49,7 +49,7 @@
   AG.registerPanel({
     name: 'labels',
     title: 'Labels',
-    order: 15,
+    order: 12,
     init: function () { this.hideDense = false; },
     hides: function (i, ctx) { return this.hideDense && !!(ctx.g.dense && ctx.g.dense[i]); },
     state: function () { return { hideDense: this.hideDense }; },

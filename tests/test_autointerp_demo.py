@@ -122,3 +122,33 @@ def test_a_corpus_file(tmp_path):
         "sha256": None,
     }
     assert all(n["clerp"] for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder")
+
+
+@pytest.mark.gpu
+def test_dashboards_on_the_gpu_agree_with_the_cpu():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    from attrgraph_cli.autointerp.corpus import demo_documents
+    from attrgraph_cli.autointerp.dashboards import compute_dashboards
+
+    features = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    out = {}
+    for device in ("cpu", "cuda"):
+        model = demo_model.load_replacement_model(device)
+        run = compute_dashboards(
+            model,
+            model.tokenizer,
+            features,
+            demo_documents(2048),
+            device=device,
+            max_tokens=2048,
+            progress=False,
+        )
+        out[device] = run
+    for key in features:
+        cpu, gpu = out["cpu"].details[key], out["cuda"].details[key]
+        assert gpu["act_max"] == pytest.approx(cpu["act_max"], rel=1e-3, abs=1e-4)
+        assert gpu["top_logits"][:3] == cpu["top_logits"][:3]
+        assert out["cuda"].density[key] == pytest.approx(out["cpu"].density[key], abs=1e-3)

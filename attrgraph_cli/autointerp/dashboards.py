@@ -5,9 +5,10 @@ through the model, reads each needed layer's transcoder input at circuit-tracer'
 encodes it and keeps, per recorded feature: its per-context maximum and where it is, the number of tokens on
 which it fires (density), a reservoir sample of its non-zero activations (histogram), and, on held-out
 contexts (every `HELDOUT_EVERY`-th), a reservoir of firing tokens and a fixed sample of random tokens for the
-label-quality score. Pass 2 re-runs only the contexts chosen as examples (top activations and samples from
-equal-width activation intervals, all from the non-held-out contexts) to read their activation profiles.
-Memory is O(contexts x features) for the per-context maxima, never O(tokens x features).
+label-quality score. The examples are the top contexts and samples from equal-width activation intervals, all
+from the non-held-out contexts; their activation profiles are kept from pass 1 when tokens x features is
+small (`PROFILE_CACHE_ENTRIES`), else pass 2 re-runs only those contexts (and the held-out ones sampled).
+Memory is O(contexts x features) for the per-context maxima, never O(tokens x features) beyond that cache.
 """
 
 from __future__ import annotations

@@ -345,3 +345,14 @@ def test_corpus_files(tmp_path):
         list(read_documents(binary))
     docs = list(demo_documents(500))
     assert docs == list(demo_documents(500)) and sum(len(d.split()) for d in docs) >= 500  # seeded
+
+
+def test_nothing_to_label_from_is_exit_1_and_a_foreign_model_needs_a_corpus(tmp_path, graph_file):
+    graph = load_graph(graph_file)
+    graph.metadata.setdefault("info", {})["model"] = "gemma-2-2b"
+    save_graph(graph, graph_file)
+    out = tmp_path / "o.json"
+    result = run(graph_file, "-o", out)
+    assert result.exit_code == 1 and "no feature was labelled (0 of" in result.stderr and not out.exists()
+    result = run(graph_file, "-o", out, "--dashboards")
+    assert result.exit_code == 2 and "need --corpus FILE" in result.stderr and not out.exists()

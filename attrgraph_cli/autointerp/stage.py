@@ -131,6 +131,12 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
         set_feature(graph, k[0], k[1], entry)
         graph.nodes.label[target.rows] = entry["label"]
         by_source[entry["source"]] = by_source.get(entry["source"], 0) + 1
+    if len(unlabelled) == len(keys):
+        raise AttrgraphError(
+            f"no feature was labelled (0 of {len(keys)}): no label source and no dashboards; pass -l SOURCE, "
+            "or --dashboards (with --corpus for a model other than the demo model)",
+            exit_code=1,
+        )
     if unlabelled:
         names = ", ".join(feature_key(*k) for k in unlabelled[:SHOW_UNMATCHED])
         report.warnings.append(

@@ -298,7 +298,12 @@ def _choose(
     opts: Options,
 ) -> dict[str, Any] | None:
     current = str(graph.nodes.label[target.rows[0]]).strip()
-    human = current and (old.get("source") == "human" or old.get("source") not in MACHINE_SOURCES)
+    # a person's label: recorded as such, a clerp with no machine provenance, or a machine label edited since
+    human = current and (
+        old.get("source") == "human"
+        or old.get("source") not in MACHINE_SOURCES
+        or current != old.get("label")
+    )
     if human and not opts.overwrite:
         return {"label": current, "source": "human", "explainer": None}
     for item in imported:

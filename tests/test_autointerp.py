@@ -207,6 +207,12 @@ def test_person_labels_are_kept_unless_overwrite(tmp_path, graph_file, sources, 
         .extra["attrgraph"]["features"][f"{keys[0][0]}_{keys[0][1]}"]["label"]
         .startswith("csv")
     )
+    # a machine label edited in the viewer (clerp changed, entry still says table) counts as a person's
+    graph = load_graph(out)
+    graph.nodes.label[graph_targets(graph)[keys[1]].rows] = "edited by hand"
+    save_graph(graph, out)
+    assert run(out, "-l", sources["table"], "-o", out).exit_code == 0
+    assert load_graph(out).extra["attrgraph"]["features"][f"{keys[1][0]}_{keys[1][1]}"]["source"] == "human"
 
 
 def _bad_sources(tmp_path: Path, keys) -> dict[str, tuple[Path, str]]:

@@ -12,6 +12,8 @@ A "say" label is prefixed with the peak tokens when one or two of them cover >= 
 ("is → say Austin, Tokyo": fires on "is", and most strongly where Austin or Tokyo comes next); such a
 peak-token label is qualified the same way when the tokens after it are rated >= 0.3 and are among the
 feature's top logits or the logits it drives in the graph (so "Dallas" never becomes "Dallas → say is").
+A "say" set keeps only the tokens the feature promotes (top logits or graph outputs) when it has any
+("say Texas", not "say Texas, in").
 
 Candidates 1-3 are rated on the examples themselves by coverage x precision: coverage is the share of peak
 activation the token set explains; precision is the share of window positions matching the set (the token
@@ -87,6 +89,9 @@ def explain(details: dict[str, Any], context: GraphContext | None = None) -> Exp
     nxt = _token_set([t for t, _ in following], [a for _, a in following], outputs)
     say: Explanation | None = None
     logits = [t for t in details.get("top_logits") or [] if isinstance(t, str) and norm(t)]
+    promoted = {norm(t) for t in logits[:N_LOGITS]} | outputs
+    if len(nxt) > 1 and promoted & set(nxt):  # "say X" names what the feature promotes: drop the rest
+        nxt = {k: v for k, v in nxt.items() if k in promoted}
     if nxt:
         rating = _rating(found, set(nxt), after=True)
         text = "say " + ", ".join(clean_token(nxt[t]) for t in nxt)
@@ -114,7 +119,6 @@ def explain(details: dict[str, Any], context: GraphContext | None = None) -> Exp
     if best.rule != "shared-peak-token" and narrow:
         prefix = ", ".join(clean_token(current[t]) for t in current)
         return Explanation(_words(f"{prefix} → {best.label}"), f"{best.rule}+peak", best.rating)
-    promoted = {norm(t) for t in logits[:N_LOGITS]} | outputs
     if best.rule == "shared-peak-token" and narrow and say and say.rating >= MIN_SAY and promoted & set(nxt):
         return Explanation(_words(f"{best.label} → {say.label}"), "shared-peak-token+next-token", best.rating)
     return best

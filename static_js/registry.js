@@ -15,6 +15,8 @@
  *     readHash: function (params, ctx) {},     // optional: read its keys from the URL hash (URLSearchParams)
  *     writeHash: function (params, ctx) {},    // optional: write them
  *     overlay: function (canvas2d, ctx) {}     // optional: draw highlights on the overlay canvas
+ *     hides: function (i, ctx) {}              // optional: true hides node i from the graph (a filter, e.g.
+ *         // dense features); pinned and selected nodes stay; announce a change with ctx.changed('filters')
  *   });
  *
  * `this` in these functions is the panel's own instance for one viewer (Object.create of the object above).

@@ -183,10 +183,14 @@
   /** Which nodes and links pass the thresholds; links above the edge threshold are a prefix (sorted by |w|). */
   Viewer.prototype.filter = function () {
     var g = this.g, st = this.st, n = g.n, vis = new Uint8Array(n), count = 0;
+    var hiders = this.panels.filter(function (p) { return typeof p.hides === 'function'; });
     for (var i = 0; i < n; i++) {
       var k = g.kind[i], inf = g.infl[i];
       var ok = k === core.KIND_EMB || k === core.KIND_LOGIT || isNaN(inf) || inf <= st.nodeThreshold + 1e-12;
       if (k === core.KIND_ERR && !st.showErrors) ok = false;
+      if (ok && hiders.length && !st.pinned.has(i) && i !== st.selected) {
+        for (var p = 0; p < hiders.length; p++) if (hiders[p].hides(i, this)) { ok = false; break; }
+      }
       if (st.pinned.has(i) || i === st.selected) ok = ok || (k !== core.KIND_ERR || st.showErrors);
       if (ok) { vis[i] = 1; count++; }
     }

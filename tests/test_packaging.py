@@ -77,7 +77,19 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         tokens=np.array([f" w{i}" for i in range(dense["n_tokens"])]),
         logit_probabilities=dense["logit_probabilities"],
     )
-    return {"graph": graph, "matrix": matrix, "folder": folder}
+    from attrgraph_cli.autointerp.targets import graph_targets
+    from attrgraph_cli.io import load_graph
+    from tests.autointerp_fixtures import write_sources
+
+    sources = write_sources(folder / "label-sources", list(graph_targets(load_graph(graph))))
+    return {
+        "graph": graph,
+        "matrix": matrix,
+        "folder": folder,
+        "details": sources["details"],
+        "table": sources["table"],
+        "explanations": sources["neuronpedia"],
+    }
 
 
 def test_help_imports_nothing_heavy():
@@ -113,6 +125,8 @@ def test_help_imports_nothing_heavy():
         ["render", "{graph}", "-o", "{folder}/graph.html"],
         ["render", "{graph}", "-o", "{folder}/graph.svg"],
         ["render", "{matrix}", "-o", "{folder}/matrix.html"],
+        ["autointerp", "{graph}", "-l", "{details}", "-l", "{table}", "-o", "{folder}/labelled.json"],
+        ["autointerp", "{graph}", "-l", "{explanations}", "--source-set", "clt-hp", "-o", "{folder}/np.json"],
     ],
     ids=lambda c: "-".join(Path(a).suffix.lstrip(".") or a.strip("{}-") for a in c),
 )

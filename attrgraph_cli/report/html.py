@@ -39,6 +39,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "draw.js",
     "svgexport.js",
     "panels/detail.js",
+    "panels/labels.js",
     "panels/supernodes.js",
     "panels/subgraph.js",
     "panels/graph.js",

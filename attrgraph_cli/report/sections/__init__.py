@@ -13,6 +13,7 @@ from attrgraph_cli.report.sections import (
     feature_details,
     figure,
     interventions,
+    labels,
     provenance,
     subgraph,
     supernodes,
@@ -26,6 +27,7 @@ SECTIONS: list[Section] = [
     top_nodes.SECTION,
     supernodes.SECTION,
     interventions.SECTION,
+    labels.SECTION,
     feature_details.SECTION,
     provenance.SECTION,
 ]

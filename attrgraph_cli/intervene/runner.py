@@ -12,7 +12,6 @@ features are switched off and the other prompt's features at the same places are
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.intervene import predict as predict_mod
-from attrgraph_cli.intervene.spec import Resolver, ResolvedSpec, Site, Spec, SpecError, SweepSpec
+from attrgraph_cli.intervene.spec import ResolvedSpec, Resolver, Site, Spec, SpecError
 
 
 @dataclass
@@ -110,6 +109,11 @@ class Session:
         if not self.graph.prompt:
             raise AttrgraphError("the graph records no prompt (metadata.prompt): nothing to intervene on")
         model = self.loaded.model
+        layers = self.settings.constrained_layers
+        if layers is not None and layers[1] > self.loaded.n_layers:
+            raise SpecError(
+                f"--constrained-layers {layers[0]}:{layers[1]}: the model has {self.loaded.n_layers} layers"
+            )
         self.input_ids = model.ensure_tokenized(self.graph.prompt)
         check_structure(self.graph, self.loaded, self.input_ids)
         with torch.no_grad():

@@ -1,4 +1,4 @@
-"""`attrgraph intervene GRAPH [SPEC...] -o OUT`: set, ablate, swap and sweep features; predicted vs measured."""
+"""`attrgraph intervene GRAPH [SPEC...] -o OUT`: set, ablate, swap, sweep features; predicted vs measured."""
 
 from __future__ import annotations
 

@@ -126,8 +126,8 @@ def check_structure(graph: AttributionGraph, loaded: Any, input_ids: Any) -> Non
     logit_layers = {int(nodes.layer[i]) for i in logits}
     if logit_layers and logit_layers != {n_layers + 1}:
         raise ModelMismatch(
-            f"the graph's logit nodes sit at layer {sorted(logit_layers)[0]}, i.e. a {sorted(logit_layers)[0] - 1}"
-            f"-layer model, but the model has {n_layers} layers (pass --model)"
+            f"the graph's logit nodes sit at layer {min(logit_layers)}, i.e. a {min(logit_layers) - 1}-layer "
+            f"model, but the model has {n_layers} layers (pass --model)"
         )
     width = d_transcoder(model)
     if width is not None and feats.any() and int(nodes.feature[feats].max()) >= width:
@@ -145,8 +145,8 @@ def check_structure(graph: AttributionGraph, loaded: Any, input_ids: Any) -> Non
             continue
         if vid >= d_vocab:
             raise ModelMismatch(
-                f"logit node {nodes.ids[row]} is vocabulary id {vid} but the model's vocabulary has {d_vocab} "
-                "tokens (pass --model)"
+                f"logit node {nodes.ids[row]} is vocabulary id {vid} but the model's vocabulary has "
+                f"{d_vocab} tokens (pass --model)"
             )
         spelled = tok.decode([vid])
         if token and spelled != token:
@@ -165,7 +165,8 @@ def check_structure(graph: AttributionGraph, loaded: Any, input_ids: Any) -> Non
             raise ModelMismatch(
                 f"the prompt tokenizes to {len(spelled_prompt)} tokens with this model but the graph has "
                 f"{len(recorded)}; first difference at position {first} "
-                f"({_at(spelled_prompt, first)} vs {_at(recorded, first)}): a different tokenizer (pass --model)"
+                f"({_at(spelled_prompt, first)} vs {_at(recorded, first)}): a different tokenizer "
+                "(pass --model)"
             )
 
 
@@ -193,8 +194,8 @@ def check_activations(graph: AttributionGraph, acts: np.ndarray, tolerance: floa
     if rel[worst] > tolerance:
         row = rows[worst]
         raise ModelMismatch(
-            f"node {nodes.ids[row]} has activation {measured[worst]:.6g} with this model but {recorded[worst]:.6g} "
-            f"in the graph (relative difference {rel[worst]:.2g} > --tolerance {tolerance:g}): not the model the "
-            "graph was traced with, or a different dtype/device"
+            f"node {nodes.ids[row]} has activation {measured[worst]:.6g} with this model but "
+            f"{recorded[worst]:.6g} in the graph (relative difference {rel[worst]:.2g} > --tolerance "
+            f"{tolerance:g}): not the model the graph was traced with, or a different dtype/device"
         )
     return float(rel.max())

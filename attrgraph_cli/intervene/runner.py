@@ -184,8 +184,9 @@ class Session:
             ids = self.loaded.model.ensure_tokenized(prompt)
             if len(ids) != len(self.input_ids):
                 raise SpecError(
-                    f"{spec_text}: the prompt has {len(ids)} tokens but the graph's has {len(self.input_ids)}; "
-                    "a swap writes activations position by position, so the positions must line up"
+                    f"{spec_text}: the prompt has {len(ids)} tokens but the graph's has "
+                    f"{len(self.input_ids)}; a swap writes activations position by position, "
+                    "so the positions must line up"
                 )
             with torch.no_grad():
                 _, acts = self.loaded.model.get_activations(ids)
@@ -193,7 +194,7 @@ class Session:
         return self._source_acts[prompt]
 
     def swap_sites(self, resolved: ResolvedSpec) -> list[tuple[Site, float]]:
-        """Every feature active on either prompt at the scope's (layer, position) places -> its other value."""
+        """Every feature active on either prompt at the scope's (layer, position) places -> other value."""
         assert self.acts is not None and self.resolver is not None
         spec = resolved.spec
         source = self.source_activations(str(spec.source_prompt), spec.text)

@@ -26,7 +26,11 @@ from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
 #: most values one sweep may take (a typo such as 0:1000:0.001 must not run for hours)
 MAX_SWEEP_VALUES = 401
-KIND_NAMES = {NodeKind.EMBEDDING: "token (embedding)", NodeKind.ERROR: "error", NodeKind.LOGIT: "logit"}
+KIND_NAMES = {
+    NodeKind.EMBEDDING: "a token (embedding)",
+    NodeKind.ERROR: "an error",
+    NodeKind.LOGIT: "a logit",
+}
 
 
 class SpecError(AttrgraphError):
@@ -247,7 +251,7 @@ class Resolver:
         kind = int(self.graph.nodes.kind[row])
         if kind != NodeKind.FEATURE:
             raise SpecError(
-                f"{spec.text}: node {node_id} is a {KIND_NAMES.get(kind, 'non-feature')} node; only "
+                f"{spec.text}: node {node_id} is {KIND_NAMES.get(kind, 'a non-feature')} node; only "
                 "transcoder features can be set (errors, tokens and logits cannot)"
             )
         if int(self.graph.nodes.feature[row]) < 0:

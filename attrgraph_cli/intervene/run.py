@@ -18,12 +18,12 @@ def run_items(
 ) -> list[dict[str, Any]]:
     """One model load (`request`: a `trace.models.ModelRequest`), every item measured, records appended."""
     import contextlib
-    import sys
+    import io
 
     from attrgraph_cli.intervene.api import run_interventions
     from attrgraph_cli.trace.models import load_model
 
-    with contextlib.redirect_stdout(sys.stderr):  # TransformerLens prints "Moving model to device"
+    with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
         loaded = load_model(request)
     settings.device = loaded.device
     try:

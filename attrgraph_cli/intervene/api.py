@@ -90,6 +90,8 @@ def run_interventions(
     `AttrgraphError`, as does a spec that does not fit the graph. With `append`, the records are also
     appended to the graph's `attrgraph.interventions`.
     """
+    import dataclasses
+
     from attrgraph_cli.extension import append_intervention
     from attrgraph_cli.intervene.measure import check_supernodes as check
     from attrgraph_cli.intervene.measure import measure, sweep
@@ -98,7 +100,7 @@ def run_interventions(
     settings = settings or Settings()
     if loaded is None:
         loaded = load_model_for(graph, device=settings.device)
-    session = Session(graph, loaded, settings).start()
+    session = Session(graph, loaded, dataclasses.replace(settings, device=str(loaded.device))).start()
     records: list[dict[str, Any]] = []
     for n, item in enumerate(interventions, start=1):
         if isinstance(item, str):

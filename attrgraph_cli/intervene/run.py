@@ -25,7 +25,6 @@ def run_items(
 
     with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
         loaded = load_model(request)
-    settings.device = loaded.device
     try:
         return run_interventions(
             graph, items, settings, loaded=loaded, check_supernodes=check_supernodes, append=True

@@ -39,6 +39,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "svgexport.js",
     "panels/detail.js",
     "panels/supernodes.js",
+    "panels/interventions.js",
     "panels/subgraph.js",
     "panels/graph.js",
     "boot.js",

@@ -15,6 +15,7 @@ from attrgraph_cli.report.sections import (
     interventions,
     provenance,
     subgraph,
+    supernode_check,
     supernodes,
     top_nodes,
 )
@@ -26,6 +27,7 @@ SECTIONS: list[Section] = [
     top_nodes.SECTION,
     supernodes.SECTION,
     interventions.SECTION,
+    supernode_check.SECTION,
     feature_details.SECTION,
     provenance.SECTION,
 ]

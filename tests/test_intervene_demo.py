@@ -65,7 +65,13 @@ def dallas(loaded, tmp_path_factory):
     graph = trace_prompt(loaded, PromptJob(DALLAS), TraceOptions()).graph
     texas = texas_like(graph, loaded.model)
     assert texas, "the Dallas graph has no Texas-like feature"
-    graph.qparams["supernodes"] = [["Texas", *texas]]
+    nodes = graph.nodes
+    early = [  # a second supernode: the non-Texas features before the last position
+        str(nodes.ids[i])
+        for i in np.flatnonzero(nodes.kind == NodeKind.FEATURE)
+        if nodes.position[i] < len(graph.prompt_tokens) - 1 and str(nodes.ids[i]) not in texas
+    ]
+    graph.qparams["supernodes"] = [["Texas", *texas]] + ([["early", *early]] if early else [])
     path = tmp_path_factory.mktemp("dallas") / "dallas.json"
     save_graph(graph, path)
     return path
@@ -127,7 +133,7 @@ def test_ablating_texas_lowers_austin_more_than_random_features(graph, loaded):
     records = api.run_interventions(
         graph, [], Settings(device="cpu", control_draws=8), loaded=loaded, check_supernodes=True
     )
-    ablation = next(r for r in records if r["check"]["op"] == "ablate")
+    ablation = next(r for r in records if r["check"]["op"] == "ablate" and r["check"]["supernode"] == "Texas")
     austin = ablation["targets"][0]
     assert austin["token"] == "Austin"
     assert austin["p_after"] < austin["p_before"] and austin["measured_delta"] < 0
@@ -135,7 +141,8 @@ def test_ablating_texas_lowers_austin_more_than_random_features(graph, loaded):
     assert check["supernode"] == "Texas" and check["effect"] < 0
     assert check["control"]["n_draws"] == 8
     assert abs(check["effect"]) > check["control"]["mean_abs_effect"]
-    assert check["effect_rank"] == check["influence_rank"] == 1
+    assert check["effect_rank"] == 1  # ahead of the other supernode by measured effect
+    assert {r["check"]["supernode"] for r in records} == {s[0] for s in graph.supernodes}
 
 
 def test_swap_from_seattle_answers_olympia_and_houston_keeps_austin(graph, loaded):

@@ -6,7 +6,9 @@ merged by stroke style (sign x magnitude bucket) into a handful of `<path>` elem
 ones drawn, with the thresholds used stated in a caption inside the figure. WeasyPrint embeds the same
 SVG in the PDF report, so everything here is plain SVG 1.1 that it renders (no CSS, no filters).
 
-Every string from the graph is untrusted: it is stripped of characters XML forbids and escaped.
+Labels, colours and which nodes are labelled come from `report.semantics` (as in the PDF's tables and the
+viewer). Every string from the graph is untrusted: it is stripped of characters XML forbids and escaped
+(`report.text`).
 """
 
 from __future__ import annotations

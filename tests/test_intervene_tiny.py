@@ -132,3 +132,15 @@ def test_cli_refuses_another_model(graph_path, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: node ") and "has activation" in lines[0]
     assert not out.exists()
+
+
+def test_cli_refuses_a_model_with_other_layers(graph_path, tmp_path):
+    deeper = build_tiny_model(tmp_path / "deeper", n_layers=3, enc_bias=-1.0)
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(
+        app, ["intervene", str(graph_path), "--model", str(deeper.folder), "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "logit nodes sit at layer 3, i.e. a 2-layer model, but the model has 3 layers" in line
+    assert not out.exists()

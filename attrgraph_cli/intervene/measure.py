@@ -60,7 +60,7 @@ def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> d
         resolved = session.resolve([sweep_spec.at(x)])
         first = first or resolved[0]
         values = session.values(resolved)
-        after = session.run(values)
+        after = session.run(values, generate=False)
         predicted = session.predicted(values)
         probs = softmax(after.logits)
         for t in session.targets:
@@ -176,7 +176,7 @@ def _control(
         ]
         resolved = session.resolve(specs)
         values = session.values(resolved)
-        after = session.run(values)
+        after = session.run(values, generate=False)
         from attrgraph_cli.intervene.records import demeaned_delta
 
         per = {

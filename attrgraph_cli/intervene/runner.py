@@ -212,8 +212,8 @@ class Session:
     def _ct_interventions(self, values: list[tuple[Site, float]]) -> list[tuple[int, int, int, float]]:
         return [(s.layer, s.position, s.feature, v) for s, v in values]
 
-    def run(self, values: list[tuple[Site, float]]) -> Measurement:
-        """One intervened forward pass (and generation, when asked)."""
+    def run(self, values: list[tuple[Site, float]], *, generate: bool = True) -> Measurement:
+        """One intervened forward pass (and generation, when asked and `generate`)."""
         import torch
 
         model, settings = self.loaded.model, self.settings
@@ -227,7 +227,7 @@ class Session:
                 return_activations=False,
             )
         out = Measurement(logits[0, -1].double().cpu().numpy())
-        if settings.generate:
+        if settings.generate and generate:
             out.generated = self._generate(interventions)
         return out
 

@@ -300,3 +300,18 @@ def test_clt_forge_sweeps_become_records(clt_forge_pt, tmp_path):
     assert not [p for p in validate_graph(g) if p.severity == "error"]
     save_graph(g, tmp_path / "c.json")  # round trip: migrated once, not twice
     assert len(interventions(load_graph(tmp_path / "c.json"))) == 83
+
+
+def test_path_sum_of_a_graph_with_a_cycle_falls_back_to_a_solve(tmp_path):
+    from attrgraph_cli.graph.ids import cantor_pair
+
+    doc = small_graph_doc()
+    doc["nodes"].append(_node("0_9_1", "cross layer transcoder", "0", 1, cantor_pair(0, 9), 1.0))
+    doc["links"].append({"source": "0_9_1", "target": "0_5_1", "weight": 1.0})
+    doc["links"].append({"source": "1_7_2", "target": "0_5_1", "weight": 0.4})  # f1 <-> f2: not a DAG
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(doc))
+    g = load_graph(path)
+    # ablating f3 (e = -1): f1 = -1 + 0.1 f2, f2 = 1.5 f1 -> f1 = -1 / 0.85; logit = 0.5 f1 + 0.5 f2
+    f1 = -1 / 0.85
+    assert predicted_delta(g, [ablate("0_9_1")])["3_9_2"] == pytest.approx(0.5 * f1 + 0.5 * 1.5 * f1)

@@ -11,6 +11,8 @@ moves `t` by `A[t, s] / a_s * e_s`, where `a_s` is the activation recorded in th
 - otherwise the full path sum through the graph's (pruned) features: the intervened features are clamped
   (their rows of `B` are zeroed: their value is set, not computed) and `x = (I - B_S)^-1 e`, i.e. every
   path from an intervened feature to the logit, each the product of its edges; `predicted_l = x_l`.
+  The graph is a layered DAG, so `B_S` is nilpotent and `x = e + B_S e + B_S^2 e + ...` ends after its
+  depth: one sparse product per term (a general solve is the fallback when the series does not end).
 
 Logit nodes of circuit-tracer graphs are the demeaned logits (logit minus the mean logit over the
 vocabulary), so predictions are in those units. Features whose recorded activation is 0 or missing cannot
@@ -63,7 +65,15 @@ def predict(
         return np.asarray(out).ravel()
     keep = np.ones(n)
     keep[list(changes)] = 0.0
-    clamped = diags(keep) @ B
+    clamped = (diags(keep) @ B).tocsr()
+    # The graph is a DAG (edges go to later layers), so B_S is nilpotent and the Neumann series
+    # e + B_S e + B_S^2 e + ... ends after at most "depth" terms: one sparse product per term.
+    total, term = e.copy(), e
+    for _ in range(4 * max(graph.n_layers, 1) + 10):  # deeper than any layered DAG: solve instead
+        term = clamped @ term
+        if not term.any():
+            return total
+        total += term
     system = (identity(n, format="csc") - clamped).tocsc()
     return np.asarray(spsolve(system, e)).ravel()
 
@@ -87,5 +97,12 @@ def node_influence(graph: AttributionGraph) -> np.ndarray:
     rows = logit_rows(graph)
     probs = graph.nodes.logit_probability[rows]
     w[rows] = np.where(np.isfinite(probs), probs, 0.0)
+    NT = N.T.tocsr()
+    total, term = np.zeros(n), w
+    for _ in range(4 * max(graph.n_layers, 1) + 10):  # a layered DAG: the series ends after its depth
+        term = NT @ term
+        if not term.any():
+            return total
+        total += term
     x = np.asarray(spsolve((identity(n, format="csc") - N).T.tocsc(), w)).ravel()
     return x - w

@@ -259,3 +259,23 @@ def _load(path):
     from attrgraph_cli.io import load_graph
 
     return load_graph(path)
+
+
+def test_logit_difference_target_direct_ablations_reproduce_edges(loaded):
+    """A graph traced with --target Austin --minus Dallas: its logit node is the difference."""
+    from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+
+    graph = trace_prompt(
+        loaded, PromptJob(DALLAS, targets=("Austin",), minus=("Dallas",)), TraceOptions()
+    ).graph
+    (label,) = graph.nodes.logit_token[graph.nodes.kind == NodeKind.LOGIT].tolist()
+    assert label == "logit(Austin)-logit(Dallas)"
+    edges = logit_edges(graph)
+    assert edges
+    items = [api.Intervention(n, [api.ablate(n)]) for n in edges]
+    records = api.run_interventions(graph, items, Settings(direct=True, device="cpu"), loaded=loaded)
+    for rec, w in zip(records, edges.values(), strict=True):
+        t = rec["targets"][0]
+        assert t["token"] == label
+        assert t["measured_delta"] == pytest.approx(-w, rel=1e-4, abs=1e-6), rec["name"]
+        assert t["measured_delta"] == pytest.approx(t["logit_after"] - t["logit_before"], abs=1e-9)

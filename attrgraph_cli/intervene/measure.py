@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.intervene.records import base_record, target_rows, top_tokens
+from attrgraph_cli.intervene.records import base_record, target_delta, target_rows, top_tokens
 from attrgraph_cli.intervene.runner import Session
 from attrgraph_cli.intervene.spec import Intervention, Spec, SweepSpec
 from attrgraph_cli.stages.provenance import utc_now
@@ -46,15 +46,12 @@ def measure(session: Session, intervention: Intervention, kind: str = "intervent
 
 def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> dict[str, Any]:
     """One intervention per value of the sweep -> one `sweep` record with a probability series per target."""
-    from attrgraph_cli.intervene.records import demeaned_delta
     from attrgraph_cli.intervene.runner import softmax
 
     started, t0 = utc_now(), time.perf_counter()
     base = session.base
     assert base is not None
-    series = {
-        t.vocab_id: {"token": t.token, "p": [], "delta": [], "predicted_delta": []} for t in session.targets
-    }
+    series = [{"token": t.token, "p": [], "delta": [], "predicted_delta": []} for t in session.targets]
     first = None
     for x in sweep_spec.values:
         resolved = session.resolve([sweep_spec.at(x)])
@@ -63,10 +60,9 @@ def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> d
         after = session.run(values, generate=False)
         predicted = session.predicted(values)
         probs = softmax(after.logits)
-        for t in session.targets:
-            s = series[t.vocab_id]
+        for t, s in zip(session.targets, series, strict=True):
             s["p"].append(float(probs[t.vocab_id]))
-            s["delta"].append(demeaned_delta(base.logits, after.logits, t.vocab_id))
+            s["delta"].append(target_delta(t, base.logits, after.logits))
             s["predicted_delta"].append(predicted.get(t.row) if t.row is not None else None)
     assert first is not None
     spec = first.record() | {"value": None, "multiple": None, "text": sweep_spec.text}
@@ -77,20 +73,20 @@ def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> d
     record["sweep"] = {
         "parameter": sweep_spec.parameter,
         "values": list(sweep_spec.values),
-        "series": list(series.values()),
+        "series": series,
     }
     record["time"] = started
     record["duration_s"] = round(time.perf_counter() - t0, 4)
     return record
 
 
-def weighted(session: Session, per_target: dict[int, float | None]) -> float | None:
-    """sum_l p_l * x_l over the graph's logits (None when any needed value is missing)."""
+def weighted(session: Session, per_target: list[float | None]) -> float | None:
+    """sum_l p_l * x_l over the graph's logits (`per_target` in `session.targets` order; None when a
+    needed value is missing)."""
     total = 0.0
-    for t in session.targets:
+    for t, x in zip(session.targets, per_target, strict=True):
         if t.row is None or t.weight == 0:
             continue
-        x = per_target.get(t.vocab_id)
         if x is None:
             return None
         total += t.weight * x
@@ -98,8 +94,7 @@ def weighted(session: Session, per_target: dict[int, float | None]) -> float | N
 
 
 def _effect(session: Session, record: dict[str, Any], key: str) -> float | None:
-    by_token = {t.vocab_id: r[key] for t, r in zip(session.targets, record["targets"], strict=True)}
-    return weighted(session, by_token)
+    return weighted(session, [r[key] for r in record["targets"]])
 
 
 def supernode_influence(session: Session) -> dict[str, float]:
@@ -177,12 +172,9 @@ def _control(
         resolved = session.resolve(specs)
         values = session.values(resolved)
         after = session.run(values, generate=False)
-        from attrgraph_cli.intervene.records import demeaned_delta
-
-        per = {
-            t.vocab_id: demeaned_delta(session.base.logits, after.logits, t.vocab_id) for t in session.targets
-        }
-        value = weighted(session, per)
+        value = weighted(
+            session, [target_delta(t, session.base.logits, after.logits) for t in session.targets]
+        )
         if value is not None:
             effects.append(abs(value))
     return {

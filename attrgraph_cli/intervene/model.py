@@ -13,6 +13,7 @@ says what differs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,16 @@ def model_request(
     )
 
 
+#: circuit-tracer's label of a logit-difference target (a `CustomTarget` from `trace --minus`)
+DIFFERENCE_RE = re.compile(r"^logit\((?P<a>.+)\)-logit\((?P<b>.+)\)$", re.DOTALL)
+
+
+def logit_difference(token: str) -> tuple[str, str] | None:
+    """`logit( Austin)-logit( Dallas)` -> (" Austin", " Dallas"); None for an ordinary token."""
+    match = DIFFERENCE_RE.match(token)
+    return (match.group("a"), match.group("b")) if match else None
+
+
 def _is_path(ref: str | None) -> bool:
     return bool(ref) and Path(str(ref)).exists()
 
@@ -141,7 +152,7 @@ def check_structure(graph: AttributionGraph, loaded: Any, input_ids: Any) -> Non
     )
     for row in logits:
         vid, token = int(nodes.feature[row]), str(nodes.logit_token[row])
-        if vid < 0:
+        if vid < 0 or logit_difference(token) is not None:  # a difference target has a virtual id
             continue
         if vid >= d_vocab:
             raise ModelMismatch(

@@ -17,6 +17,19 @@ def demeaned_delta(before: np.ndarray, after: np.ndarray, vid: int) -> float:
     return float((after[vid] - after.mean()) - (before[vid] - before.mean()))
 
 
+def target_logit(target: Any, logits: np.ndarray) -> float:
+    """The target's logit, or for a logit-difference target (`logit(A)-logit(B)`) the difference."""
+    value = float(logits[target.vocab_id])
+    return value - float(logits[target.minus_id]) if target.minus_id is not None else value
+
+
+def target_delta(target: Any, before: np.ndarray, after: np.ndarray) -> float:
+    """Measured change in the graph's units: demeaned logit, or the logit difference (the mean cancels)."""
+    if target.minus_id is None:
+        return demeaned_delta(before, after, target.vocab_id)
+    return target_logit(target, after) - target_logit(target, before)
+
+
 def top_tokens(tokenizer: Any, logits: np.ndarray, k: int) -> list[list[Any]]:
     """[[token, probability], ...] of the k most likely next tokens."""
     from attrgraph_cli.intervene.runner import softmax
@@ -41,9 +54,9 @@ def target_rows(
         row: dict[str, Any] = {
             "token": t.token,
             "node": t.node,
-            "logit_before": float(before[t.vocab_id]),
-            "logit_after": float(after[t.vocab_id]) if after is not None else None,
-            "measured_delta": demeaned_delta(before, after, t.vocab_id) if after is not None else None,
+            "logit_before": target_logit(t, before),
+            "logit_after": target_logit(t, after) if after is not None else None,
+            "measured_delta": target_delta(t, before, after) if after is not None else None,
             "predicted_delta": (
                 predicted.get(t.row) if predicted is not None and t.row is not None else None
             ),

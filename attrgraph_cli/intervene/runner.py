@@ -82,6 +82,7 @@ class Target:
     node: str | None
     row: int | None  # row of the logit node in the graph
     weight: float = 0.0  # the graph's probability of this logit (0 for --target extras)
+    minus_id: int | None = None  # logit-difference targets (`logit(A)-logit(B)`): B's vocabulary id
 
 
 @dataclass
@@ -133,19 +134,21 @@ class Session:
 
         nodes = self.graph.nodes
         out: list[Target] = []
+        from attrgraph_cli.intervene.model import logit_difference
+
         for row in predict_mod.logit_rows(self.graph):
             vid = int(nodes.feature[row])
             if vid < 0:
                 continue
             prob = float(nodes.logit_probability[row])
+            weight = prob if np.isfinite(prob) else 0.0
+            pair = logit_difference(str(nodes.logit_token[row]))
+            if pair is not None:
+                a, b = (target_token_id(self.loaded, t, "the graph's logit-difference target") for t in pair)
+                out.append(Target(str(nodes.logit_token[row]), a, str(nodes.ids[row]), int(row), weight, b))
+                continue
             out.append(
-                Target(
-                    self.loaded.tokenizer.decode([vid]),
-                    vid,
-                    str(nodes.ids[row]),
-                    int(row),
-                    prob if np.isfinite(prob) else 0.0,
-                )
+                Target(self.loaded.tokenizer.decode([vid]), vid, str(nodes.ids[row]), int(row), weight)
             )
         seen = {t.vocab_id for t in out}
         for token in self.settings.extra_targets:

@@ -78,8 +78,13 @@ def intervene(
     device: Annotated[str, Opt(help="auto (a GPU when there is one), cpu or cuda:N.")] = "auto",
     dtype: Annotated[str | None, Opt(help="float32, bfloat16 or float16 (default: recorded).")] = None,
     tolerance: Annotated[
-        float, Opt("--tolerance", min=0.0, help="Allowed relative activation difference vs the graph.")
-    ] = 1e-2,
+        float | None,
+        Opt(
+            "--tolerance",
+            min=0.0,
+            help="Allowed relative activation difference vs the graph (default 0.01; 0.1 for 16-bit dtypes).",
+        ),
+    ] = None,
     fmt: Annotated[str, Opt("--format", help="table or json (one object on stdout).")] = "table",
     indent: Annotated[bool, Opt("--indent", help="Pretty-print the output JSON.")] = False,
 ) -> None:

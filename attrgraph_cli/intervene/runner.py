@@ -35,7 +35,7 @@ class Settings:
     seed: int | None = None
     top_k: int = 10
     device: str = "auto"
-    tolerance: float = 1e-2
+    tolerance: float | None = None  # None: 1e-2 for float32 models, 1e-1 for 16-bit ones
     extra_targets: tuple[str, ...] = ()
     control_draws: int = 5
 
@@ -120,7 +120,10 @@ class Session:
         with torch.no_grad():
             logits, acts = model.get_activations(self.input_ids)
         self.acts = acts.float().cpu().numpy()
-        check_activations(self.graph, self.acts, self.settings.tolerance)
+        tolerance = self.settings.tolerance
+        if tolerance is None:
+            tolerance = 1e-2 if str(self.loaded.dtype) == "float32" else 1e-1
+        check_activations(self.graph, self.acts, tolerance)
         self.base = Measurement(logits[0, -1].double().cpu().numpy())
         if self.settings.generate:
             self.base.generated = self._generate([])

@@ -19,6 +19,7 @@
     m.viewerMs = t3 - t2; m.firstDrawMs = performance.now() - t3; m.startedAt = t0; m.unpackMs = t1 - t0; m.decodeMs = t2 - t0;
     await new Promise(function (resolve) { requestAnimationFrame(function () { resolve(); }); });
     m.readyAt = performance.now();
+    setTimeout(function () { return g.out.start.length + g.inn.start.length; }, 0);  // adjacency, before the first hover
     return viewer;
   }
 

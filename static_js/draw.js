@@ -9,7 +9,9 @@
   // ---------------------------------------------------------------- geometry
   P.resize = function () {
     var r = this.plot.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
-    this.W = Math.max(200, r.width); this.H = Math.max(160, r.height); this.dpr = dpr;
+    var W = Math.max(200, r.width), H = Math.max(160, r.height);
+    if (W === this.W && H === this.H && dpr === this.dpr) return;  // e.g. the ResizeObserver's first call
+    this.W = W; this.H = H; this.dpr = dpr;
     [this.base, this.over].forEach(function (c) {
       c.width = Math.round(this.W * dpr); c.height = Math.round(this.H * dpr);
       c.style.width = this.W + 'px'; c.style.height = this.H + 'px';
@@ -49,6 +51,13 @@
     else if (kind === core.KIND_EMB) { ctx.rect(x - r, y - r, 2 * r, 2 * r); }
     else { ctx.moveTo(x, y - r * 1.15); ctx.lineTo(x + r, y + r * 0.7); ctx.lineTo(x - r, y + r * 0.7); ctx.closePath(); }
   }
+  /** Stroke of width bucket `bb` (0-5 positive, 6-11 negative): its width and alpha (as the SVG export
+   *  draws it), and as hairlines: how many parallel 1-px lines, at which alpha. */
+  function bucketStyle(bb) {
+    var tt = ((bb % 6) + 0.5) / 6, width = 0.3 + 2.6 * tt, alpha = 0.06 + 0.64 * tt * tt;
+    return { width: width, alpha: alpha, lanes: Math.max(1, Math.round(width)), hairAlpha: width < 1 ? alpha * width : alpha };
+  }
+  P.bucketStyle = bucketStyle;
   function linkStyle(w, maxW) {
     var t = Math.sqrt(Math.min(Math.abs(w) / (maxW || 1), 1));
     return { bucket: Math.min(5, Math.floor(t * 6)), width: 0.35 + 2.8 * t, alpha: 0.12 + 0.6 * t };
@@ -91,17 +100,27 @@
       var ls = linkStyle(g.w[e], maxW);
       paths[(g.w[e] >= 0 ? 0 : 6) + ls.bucket].push(e);
     }
-    ctx.lineCap = 'butt';
+    // Each bucket is one path of 1-px lines: a link k px wide is k parallel hairlines, one thinner than 1 px
+    // is a hairline with its alpha scaled by its width. Software rasterisers (headless Chromium, no GPU) draw
+    // hairlines about ten times faster than wide strokes; the picture is the same to the eye.
+    ctx.lineCap = 'butt'; ctx.lineWidth = 1;
     for (b = 11; b >= 0; b--) {  // faint first, strong last; negative before positive of same strength
       var bb = (b % 2 === 0) ? (b >> 1) : 6 + (b >> 1);
       var group = paths[bb];
       if (!group.length) continue;
-      var tt = ((bb % 6) + 0.5) / 6;
-      ctx.strokeStyle = 'rgba(' + (bb < 6 ? core.POS_RGB : core.NEG_RGB) + ',' + (0.06 + 0.64 * tt * tt).toFixed(3) + ')';
-      ctx.lineWidth = 0.3 + 2.6 * tt;
+      var st6 = bucketStyle(bb), lanes = st6.lanes, half = (lanes - 1) / 2;
+      ctx.strokeStyle = 'rgba(' + (bb < 6 ? g.posRGB : g.negRGB) + ',' + st6.hairAlpha.toFixed(3) + ')';
       ctx.beginPath();
       for (q = 0; q < group.length; q++) {
-        e = group[q]; ctx.moveTo(SX[g.src[e]], SY[g.src[e]]); ctx.lineTo(SX[g.tgt[e]], SY[g.tgt[e]]);
+        e = group[q];
+        var x0 = SX[g.src[e]], y0 = SY[g.src[e]], x1 = SX[g.tgt[e]], y1 = SY[g.tgt[e]];
+        if (lanes === 1) { ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); continue; }
+        var nx = y1 - y0, ny = x0 - x1, len = Math.sqrt(nx * nx + ny * ny) || 1;
+        nx /= len; ny /= len;
+        for (var lane = 0; lane < lanes; lane++) {
+          var o = lane - half;
+          ctx.moveTo(x0 + o * nx, y0 + o * ny); ctx.lineTo(x1 + o * nx, y1 + o * ny);
+        }
       }
       ctx.stroke();
     }
@@ -148,7 +167,7 @@
   /** Links to draw: at full view the strongest visible ones (up to the budget); zoomed in, the strongest
    *  among those that cross the view, so weaker local links appear as you zoom. */
   P.viewLinks = function () {
-    var budget = this.moving ? core.MOVING_LINK_BUDGET : core.LINK_BUDGET;
+    var budget = this.moving || this.sliding ? core.MOVING_LINK_BUDGET : core.LINK_BUDGET;
     if (this.st.k <= 1.0001) return this.drawList.subarray(0, Math.min(budget, this.drawList.length));
     var g = this.g, SX = this.SX, SY = this.SY, W = this.W, H = this.H, vis = this.visible;
     var out = new Uint32Array(Math.min(budget, this.linkCut)), n = 0;
@@ -162,56 +181,71 @@
     return out.subarray(0, n);
   };
 
-  P.drawLabels = function (ctx) {
-    var g = this.g, st = this.st, cand = [];
-    if (st.labelDensity <= 0) return;
-    for (var i = 0; i < g.n; i++) {
-      if (!this.visible[i]) continue;
-      var x = this.SX[i], y = this.SY[i];
-      if (x < core.MARGIN.left || x > this.W || y < 0 || y > this.H - core.MARGIN.bottom) continue;
-      cand.push(i);
+  var LABEL_CELL = 4;  // label placement occupancy grid, px per cell
+  /** Node indices by importance (rank.js; Python's rank), computed once. */
+  function importanceOrder(g) {
+    if (!g.order) {
+      var all = new Array(g.n);
+      for (var i = 0; i < g.n; i++) all[i] = i;
+      g.order = Int32Array.from(rank.byImportance(g, all));
     }
-    var kind = g.kind;
-    rank.byImportance(g, cand);
-    var want = Math.ceil(cand.length * st.labelDensity), placed = [], cell = 40, occ = new Map();
-    function occupy(box) {
-      for (var gx = Math.floor(box[0] / cell); gx <= Math.floor((box[0] + box[2]) / cell); gx++) {
-        for (var gy = Math.floor(box[1] / cell); gy <= Math.floor((box[1] + box[3]) / cell); gy++) {
-          var key = gx + ',' + gy;
-          if (!occ.has(key)) occ.set(key, []);
-          occ.get(key).push(box);
+    return g.order;
+  }
+  /** Place labels on the most important visible nodes in view (their share set by the label-density slider)
+   *  where they cover neither a node glyph nor another label: an occupancy bitmap of 4-px cells. */
+  P.drawLabels = function (ctx) {
+    var g = this.g, st = this.st, SX = this.SX, SY = this.SY, vis = this.visible, kind = g.kind;
+    var left = core.MARGIN.left, right = this.W, bottom = this.H - core.MARGIN.bottom, i, c;
+    this.scene.labels = [];
+    if (st.labelDensity <= 0) return;
+    var order = importanceOrder(g), n = order.length, cand = new Int32Array(n), nc = 0;
+    for (c = 0; c < n; c++) {
+      i = order[c];
+      if (!vis[i]) continue;
+      var x = SX[i], y = SY[i];
+      if (x < left || x > right || y < 0 || y > bottom) continue;
+      cand[nc++] = i;
+    }
+    var cols = Math.ceil(this.W / LABEL_CELL) + 2, rows = Math.ceil(this.H / LABEL_CELL) + 2;
+    var occ = new Uint8Array(cols * rows);
+    function cells(x0, y0, x1, y1, mark) {  // any occupied cell in the box (or mark them all)
+      var cx0 = Math.max(0, Math.floor(x0 / LABEL_CELL)), cx1 = Math.min(cols - 1, Math.floor(x1 / LABEL_CELL));
+      var cy0 = Math.max(0, Math.floor(y0 / LABEL_CELL)), cy1 = Math.min(rows - 1, Math.floor(y1 / LABEL_CELL));
+      for (var cy = cy0; cy <= cy1; cy++) {
+        for (var k = cy * cols + cx0, end = cy * cols + cx1; k <= end; k++) {
+          if (mark) occ[k] = 1; else if (occ[k]) return true;
         }
       }
+      return false;
     }
-    // labels never cover a node glyph, nor another label
-    for (var c0 = 0; c0 < cand.length; c0++) {
-      var j = cand[c0], rj = this.radius(j);
-      occupy([this.SX[j] - rj, this.SY[j] - rj, 2 * rj, 2 * rj]);
+    for (c = 0; c < nc; c++) {  // labels never cover a node glyph
+      i = cand[c];
+      var r = this.radius(i);
+      cells(SX[i] - r, SY[i] - r, SX[i] + r, SY[i] + r, true);
     }
+    var want = Math.ceil(nc * st.labelDensity), placed = [];
+    if (!g.labelText || g.labelText.length !== g.n) { g.labelText = new Array(g.n); g.labelWidth = new Float32Array(g.n).fill(-1); }
     ctx.font = '10px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
-    for (var c = 0; c < cand.length && placed.length < want; c++) {
+    for (c = 0; c < nc && placed.length < want; c++) {
       i = cand[c];
       if (kind[i] === core.KIND_EMB) continue;  // tokens are written under the columns
-      var text = format.truncate(labels.displayLabel(g, i), 28), w = ctx.measureText(text).width;
-      var bx = this.SX[i] + this.radius(i) + 1.5, by = this.SY[i] - 6, bw = w, bh = 12, clash = false;
-      for (var gx = Math.floor(bx / cell); gx <= Math.floor((bx + bw) / cell) && !clash; gx++) {
-        for (var gy = Math.floor(by / cell); gy <= Math.floor((by + bh) / cell); gy++) {
-          var boxes = occ.get(gx + ',' + gy);
-          if (boxes) for (var k = 0; k < boxes.length; k++) {
-            var o = boxes[k];
-            if (bx < o[0] + o[2] && o[0] < bx + bw && by < o[1] + o[3] && o[1] < by + bh) { clash = true; break; }
-          }
-          if (clash) break;
-        }
+      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bh = 12;
+      if (cells(bx, by, bx + 6, by + bh, false)) continue;  // not even one character fits: skip measuring
+      if (g.labelWidth[i] < 0) {
+        g.labelText[i] = format.truncate(labels.displayLabel(g, i), 28);
+        g.labelWidth[i] = ctx.measureText(g.labelText[i]).width;
       }
-      if (clash) continue;
-      occupy([bx, by, bw, bh]);
-      placed.push({ i: i, x: bx, y: this.SY[i], text: text });
+      var bw = g.labelWidth[i];
+      if (cells(bx, by, bx + bw, by + bh, false)) continue;
+      cells(bx, by, bx + bw, by + bh, true);
+      placed.push({ i: i, x: bx, y: SY[i], text: g.labelText[i] });
     }
     ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.fillStyle = '#111827';
     placed.forEach(function (p) { ctx.strokeText(p.text, p.x, p.y); ctx.fillText(p.text, p.x, p.y); });
     this.scene.labels = placed;
   };
+  /** Forget cached label texts and widths (after a label edit). */
+  P.forgetLabels = function () { this.g.labelWidth = null; this.g.labelText = null; };
 
   P.drawTokens = function (ctx, plotBottom) {
     var g = this.g, geo = this.geo, L = g.layout, toks = g.tokens, out = [], lastEdge = -Infinity;
@@ -269,7 +303,7 @@
       ctx.lineCap = 'round';
       for (var q = es.length - 1; q >= 0; q--) {
         var e = es[q], ls = linkStyle(g.w[e], g.maxW);
-        ctx.strokeStyle = 'rgba(' + (g.w[e] >= 0 ? core.POS_RGB : core.NEG_RGB) + ',' + (strong ? 0.35 + 0.6 * ls.alpha : 0.3 + ls.alpha * 0.5) + ')';
+        ctx.strokeStyle = 'rgba(' + (g.w[e] >= 0 ? g.posRGB : g.negRGB) + ',' + (strong ? 0.35 + 0.6 * ls.alpha : 0.3 + ls.alpha * 0.5) + ')';
         ctx.lineWidth = ls.width + (strong ? 1 : 0.5);
         ctx.beginPath(); ctx.moveTo(SX[g.src[e]], SY[g.src[e]]); ctx.lineTo(SX[g.tgt[e]], SY[g.tgt[e]]); ctx.stroke();
       }

@@ -46,16 +46,16 @@
     this.status = h('span', { cls: 'ag-status', id: 'ag-status' });
     var top = h('div', { cls: 'ag-top' }, h('div', { cls: 'ag-title', title: title, text: title }));
     this.ui.nodeThr = slider('ag-node-threshold', 'Node influence', 0, 1, 0.01, st.nodeThreshold,
-      function (v, out, init) { st.nodeThreshold = v; out.textContent = v.toFixed(2); if (!init) self.changed('filters'); });
+      function (v, out, init) { st.nodeThreshold = v; out.textContent = v.toFixed(2); if (!init) self.slide('filters'); });
     this.ui.edge = slider('ag-edge-threshold', 'Min |edge|', 0, 1000, 1, S.weightToSlider(st.minWeight, g.maxW),
       function (v, out, init) {
         st.minWeight = S.sliderToWeight(v, g.maxW); out.textContent = fmt(st.minWeight, 3);
-        if (!init) self.changed('filters');
+        if (!init) self.slide('filters');
       });
     this.ui.size = slider('ag-node-size', 'Node size', 1, 14, 0.5, st.nodeSize,
-      function (v, out, init) { st.nodeSize = v; out.textContent = v.toFixed(1); if (!init) self.changed('style'); });
+      function (v, out, init) { st.nodeSize = v; out.textContent = v.toFixed(1); if (!init) self.slide('style'); });
     this.ui.labels = slider('ag-label-density', 'Labels', 0, 1, 0.01, st.labelDensity,
-      function (v, out, init) { st.labelDensity = v; out.textContent = Math.round(v * 100) + '%'; if (!init) self.changed('style'); });
+      function (v, out, init) { st.labelDensity = v; out.textContent = Math.round(v * 100) + '%'; if (!init) self.slide('style'); });
     this.ui.search = h('input', { cls: 'ag-search', type: 'search', id: 'ag-search',
       placeholder: 'Search label or id  ( / )', 'aria-label': 'Search nodes' });
     this.ui.search.value = st.query;
@@ -79,7 +79,7 @@
     this.tooltip = h('div', { cls: 'ag-tooltip', id: 'ag-tooltip', role: 'tooltip' });
     var legend = h('div', { cls: 'ag-legend', id: 'ag-legend' }), kc = g.kindColor;
     [['●', kc[core.KIND_FEAT], 'feature'], ['◆', kc[core.KIND_ERR], 'error'], ['■', kc[core.KIND_EMB], 'embedding'],
-      ['▲', kc[core.KIND_LOGIT], 'logit'], ['━', 'rgb(' + core.POS_RGB + ')', '+ edge'], ['━', 'rgb(' + core.NEG_RGB + ')', '− edge']]
+      ['▲', kc[core.KIND_LOGIT], 'logit'], ['━', 'rgb(' + g.posRGB + ')', '+ edge'], ['━', 'rgb(' + g.negRGB + ')', '− edge']]
       .forEach(function (item) { legend.append(h('span', {}, h('b', { text: item[0], style: 'color:' + item[1] }), ' ' + item[2])); });
     this.plot.append(this.base, this.over, this.tooltip, legend);
 
@@ -126,6 +126,7 @@
     this.panels.forEach(function (panel) { if (panel.readHash) panel.readHash(p, self); });
   };
   Viewer.prototype.writeHash = function () {
+    this.hashDirty = false;
     var p = S.toParams(this.g, this.st), self = this;
     this.panels.forEach(function (panel) { if (panel.writeHash) panel.writeHash(p, self); });
     var hash = '#' + p.toString();
@@ -138,16 +139,45 @@
 
   // ---------------------------------------------------------------- the one change path
   /** Announce a change: 'all', 'filters', 'style', 'view', 'selection', 'hover', 'pins', 'labels',
-   *  'supernodes', 'query' (or a panel's name). Refilters, redraws and notifies panels as needed. */
+   *  'supernodes', 'query' (or a panel's name). Refilters, redraws and notifies panels as needed; the URL
+   *  hash follows right after (queueHash), or once a drag, zoom or slider move settles. */
   Viewer.prototype.changed = function () {
     var c = new Set(arguments), all = c.has('all'), st = this.st;
     if (c.has('selection') && st.selected >= 0 && this.visible && !this.visible[st.selected]) c.add('filters');
+    if (c.has('labels') && this.forgetLabels) this.forgetLabels();
     if (all || c.has('filters')) this.filter();
     if (all || c.has('filters') || c.has('style') || c.has('labels') || c.has('view')) this.draw();
     if (all || c.has('filters') || c.has('labels') || c.has('query')) this.search();
     this.drawOverlay();
     AG.registry.notify(this.panels, st, this, c);
-    if (!this.moving && !(c.size === 1 && c.has('hover'))) this.writeHash();
+    if (!(c.size === 1 && c.has('hover'))) {
+      this.hashDirty = true;
+      if (!this.moving && !this.sliding) this.queueHash();
+    }
+  };
+
+  /** A slider moved: coalesce its changes into one update per animation frame, drawn with the light link
+   *  budget while the slider keeps moving; the full picture (and the URL hash) follow once it rests. */
+  Viewer.prototype.slide = function (kind) {
+    var self = this;
+    this.pending = this.pending || new Set();
+    this.pending.add(kind);
+    this.sliding = true;
+    if (!this.frameRequest) this.frameRequest = requestAnimationFrame(function () { self.frameRequest = 0; self.flush(); });
+    clearTimeout(this.slideTimer);
+    this.slideTimer = setTimeout(function () { self.sliding = false; self.flush(); self.changed('view'); }, core.SETTLE_MS);
+  };
+  /** Apply slider changes that wait for the next frame now (state() calls it: it reports what is current). */
+  Viewer.prototype.flush = function () {
+    if (this.frameRequest) { cancelAnimationFrame(this.frameRequest); this.frameRequest = 0; }
+    var kinds = this.pending;
+    this.pending = null;
+    if (kinds && kinds.size) this.changed.apply(this, Array.from(kinds));
+  };
+  /** Write the URL hash after the current task (history.replaceState is slow; it never delays a frame). */
+  Viewer.prototype.queueHash = function () {
+    var self = this;
+    if (!this.hashTimer) this.hashTimer = setTimeout(function () { self.hashTimer = 0; if (self.hashDirty) self.writeHash(); }, 0);
   };
 
   /** Which nodes and links pass the thresholds; links above the edge threshold are a prefix (sorted by |w|). */
@@ -160,11 +190,11 @@
       if (st.pinned.has(i) || i === st.selected) ok = ok || (k !== core.KIND_ERR || st.showErrors);
       if (ok) { vis[i] = 1; count++; }
     }
-    var lo = 0, hi = g.m, minW = st.minWeight;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (Math.abs(g.w[mid]) >= minW) lo = mid + 1; else hi = mid; }
-    var drawn = new Uint32Array(Math.min(lo, core.LINK_BUDGET)), nd = 0, nv = 0;
+    var w = g.w, src = g.src, tgt = g.tgt, lo = 0, hi = g.m, minW = st.minWeight;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (Math.abs(w[mid]) >= minW) lo = mid + 1; else hi = mid; }
+    var drawn = new Uint32Array(Math.min(lo, core.LINK_BUDGET)), cap = drawn.length, nd = 0, nv = 0;
     for (var e = 0; e < lo; e++) {
-      if (vis[g.src[e]] && vis[g.tgt[e]]) { nv++; if (nd < drawn.length) drawn[nd++] = e; }
+      if (vis[src[e]] & vis[tgt[e]]) { nv++; if (nd < cap) drawn[nd++] = e; }
     }
     this.visible = vis; this.visibleNodes = count; this.visibleLinks = nv; this.linkCut = lo;
     this.drawList = drawn.subarray(0, nd);
@@ -289,6 +319,8 @@
   };
 
   Viewer.prototype.state = function () {
+    this.flush();
+    if (this.hashDirty) { clearTimeout(this.hashTimer); this.hashTimer = 0; this.writeHash(); }
     var g = this.g, st = this.st, ids = function (i) { return g.ids[i]; };
     return Object.assign({
       nodes: g.n, links: g.m, visibleNodes: this.visibleNodes, visibleLinks: this.visibleLinks,

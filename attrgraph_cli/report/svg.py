@@ -501,16 +501,29 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
 
 
 def write_svg(
-    graph: AttributionGraph, path, *, title: str | None = None, top: int | None = None, **opts
+    graph: AttributionGraph,
+    path,
+    *,
+    title: str | None = None,
+    top: int | None = None,
+    embed_graph: bool = False,
+    **opts,
 ) -> SvgFigure:
     """Write `graph` as a standalone SVG figure to `path` (atomically).
 
     `top` is how many of the most influential features get a label; `title` goes into the SVG's
-    `<title>`; the other options are `FigureOptions` fields.
+    `<title>`; with `embed_graph` the graph JSON travels in a `<metadata>` element (`io/svg_bundle.py`);
+    the other options are `FigureOptions` fields.
     """
     options = FigureOptions(**{k: v for k, v in opts.items() if v is not None})
     if top is not None:
         options.labels = top
     figure = render_svg(graph, options, title=title)
-    atomic_write_text(path, '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + figure.svg)
+    svg = figure.svg
+    if embed_graph:
+        from attrgraph_cli.io.neuronpedia_json import dumps
+        from attrgraph_cli.io.svg_bundle import embed_graph_metadata
+
+        svg = embed_graph_metadata(svg, dumps(graph))
+    atomic_write_text(path, '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + svg)
     return figure

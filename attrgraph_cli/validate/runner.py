@@ -110,6 +110,19 @@ def _validate_other_format(path: Path, options: Options) -> DocumentResult:
     return _check_document(graph_to_document(graph), "graph", str(path), sink)
 
 
+def _validate_bundle(path: Path, data: bytes, options: Options) -> DocumentResult:
+    """A PDF report or SVG figure that carries its graph: validate the embedded JSON as it is."""
+    if data.startswith(b"%PDF-"):
+        from attrgraph_cli.io.pdf_bundle import graph_json_from_pdf
+
+        member, inner = graph_json_from_pdf(path)
+    else:
+        from attrgraph_cli.io.svg_bundle import graph_json_from_svg
+
+        member, inner = "graph.json", graph_json_from_svg(path)
+    return validate_bytes(inner, f"{path}!{member}", max_per_rule=options.max_per_rule)
+
+
 def validate_file(path: Path, options: Options) -> FileReport:
     """Validate one file; never raises for bad input (it becomes an "unreadable" report)."""
     start = time.perf_counter()
@@ -117,7 +130,11 @@ def validate_file(path: Path, options: Options) -> FileReport:
     positions: dict[str, Position] = {}
     try:
         data = read_bytes(path, options.max_bytes)
-        if _is_json(path, data):
+        if data.startswith(b"%PDF-") or (
+            data.lstrip()[:5] in (b"<?xml", b"<svg ") and b"<svg" in data[:4096]
+        ):
+            result = _validate_bundle(path, data, options)
+        elif _is_json(path, data):
             result = validate_bytes(data, name, max_per_rule=options.max_per_rule)
             if options.positions and result.sink.problems:
                 positions = locate(data, [p.path for p in result.sink.problems])

@@ -184,8 +184,7 @@ def parse_sweep(text: str) -> SweepSpec:
     if n > MAX_SWEEP_VALUES:
         raise SpecError(f"{flag_text}: {n} values; at most {MAX_SWEEP_VALUES} per sweep (take a larger STEP)")
     values = tuple(round(start + i * step, 12) for i in range(n))
-    name, positions = target, None
-    return SweepSpec(flag_text, name, positions, parameter, values)
+    return SweepSpec(flag_text, target, None, parameter, values)  # `@positions` stay in the target text
 
 
 # ---- resolution on a graph ------------------------------------------------------------------------------

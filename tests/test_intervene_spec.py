@@ -315,3 +315,10 @@ def test_path_sum_of_a_graph_with_a_cycle_falls_back_to_a_solve(tmp_path):
     # ablating f3 (e = -1): f1 = -1 + 0.1 f2, f2 = 1.5 f1 -> f1 = -1 / 0.85; logit = 0.5 f1 + 0.5 f2
     f1 = -1 / 0.85
     assert predicted_delta(g, [ablate("0_9_1")])["3_9_2"] == pytest.approx(0.5 * f1 + 0.5 * 1.5 * f1)
+
+
+def test_sweep_target_with_positions_resolves(graph):
+    supernode, nodes = Resolver(graph).resolve_sweep(parse_sweep("Pair@1:3=*0:1:0.5"))
+    assert supernode == "Pair" and nodes == ["0_5_1", "1_7_2"]
+    resolved = Resolver(graph).resolve(parse_sweep("Pair@1:3=*0:1:0.5").at(0.5))
+    assert resolved.positions == [1, 2] and resolved.spec.multiple == 0.5 and len(resolved.sites) == 4

@@ -712,7 +712,15 @@ def test_a_panel_is_one_file_plus_one_line(browser, tmp_path, monkeypatch):
     write_html(g, path)
     page = Page(browser, path, "#echo=hello")
     order = page.page.eval_on_selector_all(".ag-side > .ag-section", "els => els.map(e => e.id)")
-    assert order == ["ag-detail", "ag-labels", "ag-echo", "ag-supernodes", "ag-subgraph", "ag-graph-info"]
+    assert order == [
+        "ag-detail",
+        "ag-labels",
+        "ag-echo",
+        "ag-supernodes",
+        "ag-interventions",
+        "ag-subgraph",
+        "ag-graph-info",
+    ]
     assert page.page.text_content("#ag-echo h3") == f"Echo of {len(g.nodes)}"
     st = page.state()
     assert st["echoHeard"][0] == "all" and st["echoMark"] == "hello" and st["echoOverlays"] > 0

@@ -118,6 +118,7 @@ def test_registry_order_and_one_template_part_each():
         "top_nodes",
         "supernodes",
         "interventions",
+        "supernode_check",
         "labels",
         "feature_details",
         "provenance",

@@ -41,6 +41,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "panels/detail.js",
     "panels/labels.js",
     "panels/supernodes.js",
+    "panels/interventions.js",
     "panels/subgraph.js",
     "panels/graph.js",
     "boot.js",

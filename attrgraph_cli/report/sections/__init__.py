@@ -16,6 +16,7 @@ from attrgraph_cli.report.sections import (
     labels,
     provenance,
     subgraph,
+    supernode_check,
     supernodes,
     top_nodes,
 )
@@ -27,6 +28,7 @@ SECTIONS: list[Section] = [
     top_nodes.SECTION,
     supernodes.SECTION,
     interventions.SECTION,
+    supernode_check.SECTION,
     labels.SECTION,
     feature_details.SECTION,
     provenance.SECTION,

@@ -1,0 +1,231 @@
+/* panels/interventions.js: the graph's intervention records (attrgraph.interventions, written by
+ * `attrgraph intervene` or read from CLT-Forge): a list to pick from; for the picked record its spec, the
+ * target logits predicted (graph) vs measured, before/after top-k bars, a sweep chart (inline SVG), and the
+ * intervened nodes ringed on the graph; the `--check-supernodes` ranking; and a "steer" composer that
+ * writes the exact `attrgraph intervene` command for the selected node, the pinned nodes or a supernode
+ * (a static page cannot run a model). Hash key `iv`: the picked record. */
+(function (AG) {
+  'use strict';
+  var h = AG.dom.h, fmt = AG.format.fmt;
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var COLORS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+  var MAX_LIST = 200;
+
+  function records(g) {
+    var ext = g.extra && g.extra.attrgraph;
+    return ext && Array.isArray(ext.interventions) ? ext.interventions.filter(function (r) { return r && typeof r === 'object'; }) : [];
+  }
+  function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
+  function signed(x) { x = num(x); return x == null ? '—' : (x > 0 ? '+' : '') + fmt(x, 3); }
+  function arr(x) { return Array.isArray(x) ? x : []; }
+
+  /** An SVG element (attributes set, `text` as textContent: graph strings stay text). */
+  function s(tag, attrs) {
+    var el = document.createElementNS(SVGNS, tag);
+    for (var k in attrs || {}) {
+      if (k === 'text') el.textContent = attrs[k]; else el.setAttribute(k, String(attrs[k]));
+    }
+    for (var i = 2; i < arguments.length; i++) if (arguments[i]) el.appendChild(arguments[i]);
+    return el;
+  }
+
+  /** A line chart of p(token) against the swept value, one polyline per series. */
+  function sweepChart(sweep) {
+    var xs = arr(sweep.values).map(num), series = arr(sweep.series).filter(function (x) { return x && Array.isArray(x.p); });
+    if (xs.length < 2 || !series.length || xs.some(function (x) { return x == null; })) return null;
+    var W = 280, H = 150, L = 34, R = 8, T = 8, B = 26;
+    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+    if (x1 === x0) x1 = x0 + 1;
+    var X = function (x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
+    var Y = function (p) { return T + (1 - p) * (H - T - B); };
+    var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, cls: 'ag-iv-chart', class: 'ag-iv-chart', role: 'img', 'aria-label': 'sweep' });
+    svg.append(s('line', { x1: L, y1: Y(0), x2: W - R, y2: Y(0), stroke: '#9ca3af' }), s('line', { x1: L, y1: T, x2: L, y2: Y(0), stroke: '#9ca3af' }));
+    [0, 0.5, 1].forEach(function (p) { svg.append(s('text', { x: L - 4, y: Y(p) + 3, 'text-anchor': 'end', 'font-size': 9, text: String(p) })); });
+    [x0, x1].forEach(function (x) { svg.append(s('text', { x: X(x), y: H - 12, 'text-anchor': 'middle', 'font-size': 9, text: fmt(x, 2) })); });
+    svg.append(s('text', { x: (L + W - R) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 9, text: String(sweep.parameter || 'value') }));
+    series.slice(0, COLORS.length).forEach(function (ser, k) {
+      var pts = [];
+      ser.p.forEach(function (p, j) { if (num(p) != null && j < xs.length) pts.push(X(xs[j]).toFixed(1) + ',' + Y(Math.max(0, Math.min(1, p))).toFixed(1)); });
+      var line = s('polyline', { points: pts.join(' '), fill: 'none', stroke: COLORS[k], 'stroke-width': 1.5, 'data-token': String(ser.token) });
+      line.append(s('title', { text: 'p(' + String(ser.token) + ')' }));
+      svg.append(line);
+    });
+    var legend = h('div', { cls: 'ag-iv-legend' });
+    series.slice(0, COLORS.length).forEach(function (ser, k) {
+      legend.append(h('span', { style: 'color:' + COLORS[k], text: '■ ' }), h('span', { text: JSON.stringify(String(ser.token)) + '  ' }));
+    });
+    return h('div', { cls: 'ag-iv-sweep' }, svg, legend);
+  }
+
+  /** Before/after top-k as paired bars (width = probability). */
+  function topBars(before, after) {
+    var box = h('div', { cls: 'ag-iv-top' });
+    [['before', arr(before)], ['after', arr(after)]].forEach(function (side) {
+      if (!side[1].length) return;
+      var col = h('div', { cls: 'ag-iv-col', 'data-side': side[0] }, h('div', { cls: 'ag-sub', text: 'top ' + side[0] }));
+      side[1].slice(0, 10).forEach(function (pair) {
+        var p = num(pair && pair[1]);
+        if (p == null) return;
+        col.append(h('div', { cls: 'ag-iv-bar' },
+          h('span', { cls: 'ag-iv-fill', style: 'width:' + Math.max(0, Math.min(100, p * 100)).toFixed(1) + '%' }),
+          h('span', { cls: 'ag-iv-tok', text: JSON.stringify(String(pair[0])) + ' ' + fmt(p, 3) })));
+      });
+      box.append(col);
+    });
+    return box;
+  }
+
+  function targetsTable(targets) {
+    var t = h('table', { cls: 'ag-iv-targets' });
+    t.append(h('tr', null, h('th', { text: 'target' }), h('th', { text: 'predicted Δ' }), h('th', { text: 'measured Δ' }), h('th', { text: 'p before → after' })));
+    arr(targets).slice(0, 30).forEach(function (x) {
+      if (!x || typeof x !== 'object') return;
+      t.append(h('tr', { 'data-token': String(x.token) },
+        h('td', { text: JSON.stringify(String(x.token)) }), h('td', { text: signed(x.predicted_delta) }),
+        h('td', { text: signed(x.measured_delta) }), h('td', { text: fmt(num(x.p_before), 3) + ' → ' + fmt(num(x.p_after), 3) })));
+    });
+    return t;
+  }
+
+  /** The --check-supernodes ranking: one row per (supernode, op) by measured |effect|, with the control. */
+  function ranking(recs) {
+    var checks = recs.filter(function (r) { return r.check && typeof r.check === 'object' && r.check.supernode != null; });
+    if (!checks.length) return null;
+    checks = checks.slice().sort(function (a, b) { return Math.abs(num(b.check.effect) || 0) - Math.abs(num(a.check.effect) || 0); });
+    var t = h('table', { cls: 'ag-iv-ranking', id: 'ag-iv-ranking' });
+    t.append(h('tr', null, h('th', { text: 'supernode' }), h('th', { text: 'op' }), h('th', { text: 'effect' }),
+      h('th', { text: 'predicted' }), h('th', { text: 'influence rank' }), h('th', { text: 'random control |effect|' })));
+    checks.forEach(function (r) {
+      var c = r.check, ctl = c.control || {};
+      t.append(h('tr', { 'data-supernode': String(c.supernode) }, h('td', { text: String(c.supernode) }), h('td', { text: String(c.op || '') }),
+        h('td', { text: signed(c.effect) }), h('td', { text: signed(c.predicted_effect) }),
+        h('td', { text: c.influence_rank == null ? '—' : String(c.influence_rank) }), h('td', { text: fmt(num(ctl.mean_abs_effect), 3) })));
+    });
+    return t;
+  }
+
+  /** Shell-quote one argument (POSIX single quotes unless it is plainly safe). */
+  function q(x) { x = String(x); return /^[A-Za-z0-9_@:.,=*+\/-]+$/.test(x) ? x : "'" + x.replace(/'/g, "'\\''") + "'"; }
+
+  AG.registerPanel({
+    name: 'interventions',
+    title: 'Interventions',
+    order: 30,
+    init: function () { this.sel = -1; this.steer = { target: 'selected', op: 'ablate', value: '0' }; },
+    mount: function () {},
+    /** The node indices a record changed (its spec's graph node ids that are in this graph). */
+    nodesOf: function (rec, ctx) {
+      var out = [];
+      arr(rec && rec.spec).forEach(function (e) {
+        arr(e && e.nodes).forEach(function (id) { var j = ctx.g.index.get(String(id)); if (j != null) out.push(j); });
+      });
+      return out;
+    },
+    pick: function (k, ctx) { this.sel = this.sel === k ? -1 : k; ctx.changed('interventions'); },
+    /** The `attrgraph intervene` command for the composer's current choice ('' with a reason when none). */
+    command: function (ctx) {
+      var g = ctx.g, st = ctx.st, sv = this.steer, targets = [];
+      if (sv.target === 'selected') {
+        if (st.selected >= 0 && g.kind[st.selected] === AG.core.KIND_FEAT) targets.push(g.ids[st.selected]);
+      } else if (sv.target === 'pinned') {
+        st.pinned.forEach(function (i) { if (g.kind[i] === AG.core.KIND_FEAT) targets.push(g.ids[i]); });
+      } else if (sv.target.slice(0, 3) === 'sn:') {
+        var sn = g.supernodes[Number(sv.target.slice(3))];
+        if (sn) targets.push(sn.name);
+      }
+      if (!targets.length) return { cmd: '', why: 'select a feature node, pin some, or pick a supernode' };
+      var v = Number(sv.value);
+      if (sv.op !== 'ablate' && (String(sv.value).trim() === '' || !isFinite(v))) return { cmd: '', why: 'enter a number' };
+      var file = (g.meta.slug ? String(g.meta.slug) : 'graph') + '.json';
+      var flags = targets.map(function (t) {
+        if (sv.op === 'ablate') return '--ablate ' + q(t);
+        if (sv.op === 'scale') return '--scale ' + q(t + '=*' + v);
+        return '--set ' + q(t + '=' + v);
+      });
+      return { cmd: ['attrgraph intervene', q(file)].concat(flags, ['-o', q(file)]).join(' '), why: '' };
+    },
+    composer: function (ctx) {
+      var self = this, g = ctx.g, sv = this.steer;
+      var target = h('select', { id: 'ag-steer-target', onchange: function () { sv.target = this.value; self.refreshCommand(ctx); } },
+        h('option', { value: 'selected', text: 'selected node' }), h('option', { value: 'pinned', text: 'pinned nodes' }));
+      g.supernodes.forEach(function (sn, k) { target.append(h('option', { value: 'sn:' + k, text: 'supernode: ' + sn.name })); });
+      target.value = sv.target;
+      var op = h('select', { id: 'ag-steer-op', onchange: function () { sv.op = this.value; self.refreshCommand(ctx); } },
+        h('option', { value: 'ablate', text: 'ablate (0)' }), h('option', { value: 'set', text: 'set to value' }),
+        h('option', { value: 'scale', text: 'multiple of activation' }));
+      op.value = sv.op;
+      var value = h('input', { id: 'ag-steer-value', type: 'text', value: sv.value, size: '5', 'aria-label': 'value',
+        oninput: function () { sv.value = this.value; self.refreshCommand(ctx); } });
+      this.cmdEl = h('code', { id: 'ag-steer-cmd', cls: 'ag-iv-cmd' });
+      this.whyEl = h('div', { cls: 'ag-empty', id: 'ag-steer-why' });
+      var box = h('div', { cls: 'ag-iv-steer' }, h('div', { cls: 'ag-sub', text: 'Steer: the command to run' }), target, op, value, this.cmdEl, this.whyEl);
+      this.refreshCommand(ctx);
+      return box;
+    },
+    refreshCommand: function (ctx) {
+      if (!this.cmdEl) return;
+      var c = this.command(ctx);
+      this.cmdEl.textContent = c.cmd;
+      this.whyEl.textContent = c.why;
+    },
+    update: function (st, ctx, changed) {
+      if (!(changed.has('all') || changed.has('interventions') || changed.has('supernodes'))) {
+        if (changed.has('selection') || changed.has('pins')) this.refreshCommand(ctx);
+        return;
+      }
+      var self = this, g = ctx.g, box = this.el, recs = records(g);
+      box.textContent = '';
+      box.append(h('h3', { text: this.title + ' (' + recs.length + ')' }));
+      if (!recs.length) box.append(h('div', { cls: 'ag-empty', text: 'No interventions recorded (run attrgraph intervene).' }));
+      var ul = h('ul', { cls: 'ag-iv-list', id: 'ag-iv-list' });
+      recs.slice(0, MAX_LIST).forEach(function (r, k) {
+        var li = h('li', { 'data-index': String(k), onclick: function () { self.pick(k, ctx); } },
+          h('span', { text: String(r.name || 'Intervention ' + (k + 1)) }), h('span', { cls: 'size', text: String(r.kind || '') }));
+        if (k === self.sel) li.classList.add('active');
+        li.setAttribute('aria-pressed', String(k === self.sel));
+        ul.append(li);
+      });
+      if (recs.length) box.append(ul);
+      var r = recs[this.sel];
+      if (r) {
+        var d = h('div', { cls: 'ag-iv-detail', id: 'ag-iv-detail' });
+        arr(r.spec).forEach(function (e) { if (e) d.append(h('div', { cls: 'ag-iv-spec', text: String(e.text || e.op || '') })); });
+        if (!arr(r.spec).length) d.append(h('div', { cls: 'ag-iv-spec', text: 'nothing changed (plain forward pass)' }));
+        if (r.model) d.append(h('div', { cls: 'ag-sub', text: 'model: ' + String(r.model) }));
+        d.append(targetsTable(r.targets), topBars(r.top_before, r.top_after));
+        if (r.sweep && typeof r.sweep === 'object') { var chart = sweepChart(r.sweep); if (chart) d.append(chart); }
+        if (r.generated_after != null) {
+          d.append(h('div', { cls: 'ag-sub', text: 'generated before: ' + JSON.stringify(String(r.generated_before)) }),
+            h('div', { cls: 'ag-sub', text: 'generated after: ' + JSON.stringify(String(r.generated_after)) }));
+        }
+        box.append(d);
+      }
+      var rank = ranking(recs);
+      if (rank) box.append(h('div', { cls: 'ag-sub', text: 'Supernode check: ranked by measured effect' }), rank);
+      box.append(this.composer(ctx));
+    },
+    overlay: function (c2d, ctx) {
+      var recs = records(ctx.g), r = recs[this.sel];
+      if (!r) return;
+      this.nodesOf(r, ctx).forEach(function (i) {
+        if (!ctx.visible[i]) return;
+        c2d.beginPath(); c2d.arc(ctx.SX[i], ctx.SY[i], ctx.radius(i) + 5, 0, 6.2832);
+        c2d.strokeStyle = '#dc2626'; c2d.setLineDash([3, 2]); c2d.lineWidth = 2; c2d.stroke(); c2d.setLineDash([]);
+      });
+    },
+    readHash: function (p, ctx) {
+      var k = Number(p.get('iv'));
+      if (p.has('iv') && Number.isInteger(k) && k >= 0 && k < records(ctx.g).length) this.sel = k;
+    },
+    writeHash: function (p) { if (this.sel >= 0) p.set('iv', String(this.sel)); },
+    state: function (ctx) {
+      var r = records(ctx.g)[this.sel];
+      return {
+        interventions: records(ctx.g).length,
+        selectedIntervention: r ? String(r.name) : null,
+        intervenedNodes: r ? this.nodesOf(r, ctx).map(function (i) { return ctx.g.ids[i]; }) : [],
+        steerCommand: this.command(ctx).cmd
+      };
+    }
+  });
+})(AG);

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 
 def constrained_groups(
@@ -27,10 +26,12 @@ def constrained_groups(
     if n < 2:
         return []
     order = np.random.default_rng(seed).permutation(n)
-    dist = 1.0 - sim[np.ix_(order, order)].astype(np.float64)
-    np.fill_diagonal(dist, 0.0)
-    dist = np.maximum((dist + dist.T) / 2.0, 0.0)
-    z = linkage(squareform(dist, checks=False), method="average")
+    upper = np.triu_indices(n, k=1)  # the condensed form, taken in the shuffled order
+    condensed = 1.0 - sim[order[upper[0]], order[upper[1]]].astype(np.float64)
+    del upper
+    np.maximum(condensed, 0.0, out=condensed)
+    z = linkage(condensed, method="average")
+    del condensed
     lay = layer[order]
     low = np.concatenate([lay, np.zeros(n - 1, dtype=lay.dtype)])
     high = low.copy()

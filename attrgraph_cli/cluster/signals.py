@@ -66,10 +66,9 @@ def node_labels(graph: AttributionGraph) -> list[str]:
 
 
 def content_words(label: str) -> frozenset[str]:
-    """Lower-cased words of a label, stop words and one-letter words left out."""
-    return frozenset(
-        w for w in (m.lower() for m in _WORD.findall(label)) if len(w) > 1 and w not in STOPWORDS
-    )
+    """Lower-cased words of a label; stop words, numbers and one-letter words left out."""
+    words = (m.lower() for m in _WORD.findall(label))
+    return frozenset(w for w in words if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
 
 
 def edge_profiles(adjacency: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
@@ -103,12 +102,6 @@ def collect(
     )
 
 
-def _cosine_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1)
-    unit = matrix / np.where(norms > 0, norms, 1.0)[:, None]
-    return unit @ unit.T
-
-
 def label_similarity(words: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
     """(Jaccard similarity of content words, mask of pairs where both features have words)."""
     vocab: dict[str, int] = {}
@@ -128,22 +121,40 @@ def label_similarity(words: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarra
     return (inter / np.maximum(union, 1.0)).astype(np.float32), has[:, None] & has[None, :]
 
 
+def gram(profiles: sp.csr_matrix) -> np.ndarray:
+    """profiles @ profilesᵀ as a dense float32 matrix (sparse x sparse: profiles are mostly zeros)."""
+    p32 = profiles.astype(np.float32)
+    return (p32 @ p32.T).toarray()
+
+
 def similarity(signals: Signals, weights: SignalWeights = SignalWeights()) -> np.ndarray:
     """Combined similarity (n x n, float32, in [-1, 1]): the weighted mean of the available signals."""
-    p = signals.profiles
-    total = (weights.edges * (p @ p.T).toarray()).astype(np.float32)  # mean of in- and out-cosines
-    if signals.logit_effect.shape[1]:
-        total += np.float32(weights.logits) * _cosine_rows(signals.logit_effect).astype(np.float32)
-    dl = np.abs(signals.layer[:, None] - signals.layer[None, :]).astype(np.float32)
-    total += np.float32(weights.layer) * np.exp(-dl / np.float32(weights.layer_scale))
-    total += np.float32(weights.position) * (signals.position[:, None] == signals.position[None, :])
-    denom = weights.edges + (weights.logits if signals.logit_effect.shape[1] else 0.0)
-    denom += weights.layer + weights.position
+    f32 = np.float32
+    total = gram(signals.profiles)  # the mean of the in- and out-cosines
+    total *= f32(weights.edges)
+    has_logits = signals.logit_effect.shape[1] > 0
+    if has_logits:
+        norms = np.linalg.norm(signals.logit_effect, axis=1)
+        unit = (signals.logit_effect / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+        unit *= np.sqrt(f32(weights.logits))
+        total += unit @ unit.T
+    layer = signals.layer.astype(np.float32)
+    scratch = np.subtract.outer(layer, layer)
+    np.abs(scratch, out=scratch)
+    scratch *= f32(-1.0 / weights.layer_scale)
+    np.exp(scratch, out=scratch)
+    scratch *= f32(weights.layer)
+    total += scratch
+    del scratch
+    same = np.equal.outer(signals.position, signals.position)
+    total[same] += f32(weights.position)
+    del same
+    denom = weights.edges + (weights.logits if has_logits else 0.0) + weights.layer + weights.position
     labels, both = label_similarity(signals.words)
     if both.any():
-        total += np.float32(weights.label) * labels * both
-        total /= np.float32(denom) + np.float32(weights.label) * both
+        total += f32(weights.label) * labels * both
+        total /= f32(denom) + f32(weights.label) * both
     else:
-        total /= np.float32(denom)
+        total /= f32(denom)
     np.clip(total, -1.0, 1.0, out=total)
     return total

@@ -241,7 +241,8 @@ def test_real_clt_forge_sample(clt_forge_pt):
     adjacency = raw["adjacency_matrix"].numpy()
     targets, sources = np.nonzero(edge_mask)
     assert sorted(graph.edges.weight.tolist()) == sorted(adjacency[targets, sources].astype(float).tolist())
-    assert len(graph.extra["clt_forge_interventions"]) == 83
+    # its intervention_top_tokens become attrgraph.interventions records (extension.migrate)
+    assert len(graph.extra["attrgraph"]["interventions"]) == 83
 
 
 def test_clt_forge_older_sparse_weights_variant(clt_forge_pt, tmp_path):

@@ -7,7 +7,10 @@ Older files (and older attrgraph versions) kept what is now under `attrgraph` el
 - top-level `feature_details` (feature number / `layer_index` / node id -> Neuronpedia feature object)
   -> `attrgraph.features[...].details` (labels from the object's explanations when it has one);
 - top-level `interventions` (`[{name, set: {node_id: value}, top_logits_before, top_logits_after}]`)
-  -> `attrgraph.interventions` records.
+  -> `attrgraph.interventions` records;
+- CLT-Forge's `intervention_top_tokens` (kept by its reader as `clt_forge_interventions`: per feature, a
+  sweep of absolute values with the top tokens and the baseline token's probability)
+  -> one `attrgraph.interventions` record of kind `clt-forge` per feature.
 
 Every reader after `load_graph` sees only the contract: nothing else guesses shapes.
 """
@@ -26,6 +29,7 @@ def migrate(graph: AttributionGraph) -> AttributionGraph:
     _migrate_info(graph)
     _migrate_feature_details(graph)
     _migrate_interventions(graph)
+    _migrate_clt_forge(graph)
     return graph
 
 
@@ -249,3 +253,101 @@ def _pairs(value: Any) -> list[list[Any]]:
             if isinstance(prob, (int, float)) and math.isfinite(prob):
                 out.append([str(token), float(prob)])
     return out
+
+
+# ---- CLT-Forge intervention sweeps --------------------------------------------------------------
+
+
+def _migrate_clt_forge(graph: AttributionGraph) -> None:
+    from attrgraph_cli.extension import append_intervention
+
+    raw = graph.extra.get("clt_forge_interventions")
+    if raw is None:
+        return
+    nodes = graph.nodes
+    logit_rows = [
+        i
+        for i, (k, f) in enumerate(zip(nodes.kind.tolist(), nodes.feature.tolist(), strict=True))
+        if k == NodeKind.LOGIT and f >= 0
+    ]
+    logit_tokens = {int(nodes.feature[i]): str(nodes.logit_token[i]) for i in logit_rows}
+    logit_ids = {int(nodes.feature[i]): str(nodes.ids[i]) for i in logit_rows}
+    node_ids = set(graph.nodes.ids.tolist())
+    for entry in raw if isinstance(raw, list) else []:
+        record = _clt_forge_record(entry, logit_tokens, logit_ids, node_ids, graph.scan or None)
+        if record is not None:
+            append_intervention(graph, record)
+    del graph.extra["clt_forge_interventions"]
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def _prob(x: Any) -> float | None:
+    v = _finite(x)
+    return None if v is None else min(max(v, 0.0), 1.0)
+
+
+def _clt_forge_record(
+    entry: Any, tokens: dict[int, str], logits: dict[int, str], node_ids: set[str], model: str | None
+) -> dict[str, Any] | None:
+    info = entry.get("feature_info") if isinstance(entry, dict) else None
+    runs = entry.get("interventions") if isinstance(entry, dict) else None
+    if not isinstance(info, dict) or not isinstance(runs, list):
+        return None
+    layer, pos, index = (info.get(k) for k in ("layer", "position", "feature_idx"))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (layer, pos, index)):
+        return None
+    node = f"{layer}_{index}_{pos}"
+    runs = [r for r in runs if isinstance(r, dict) and _finite(r.get("intervention_value")) is not None]
+    if not runs:
+        return None
+    values = [_finite(r["intervention_value"]) for r in runs]
+    tops = []
+    for r in runs:
+        toks, probs = r.get("tokens"), r.get("probabilities")
+        pairs = []
+        if isinstance(toks, list) and isinstance(probs, list):
+            pairs = [[str(t), p] for t, p in zip(toks, map(_prob, probs), strict=False) if p is not None]
+        tops.append(pairs)
+    base_id = runs[0].get("baseline_token")
+    base_id = int(base_id) if isinstance(base_id, int) and not isinstance(base_id, bool) else None
+    token = tokens.get(base_id, f"<token {base_id}>") if base_id is not None else "<baseline token>"
+    p_before = _prob(runs[0].get("baseline_prob_original"))
+    series = [_prob(r.get("baseline_prob_after_intervention")) for r in runs]
+    return {
+        "name": f"CLT-Forge: layer {layer} feature {index} at position {pos}",
+        "kind": "clt-forge",
+        "spec": [
+            {
+                "op": "set",
+                "nodes": [node] if node in node_ids else [],
+                "supernode": None,
+                "value": None,
+                "multiple": None,
+                "positions": [pos],
+                "source_prompt": None,
+                "text": f"{node}=" + ",".join(f"{v:g}" for v in values),
+            }
+        ],
+        "settings": {},
+        "model": model,
+        "targets": [
+            {
+                "token": token,
+                "node": logits.get(base_id) if base_id is not None else None,
+                "p_before": p_before,
+                "p_after": series[0],
+            }
+        ],
+        "top_before": [],
+        "top_after": tops[0],
+        "sweep": {
+            "parameter": "value",
+            "values": values,
+            "series": [{"token": token, "p": series}],
+            "top": tops,
+        },
+        "source": "CLT-Forge intervention_top_tokens",
+    }

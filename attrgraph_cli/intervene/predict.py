@@ -1,0 +1,91 @@
+"""What the graph predicts an intervention does to its logits: the linearised effect through its edges.
+
+An edge weight `A[t, s]` is source `s`'s contribution to target `t` at the traced input (circuit-tracer's
+attribution: the source's activation times its direct effect per unit of activation, with attention
+patterns and LayerNorm scales frozen). So a change `e_s` of feature `s`'s activation (`new - recorded`)
+moves `t` by `A[t, s] / a_s * e_s`, where `a_s` is the activation recorded in the graph. With
+`B = A · diag(1/a)` over the feature columns (token and error nodes never change):
+
+- `--direct` (every layer constrained: no effect passes through another feature):
+  `predicted_l = sum_{s in S} B[l, s] e_s`;
+- otherwise the full path sum through the graph's (pruned) features: the intervened features are clamped
+  (their rows of `B` are zeroed: their value is set, not computed) and `x = (I - B_S)^-1 e`, i.e. every
+  path from an intervened feature to the logit, each the product of its edges; `predicted_l = x_l`.
+
+Logit nodes of circuit-tracer graphs are the demeaned logits (logit minus the mean logit over the
+vocabulary), so predictions are in those units. Features whose recorded activation is 0 or missing cannot
+carry a relative change and are left out (their columns are zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+
+
+def per_unit_adjacency(graph: AttributionGraph):
+    """`B` (CSR, rows = targets, columns = sources): edge weight per unit of the source's activation."""
+    from scipy.sparse import csr_matrix
+
+    nodes, edges = graph.nodes, graph.edges
+    act = nodes.activation
+    is_feature = (nodes.kind == NodeKind.FEATURE) & np.isfinite(act) & (act != 0)
+    scale = np.zeros(len(nodes))
+    scale[is_feature] = 1.0 / act[is_feature]
+    weights = edges.weight * scale[edges.source]
+    n = len(nodes)
+    return csr_matrix((weights, (edges.target, edges.source)), shape=(n, n))
+
+
+def predict(
+    graph: AttributionGraph, changes: Mapping[int, float], *, direct: bool, adjacency=None
+) -> np.ndarray:
+    """Predicted change of every node (array of len(nodes)) for activation changes `{row: new - recorded}`.
+
+    `adjacency` is `per_unit_adjacency(graph)` when the caller reuses it across many interventions.
+    """
+    from scipy.sparse import diags, identity
+    from scipy.sparse.linalg import spsolve
+
+    n = len(graph.nodes)
+    B = per_unit_adjacency(graph) if adjacency is None else adjacency
+    e = np.zeros(n)
+    for row, delta in changes.items():
+        e[int(row)] += float(delta)
+    if not changes:
+        return e
+    if direct:
+        out = B @ e
+        out[list(changes)] = e[list(changes)]
+        return np.asarray(out).ravel()
+    keep = np.ones(n)
+    keep[list(changes)] = 0.0
+    clamped = diags(keep) @ B
+    system = (identity(n, format="csc") - clamped).tocsc()
+    return np.asarray(spsolve(system, e)).ravel()
+
+
+def logit_rows(graph: AttributionGraph) -> np.ndarray:
+    """Rows of the graph's logit nodes, in file order."""
+    return np.flatnonzero(graph.nodes.kind == NodeKind.LOGIT)
+
+
+def node_influence(graph: AttributionGraph) -> np.ndarray:
+    """circuit-tracer's node influence on the pruned graph: `w^T ((I - N)^-1 - I)`, where `N` is `|A|` with
+    rows normalised to sum 1 and `w` the logit nodes' probabilities (0 elsewhere)."""
+    from scipy.sparse import csr_matrix, diags, identity
+    from scipy.sparse.linalg import spsolve
+
+    n = len(graph.nodes)
+    A = csr_matrix((np.abs(graph.edges.weight), (graph.edges.target, graph.edges.source)), shape=(n, n))
+    sums = np.asarray(A.sum(axis=1)).ravel()
+    N = diags(1.0 / np.maximum(sums, 1e-10)) @ A
+    w = np.zeros(n)
+    rows = logit_rows(graph)
+    probs = graph.nodes.logit_probability[rows]
+    w[rows] = np.where(np.isfinite(probs), probs, 0.0)
+    x = np.asarray(spsolve((identity(n, format="csc") - N).T.tocsc(), w)).ravel()
+    return x - w

@@ -1,0 +1,73 @@
+"""The `attrgraph.interventions` records (schemas/extension/interventions.schema.json) and `--format json`.
+
+Deltas are in the units of the graph's logit nodes: circuit-tracer's target is the logit minus the mean
+logit over the vocabulary, so `measured_delta = (after[t] - mean(after)) - (before[t] - mean(before))`.
+Tokens are spelled as the tokenizer decodes them (`tokenizer.decode([id])`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def demeaned_delta(before: np.ndarray, after: np.ndarray, vid: int) -> float:
+    """Change of logit `vid` minus the change of the mean logit."""
+    return float((after[vid] - after.mean()) - (before[vid] - before.mean()))
+
+
+def top_tokens(tokenizer: Any, logits: np.ndarray, k: int) -> list[list[Any]]:
+    """[[token, probability], ...] of the k most likely next tokens."""
+    from attrgraph_cli.intervene.runner import softmax
+
+    probs = softmax(logits)
+    k = min(k, len(probs))
+    idx = np.argpartition(-probs, k - 1)[:k]
+    idx = idx[np.argsort(-probs[idx], kind="stable")]
+    return [[tokenizer.decode([int(i)]), round(float(probs[i]), 8)] for i in idx]
+
+
+def target_rows(
+    session: Any, before: np.ndarray, after: np.ndarray | None, predicted: dict[int, float] | None
+):
+    """The `targets` list: every graph logit (and --target extra), before/after, measured and predicted."""
+    from attrgraph_cli.intervene.runner import rank_of, softmax
+
+    p_before = softmax(before)
+    p_after = softmax(after) if after is not None else None
+    rows = []
+    for t in session.targets:
+        row: dict[str, Any] = {
+            "token": t.token,
+            "node": t.node,
+            "logit_before": float(before[t.vocab_id]),
+            "logit_after": float(after[t.vocab_id]) if after is not None else None,
+            "measured_delta": demeaned_delta(before, after, t.vocab_id) if after is not None else None,
+            "predicted_delta": (
+                predicted.get(t.row) if predicted is not None and t.row is not None else None
+            ),
+            "p_before": float(p_before[t.vocab_id]),
+            "p_after": float(p_after[t.vocab_id]) if p_after is not None else None,
+            "rank_before": rank_of(before, t.vocab_id),
+            "rank_after": rank_of(after, t.vocab_id) if after is not None else None,
+        }
+        rows.append(row)
+    return rows
+
+
+def base_record(session: Any, name: str, kind: str, spec: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fields every record has (targets and results filled in by the caller)."""
+    return {
+        "name": name,
+        "kind": kind,
+        "spec": spec,
+        "settings": session.settings.record(session.loaded.n_layers),
+        "model": session.loaded.model_name,
+        "targets": [],
+    }
+
+
+def json_output(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `--format json` prints: `{"interventions": [record, ...]}` (the names scripts rely on)."""
+    return {"interventions": records}

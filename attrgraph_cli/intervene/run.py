@@ -1,0 +1,34 @@
+"""Load the model once and run every item of an `intervene` run into the graph's records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.intervene.runner import Settings
+from attrgraph_cli.intervene.spec import Intervention, SweepSpec
+
+
+def run_items(
+    graph: AttributionGraph,
+    items: list[Intervention | SweepSpec],
+    settings: Settings,
+    request: Any,
+    check_supernodes: bool,
+) -> list[dict[str, Any]]:
+    """One model load (`request`: a `trace.models.ModelRequest`), every item measured, records appended."""
+    import contextlib
+    import io
+
+    from attrgraph_cli.intervene.api import run_interventions
+    from attrgraph_cli.trace.models import load_model
+
+    with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
+        loaded = load_model(request)
+    settings.device = loaded.device
+    try:
+        return run_interventions(
+            graph, items, settings, loaded=loaded, check_supernodes=check_supernodes, append=True
+        )
+    finally:
+        del loaded

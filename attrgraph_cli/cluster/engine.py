@@ -39,6 +39,10 @@ class ClusterOptions:
     replace: bool = False
     seed: int = 0
     random_controls: int = 5
+    causal: bool = False
+    model: str | None = None
+    transcoders: str | None = None
+    device: str = "auto"
     weights: signals.SignalWeights = field(default_factory=signals.SignalWeights)
 
     def check(self) -> None:
@@ -65,6 +69,9 @@ class ClusterOptions:
             "only_pinned": self.only_pinned,
             "replace": self.replace,
             "weights": vars(self.weights).copy(),
+            "causal": self.causal,
+            "model": self.model,
+            "transcoders": self.transcoders,
         }
 
 
@@ -205,6 +212,20 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
             )
         )
     scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts)
+    if opts.causal and new:
+        from attrgraph_cli.cluster.causal import causal_scores
+
+        summary, per_group = causal_scores(
+            graph,
+            [(s.name, s.rows) for s in new],
+            model=opts.model,
+            transcoders=opts.transcoders,
+            device=opts.device,
+            seed=opts.seed,
+        )
+        scores["causal"] = summary
+        for s, extra in zip(new, per_group, strict=True):
+            s.scores["causal"] = extra
     _apply(graph, kept, new, scores, opts)
     return ClusterResult(new, kept, scores, len(cand), len(feats))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -46,14 +47,29 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     _f(ratio.get(key), 2),
                 )
             )
+    causal = scores.get("causal")
+    if causal:
+        rows.append(
+            (
+                "causal: |measured effect| of x-1 (mean)",
+                _f(causal.get("mean_abs_measured")),
+                f"{_f(causal.get('mean_abs_control'))} (random same-size)",
+                "",
+            )
+        )
+        rows.append(
+            ("causal: measured and predicted agree in sign", _f(causal.get("same_sign_share")), "", "")
+        )
     return rows
 
 
 def print_result(graph: AttributionGraph, result: ClusterResult, console: Console | None = None) -> None:
     """Print the supernodes and the quality table (names come from files: printed as plain text)."""
-    console = console or Console()
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"supernodes ({len(result.new)} new, {len(result.kept)} kept)")
-    for col in ("name", "origin", "size", "layers", "positions", "influence", "similarity"):
+    causal = any("causal" in s.scores for s in result.new)
+    cols = ["name", "origin", "size", "layers", "positions", "influence", "similarity"]
+    for col in cols + (["measured", "predicted", "members agree"] if causal else []):
         table.add_column(col)
     for s in (*result.kept, *result.new):
         sc = s.scores
@@ -66,6 +82,11 @@ def print_result(graph: AttributionGraph, result: ClusterResult, console: Consol
             ",".join(map(str, sc.get("positions", []))),
             _f(sc.get("influence_share")),
             _f(sc.get("mean_similarity")),
+            *(
+                [_f(c.get("measured")), _f(c.get("predicted")), _f(c.get("members_agree"), 2)]
+                if causal and (c := sc.get("causal", {})) is not None
+                else []
+            ),
         )
     console.print(table)
     quality = Table(title="quality (ours vs control)")

@@ -47,6 +47,20 @@ def cluster(
         bool, typer.Option("--replace", help="Drop the supernodes already in the file and start over.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Decides ties; the result is the same for a seed.")] = 0,
+    causal: Annotated[
+        bool,
+        typer.Option(
+            "--causal",
+            help="Check each new supernode on the graph's own model (e.g. the demo model): scale x-1.",
+        ),
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("-m", "--model", help="Model for the causal check (implies --causal).")
+    ] = None,
+    transcoders: Annotated[
+        str | None, typer.Option("-t", "--transcoders", help="Transcoders for --model.")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="Device for the causal check.")] = "auto",
     trust_pickle: Annotated[
         bool, typer.Option("--trust-pickle", help="Allow full unpickling of .pt inputs (trusted files only).")
     ] = False,
@@ -56,7 +70,9 @@ def cluster(
 
     Supernodes already in the file are kept (use --replace to start over). The scores -- coverage
     (replacement / completeness of the supernodes' subgraph) and grouping (modularity, profile cosine
-    within vs between) against a layer/position baseline -- are printed and stored in attrgraph.supernodes.
+    within vs between) against a layer/position baseline, and with --causal / --model the measured effect
+    of each supernode scaled to -1x against its prediction -- are printed and stored in attrgraph.supernodes.
+    Only --causal loads torch and a model.
     """
     import time
 
@@ -73,6 +89,10 @@ def cluster(
         only_pinned=only_pinned,
         replace=replace,
         seed=seed,
+        causal=causal or model is not None or transcoders is not None,
+        model=model,
+        transcoders=transcoders,
+        device=device,
     )
     opts.check()
     found = {}

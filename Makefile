@@ -4,12 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests need: Chromium (browser tests), poppler (PDF read-back), Pango + fonts (WeasyPrint)
-DEB_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Debian packages the tests need: Chromium (browser tests), poppler (PDF read-back), Pango + fonts (WeasyPrint),
+# Node (the viewer's JS unit tests, tests/js/, with Node's built-in test runner)
+DEB_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core nodejs
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system-packages venv test test-fast lint bench demo-model wheel-check clean
+.PHONY: install system-packages venv test test-js test-fast lint bench demo-model wheel-check clean
 
 install: system-packages venv  ## venv at .venv with the package (editable) and all extras, plus Debian packages
 
@@ -26,8 +27,12 @@ venv:
 	$(PIP) install -q -c constraints.txt -e '.[trace,pdf,dev]'
 	@if [ -f benchmarks/node/package.json ]; then (cd benchmarks/node && npm ci --silent --no-audit --no-fund); fi
 
-test:  ## the whole suite (what CI runs)
+test:  ## the whole suite (what CI runs): the viewer's JS unit tests, then pytest
+	node --test tests/js/
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+test-js:  ## only the viewer's JS unit tests (Node)
+	node --test tests/js/
 
 test-fast:
 	$(PY) -m pytest -q -n 2 -m "not slow and not browser"

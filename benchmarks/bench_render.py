@@ -20,6 +20,7 @@ from attrgraph_cli.io import load_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.report.chromium import CHROMIUM, launch
 from attrgraph_cli.report.html import write_html
+from benchmarks.viewer_hooks import install_hooks
 
 PEER_PAGE = (
     '<!DOCTYPE html><meta charset="utf-8"><script type="application/json" id="g">{data}</script>'
@@ -38,11 +39,29 @@ def _best(fn, repeat: int = 3) -> float:
     return min(times)
 
 
+#: in the page: move a slider to each value in turn (starting just after a frame) and time from the input
+#: event to the next animation frame, by which the redrawn view is on the canvas
+SLIDER_JS = """async ([selector, values]) => {
+  const el = document.querySelector(selector), out = [];
+  for (const v of values) {
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    el.value = v;
+    const t0 = performance.now();
+    el.dispatchEvent(new Event('input'));
+    await new Promise(r => requestAnimationFrame(() => r()));
+    out.push(performance.now() - t0);
+  }
+  return out;
+}"""
+EDGE_VALUES = [500, 650, 350, 800, 200, 500]
+NODE_VALUES = [0.5, 0.65, 0.35, 0.8, 0.2, 0.5]
+
+
 def _open(browser, path: Path) -> tuple[dict, list[float], list[float], dict]:
-    """Open the report; return its metrics, hover timings (ours, scan peer) and a filter-change timing."""
+    """Open the report; return its metrics, hover timings (ours, scan peer) and slider timings (ms)."""
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     page.goto(path.as_uri())
-    page.evaluate("window.attrgraph.ready")
+    install_hooks(page)
     metrics = page.evaluate("window.attrgraph.metrics()")
     box = page.eval_on_selector(
         "#ag-plot", "el => { const r = el.getBoundingClientRect(); return [r.x, r.y]; }"
@@ -54,15 +73,23 @@ def _open(browser, path: Path) -> tuple[dict, list[float], list[float], dict]:
         page.mouse.move(box[0] + 60 + rng.random() * 900, box[1] + 20 + rng.random() * 650)
     ours = page.evaluate("window.attrgraph.hoverTimes()")
     scan = page.evaluate("window.attrgraph.nearestBench(20000)")
-    t0 = time.perf_counter()
-    page.eval_on_selector(
-        "#ag-edge-threshold", "el => { el.value = 500; el.dispatchEvent(new Event('input')); }"
-    )
-    filter_s = time.perf_counter() - t0
+    edge_ms = page.evaluate(SLIDER_JS, ["#ag-edge-threshold", EDGE_VALUES])
+    node_ms = page.evaluate(SLIDER_JS, ["#ag-node-threshold", NODE_VALUES])
     state = page.evaluate("window.attrgraph.state()")
-    state["filter_s"] = filter_s
+    state["edge_ms"] = statistics.median(edge_ms)
+    state["node_ms"] = statistics.median(node_ms)
+    state["slider_max_ms"] = max(edge_ms + node_ms)
     page.close()
     return metrics, ours, scan, state
+
+
+def _best_open(browser, path: Path, repeat: int = 3) -> tuple[dict, list[float], list[float], dict]:
+    """`_open` `repeat` times: the run with the earliest drawn time, slider medians best of the runs."""
+    runs = [_open(browser, path) for _ in range(repeat)]
+    best = min(runs, key=lambda r: r[0]["readyAt"])
+    for key in ("edge_ms", "node_ms", "slider_max_ms"):
+        best[3][key] = min(r[3][key] for r in runs)
+    return best
 
 
 def _open_peer(browser, json_bytes: bytes, folder: Path) -> dict:
@@ -111,7 +138,7 @@ def _case(name: str, n_links: int, browser, folder: Path) -> list[dict]:
     ]
     if browser is None:
         return rows
-    metrics, ours, scan, state = _open(browser, html)
+    metrics, ours, scan, state = _best_open(browser, html)
     peer = _open_peer(browser, compact, folder)
     drawn_s = metrics["readyAt"] / 1000
     rows.append(
@@ -123,7 +150,8 @@ def _case(name: str, n_links: int, browser, folder: Path) -> list[dict]:
             "ratio": peer["at"] / metrics["readyAt"],
             "note": f"graph drawn {drawn_s:.2f}s after navigation (decode {metrics['decodeMs']:.0f} ms, "
             f"first draw {metrics['firstDrawMs']:.0f} ms); peer JSON.parse alone {peer['parseMs']:.0f} ms; "
-            f"{state['visibleLinks']} visible links, {state['drawnLinks']} drawn; budget < 1 s for 55k",
+            f"{state['visibleLinks']} visible links, {state['drawnLinks']} drawn; best of 3 opens; "
+            "budget < 1 s for 55k, < 0.8 s for 1M",
         }
     )
     med, worst = statistics.median(ours), max(ours)
@@ -136,8 +164,20 @@ def _case(name: str, n_links: int, browser, folder: Path) -> list[dict]:
             "ratio": scan["scanMs"] / scan["gridMs"] if scan["gridMs"] else None,
             "note": f"per query, grid index vs scan (same answers: {scan['agree']}); {len(ours)} real mouse "
             f"hovers incl. tooltip + link overlay: median {med:.2f} ms, max {worst:.2f} ms (timer "
-            f"resolution 0.1 ms); min |edge| slider change {1000 * state['filter_s']:.0f} ms round trip; "
-            "budget < 16 ms",
+            f"resolution 0.1 ms); budget < 16 ms",
+        }
+    )
+    slider_ms = max(state["edge_ms"], state["node_ms"])
+    rows.append(
+        {
+            "name": f"sliders {tag}",
+            "ours_s": slider_ms / 1000,
+            "peer": "two frames at 60 Hz (budget)",
+            "peer_s": 0.033,
+            "ratio": 33.0 / slider_ms if slider_ms else None,
+            "note": f"input event -> next frame drawn, median of {len(EDGE_VALUES)} moves, best of 3 opens: "
+            f"min |edge| {state['edge_ms']:.0f} ms, node influence {state['node_ms']:.0f} ms "
+            f"(worst single move {state['slider_max_ms']:.0f} ms); budget <= 33 ms",
         }
     )
     return rows

@@ -16,12 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from attrgraph_cli.cli import app
-from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.report.html import render_html, write_html
 from attrgraph_cli.report.layout import compute_layout
-from attrgraph_cli.report.payload import build_payload, feature_detail_keys, script_safe_json
+from attrgraph_cli.report.payload import build_payload, script_safe_json
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
@@ -123,25 +122,6 @@ def test_size_is_a_fraction_of_the_graph_json(tmp_path: Path):
     assert size == (tmp_path / "g.html").stat().st_size
     assert size < 0.3 * (tmp_path / "g.json").stat().st_size
     assert build_payload(g).compressed_bytes < build_payload(g).raw_bytes
-
-
-def test_feature_detail_keys_match_feature_number_node_id_and_layer_index():
-    g = random_graph(n_links=300, n_nodes=50, seed=4)
-    feats = np.flatnonzero(g.nodes.kind == NodeKind.FEATURE)[:3]
-    a, b, c = (int(i) for i in feats)
-    from attrgraph_cli.graph.ids import feature_number
-
-    la, fa = int(g.nodes.layer[a]), int(g.nodes.feature[a])
-    g.extra["feature_details"] = {
-        str(feature_number(la, fa, 1)): {"index": 1, "examples_quantiles": []},
-        str(g.nodes.ids[b]): {"index": 2, "examples_quantiles": []},
-        f"{int(g.nodes.layer[c])}_{int(g.nodes.feature[c])}": {"index": 3, "examples_quantiles": []},
-    }
-    keys = feature_detail_keys(g)
-    assert keys[a] == str(feature_number(la, fa, 1))
-    assert keys[b] == str(g.nodes.ids[b])
-    assert keys[c] is not None
-    assert sum(k is not None for k in keys) == 3
 
 
 def test_large_heads_are_deflated_too():
@@ -265,3 +245,20 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
     result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_viewer_modules_are_all_inlined_in_order_and_hooks_are_not():
+    from attrgraph_cli.report.html import VIEWER_MODULES, viewer_script
+    from attrgraph_cli.resources import resource_path
+
+    folder = resource_path("static_js")
+    shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*.js")}
+    assert set(VIEWER_MODULES) == shipped  # every module file is listed (a panel is a file plus a line)
+    page = render_html(random_graph(n_links=50, n_nodes=20, seed=1))
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    assert script == viewer_script()
+    marks = [script.index(f"// ---- {name}\n") for name in VIEWER_MODULES]
+    assert marks == sorted(marks)
+    for hook in ("nearestBench", "hoverTimes"):  # benchmark instrumentation is injected, never shipped
+        assert hook not in page
+    assert "cluster" not in script.lower()  # one word for them in the viewer: supernodes

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
+from attrgraph_cli.extension import append_history, set_feature
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import read_json
@@ -18,6 +19,26 @@ from attrgraph_cli.report.html import write_html
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
+HISTORY = [
+    {
+        "stage": "trace",
+        "attrgraph_version": "0.3.0",
+        "settings": {"max_feature_nodes": 4096, "node_threshold": 0.8},
+        "inputs": [{"name": "prompt <b>.txt", "role": "prompt", "sha256": "ab" * 32}],
+        "started": "2026-11-30T10:00:00Z",
+        "duration_s": 12.5,
+    },
+    {
+        "stage": "autointerp",
+        "attrgraph_version": "0.3.1",
+        "settings": {"explainer": "heuristic"},
+        "inputs": [{"name": "g.json", "role": "graph", "sha256": "cd" * 32}],
+        "started": "2026-11-30T11:00:00Z",
+        "duration_s": 0.25,
+    },
+]
+#: instrumentation the page does not ship (hoverTimes, metrics, nearestBench); injected after load
+HOOKS_JS = Path(__file__).resolve().parents[1] / "benchmarks" / "viewer_hooks.js"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +71,7 @@ class Page:
         self.page.on("dialog", on_dialog)
         self.page.goto(path.as_uri() + hash_)
         self.page.evaluate("window.attrgraph.ready")
+        self.page.evaluate(HOOKS_JS.read_text(encoding="utf-8"))
 
     def state(self) -> dict:
         return self.page.evaluate("window.attrgraph.state()")
@@ -99,22 +121,36 @@ def small(tmp_path_factory):
     ]
     g.metadata["prompt_tokens"] = ["<bos>", " Dallas", " 東京", " ü\n", " 🙂", " is"]
     f = feats[7]
-    g.extra["feature_details"] = {
-        ids[f]: {
-            "index": 7,
+    set_feature(
+        g,
+        int(g.nodes.layer[f]),
+        int(g.nodes.feature[f]),
+        {
+            "label": str(g.nodes.label[f]),
+            "source": "llm",
+            "explainer": "np_max-act-logits",
+            "score": 0.81,
             "density": 0.00123,
-            "top_logits": [" Austin", " Houston"],
-            "bottom_logits": [" Paris"],
-            "examples_quantiles": [
-                {
-                    "quantile_name": "Top activations",
-                    "examples": [
-                        {"tokens": ["The", " capital", " of", " Texas"], "tokens_acts_list": [0, 0.5, 0, 3]}
-                    ],
-                }
-            ],
-        }
-    }
+            "details": {
+                "index": 7,
+                "top_logits": [" Austin", " Houston"],
+                "bottom_logits": [" Paris"],
+                "examples_quantiles": [
+                    {
+                        "quantile_name": "Top activations",
+                        "examples": [
+                            {
+                                "tokens": ["The", " capital", " of", " Texas"],
+                                "tokens_acts_list": [0, 0.5, 0, 3],
+                            }
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+    append_history(g, HISTORY[0])
+    append_history(g, HISTORY[1])
     g.metadata["node_threshold"] = 1.0
     path = tmp_path_factory.mktemp("html") / "small.html"
     write_html(g, path)
@@ -254,20 +290,20 @@ def test_search_and_slash_shortcut(small_page, small):
     assert small_page.state()["selected"] == small_page.state()["searchHits"][0]
 
 
-def test_clusters_toggle_and_stay_active(small_page, small):
-    items = small_page.page.locator("#ag-clusters li")
+def test_supernodes_toggle_and_stay_active(small_page, small):
+    items = small_page.page.locator("#ag-supernodes li")
     assert items.count() == 3
     assert "capital cities" in items.nth(0).inner_text() and "3" in items.nth(0).inner_text()
     items.nth(0).click()
-    small_page.page.locator("#ag-clusters li").nth(1).click()
-    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
+    small_page.page.locator("#ag-supernodes li").nth(1).click()
+    assert small_page.state()["activeSupernodes"] == ["capital cities", "Texas <b>"]
     nid = visible_feature(small_page, small["graph"], small["feats"][10:])
     small_page.click(nid)  # clicking around keeps them
     small_page.page.keyboard.press("Escape")
-    assert small_page.state()["activeClusters"] == ["capital cities", "Texas <b>"]
-    small_page.page.locator("#ag-clusters li").nth(0).click()
-    assert small_page.state()["activeClusters"] == ["Texas <b>"]
-    assert small_page.page.locator("#ag-clusters li.active").count() == 1
+    assert small_page.state()["activeSupernodes"] == ["capital cities", "Texas <b>"]
+    small_page.page.locator("#ag-supernodes li").nth(0).click()
+    assert small_page.state()["activeSupernodes"] == ["Texas <b>"]
+    assert small_page.page.locator("#ag-supernodes li.active").count() == 1
 
 
 def test_feature_details_panel(small_page, small):
@@ -275,8 +311,17 @@ def test_feature_details_panel(small_page, small):
     f = small["feats"][7]
     small_page.page.evaluate("id => window.attrgraph.select(id)", str(g.nodes.ids[f]))
     details = small_page.page.inner_text("#ag-feature-details")
-    for text in ("Top logits", "Austin", "Bottom logits", "Paris", "Top activations", "capital", "density"):
+    for text in (
+        "Top logits",
+        "Austin",
+        "Bottom logits",
+        "Paris",
+        "Top activations",
+        "capital",
+        "density 0.00123",
+    ):
         assert text in details
+    assert "llm · np_max-act-logits · score 0.81" in details
     highlighted = small_page.page.eval_on_selector_all(
         "#ag-feature-details .ag-example span",
         "els => els.filter(e => e.style.background).map(e => e.textContent)",
@@ -317,7 +362,7 @@ def test_label_edit_and_download_graph_json(small_page, small, neuronpedia_schem
     assert doc["qParams"]["pinnedIds"] == [ids[small["feats"][20]]]
     assert doc["qParams"]["clickedId"] == nid
     assert doc["qParams"]["supernodes"] == g.qparams["supernodes"]
-    assert doc["feature_details"] == g.extra["feature_details"]
+    assert doc["attrgraph"] == g.extra["attrgraph"]
     back = read_json(path) if path.suffix == ".json" else read_json(path.rename(tmp_path / "d.json"))
     # round trip: same nodes and columns, the edited label, same links (weights to float32 precision)
     assert back.nodes.ids.tolist() == ids
@@ -366,7 +411,7 @@ def test_url_hash_reproduces_the_view(browser, small):
     page.set_range("#ag-node-threshold", 0.6)
     page.set_range("#ag-edge-threshold", 700)
     page.set_range("#ag-node-size", 6.5)
-    page.page.locator("#ag-clusters li").nth(2).click()
+    page.page.locator("#ag-supernodes li").nth(2).click()
     before = page.state()
     url = page.page.url
     assert "#" in url
@@ -379,7 +424,7 @@ def test_url_hash_reproduces_the_view(browser, small):
         "nodeThreshold",
         "minWeight",
         "nodeSize",
-        "activeClusters",
+        "activeSupernodes",
         "visibleNodes",
     ):
         if key == "minWeight":
@@ -498,17 +543,17 @@ def test_group_pinned_nodes_into_a_supernode(small_page, small):
     small_page.page.click("#ag-make-supernode")
     st = small_page.state()
     assert st["supernodes"][-1] == ["my <group>", a, b]
-    assert st["pinned"] == [] and "my <group>" in st["activeClusters"]
-    assert small_page.page.locator("#ag-clusters li").count() == 4
+    assert st["pinned"] == [] and "my <group>" in st["activeSupernodes"]
+    assert small_page.page.locator("#ag-supernodes li").count() == 4
     path = small_page.download("#ag-download-json")
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["qParams"]["supernodes"][-1] == ["my <group>", a, b]
-    # deleting a supernode keeps the other active clusters pointing at the right ones
-    small_page.page.locator("#ag-clusters li").nth(1).click()
-    small_page.page.locator("#ag-clusters li .ag-remove").nth(0).click()
+    # deleting a supernode keeps the other active supernodes pointing at the right ones
+    small_page.page.locator("#ag-supernodes li").nth(1).click()
+    small_page.page.locator("#ag-supernodes li .ag-remove").nth(0).click()
     st = small_page.state()
     assert [s[0] for s in st["supernodes"]] == ["Texas <b>", "say Austin", "my <group>"]
-    assert st["activeClusters"] == ["Texas <b>", "my <group>"]
+    assert st["activeSupernodes"] == ["Texas <b>", "my <group>"]
 
 
 def test_wheel_zooms_drag_pans_and_fit_resets(small_page, small):
@@ -538,14 +583,21 @@ def test_many_feature_details_travel_compressed_and_show(browser, tmp_path):
     g = random_graph(n_links=2000, n_nodes=300, seed=6)
     feats = np.flatnonzero(g.nodes.kind == NodeKind.FEATURE)
     example = {"tokens": [f" w{k}" for k in range(48)], "tokens_acts_list": [float(k % 5) for k in range(48)]}
-    g.extra["feature_details"] = {
-        str(g.nodes.ids[i]): {
-            "index": int(i),
-            "examples_quantiles": [{"quantile_name": "Top", "examples": [example] * 5}],
-            "top_logits": [f" t{i}"],
-        }
-        for i in feats
-    }
+    for i in feats:
+        set_feature(
+            g,
+            int(g.nodes.layer[i]),
+            int(g.nodes.feature[i]),
+            {
+                "label": str(g.nodes.label[i]),
+                "source": "graph",
+                "details": {
+                    "index": int(i),
+                    "examples_quantiles": [{"quantile_name": "Top", "examples": [example] * 5}],
+                    "top_logits": [f" t{i}"],
+                },
+            },
+        )
     path = tmp_path / "details.html"
     write_html(g, path)
     assert 'data-encoding="deflate-raw"' in path.read_text()
@@ -554,5 +606,87 @@ def test_many_feature_details_travel_compressed_and_show(browser, tmp_path):
     page.page.evaluate("id => window.attrgraph.select(id)", nid)
     details = page.page.inner_text("#ag-feature-details")
     assert f" t{feats[-1]}" in details and "w47" in details
+    assert page.console == []
+    page.close()
+
+
+def test_svg_export_is_well_formed_xml_with_control_characters_in_labels(browser, tmp_path):
+    """Issue 9: a label holding \\x01 made the viewer's SVG export unreadable; now it becomes U+FFFD."""
+    import xml.etree.ElementTree as ET
+
+    g = random_graph(n_links=200, n_nodes=40, n_tokens=4, seed=4)
+    feats = [i for i in range(len(g.nodes)) if g.nodes.kind[i] == NodeKind.FEATURE]
+    g.nodes.label[feats[0]] = "bad\x01label\x7f\ufffe"
+    g.metadata["prompt_tokens"] = ["<bos>", " a\x02", " b", " c"]
+    path = tmp_path / "ctrl.html"
+    write_html(g, path)
+    page = Page(browser, path, "#ld=1")
+    root = ET.fromstring(page.page.evaluate("window.attrgraph.svg()"))
+    texts = [t.text or "" for t in root.iter()]
+    nid = str(g.nodes.ids[feats[0]])
+    assert f"{nid} bad\ufffdlabel\ufffd\ufffd" in texts
+    assert " a\ufffd" in texts
+    assert page.console == []
+    page.close()
+
+
+def test_graph_panel_shows_the_history(small_page):
+    items = small_page.page.locator("#ag-history li")
+    assert items.count() == 2
+    first, second = items.nth(0).inner_text(), items.nth(1).inner_text()
+    for text in ("trace", "attrgraph 0.3.0", "2026-11-30T10:00:00Z", "12.50 s", "max_feature_nodes=4096",
+                 "prompt <b>.txt (prompt) sha256:abababababab"):  # fmt: skip
+        assert text in first, text
+    assert "autointerp" in second and "explainer=heuristic" in second and "0.25 s" in second
+    assert small_page.page.locator("#ag-history b").count() == 0  # the file name stayed text
+
+
+def test_html_and_svg_agree_on_labels_colours_and_ranking(browser, tmp_path):
+    """One graph rendered as the HTML viewer and as the CLI's SVG: both take report/semantics.py's labels,
+    colours and ranking, so they show the same thing."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    from attrgraph_cli.report import semantics
+    from attrgraph_cli.report.svg import FigureOptions, render_svg
+
+    g = random_graph(n_links=300, n_nodes=50, n_tokens=5, n_layers=5, seed=8, label="feat{i}")
+    feats = np.flatnonzero(g.nodes.kind == NodeKind.FEATURE)
+    g.nodes.label[feats[::3]] = ""  # named L{layer}/{index} by both
+    g.nodes.label[feats[1]] = "two\nlines\x01"  # cleaned the same way by both
+    sem = semantics.compute(g)
+    fig = render_svg(g, FigureOptions(labels=12))
+    path = tmp_path / "agree.html"
+    write_html(g, path)
+    page = Page(browser, path, "#ld=1&nt=1&err=1")
+    root = ET.fromstring(page.page.evaluate("window.attrgraph.svg()"))
+    ns = "{http://www.w3.org/2000/svg}"
+    shown: dict[str, tuple[str, str]] = {}  # node id -> (label, fill) in the viewer's export
+    for shape in root.iter():
+        title = shape.find(f"{ns}title")
+        if title is not None and shape.get("fill"):
+            nid, _, label = (title.text or "").partition(" ")
+            shown[nid] = (label, shape.get("fill"))
+    ids = [str(v) for v in g.nodes.ids]
+    assert len(shown) == len(ids)
+    # labels: the viewer shows Python's display label for every node; the figure's feature labels are the same
+    assert [shown[i][0] for i in ids] == sem.display
+    figure_feats = [lab for lab in fig.labels if g.nodes.kind[lab.node] == NodeKind.FEATURE]
+    assert len(figure_feats) >= 5
+    for lab in figure_feats:
+        assert shown[ids[lab.node]][0] == lab.text
+    assert shown[ids[feats[1]]][0] == "two lines\ufffd" and shown[ids[feats[0]]][0].startswith("L")
+    # colours: per kind, the viewer's fill is the figure's fill
+    for kind, name in semantics.KIND_NAMES.items():
+        fills = {shown[ids[i]][1] for i in np.flatnonzero(g.nodes.kind == kind)}
+        assert fills == {semantics.PALETTE[name]}, name
+        assert re.search(rf'class="nodes {name}"[^>]*(fill|stroke)="{semantics.PALETTE[name]}"', fig.svg)
+    # ranking: the viewer places labels in Python's rank order; the figure labels the best-ranked features
+    placed = page.page.evaluate("window.attrgraph.viewer().scene.labels.map(l => l.i)")
+    ranks = sem.rank[placed]
+    assert len(placed) >= 10 and (np.diff(ranks) > 0).all()
+    best = [int(i) for i in semantics.top_nodes(g, 12)]
+    assert {lab.node for lab in figure_feats} <= set(best)
+    assert best[0] in placed and best[0] in {lab.node for lab in figure_feats}
     assert page.console == []
     page.close()

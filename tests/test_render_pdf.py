@@ -17,7 +17,8 @@ from attrgraph_cli.graph.ids import cantor_pair
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import pdf as pdf_module
-from attrgraph_cli.report.svg import NODE_STYLE, FigureOptions
+from attrgraph_cli.report.semantics import kind_color
+from attrgraph_cli.report.svg import FigureOptions
 
 pytest.importorskip("weasyprint")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
@@ -175,13 +176,13 @@ def test_figure_only_nodes_are_where_the_layout_put_them(graph, tmp_path):
     fig = pdf_module.build_html(graph, figure_only=True, figure_options=FigureOptions(**opts))[1]
     subprocess.run(["pdftoppm", "-r", "96", "-png", "-singlefile", str(out), str(tmp_path / "p")], check=True)
     area = 0.4 * np.pi * fig.node_r**2
-    found = _blobs(tmp_path / "p.png", NODE_STYLE[NodeKind.FEATURE][0], area)
+    found = _blobs(tmp_path / "p.png", kind_color(NodeKind.FEATURE), area)
     feat = graph.mask(NodeKind.FEATURE)
     expected = np.stack([fig.node_x[feat], fig.node_y[feat]], axis=1)
     _match(expected, found, tol=1.5)
     # logits (purple) and embeddings (green) too
     for kind in (NodeKind.LOGIT, NodeKind.EMBEDDING):
-        found = _blobs(tmp_path / "p.png", NODE_STYLE[kind][0], area / 3)  # smaller glyphs
+        found = _blobs(tmp_path / "p.png", kind_color(kind), area / 3)  # smaller glyphs
         sel = graph.mask(kind)
         _match(np.stack([fig.node_x[sel], fig.node_y[sel]], axis=1), found, tol=1.5)
 
@@ -211,9 +212,7 @@ def test_report_page_one_draws_the_same_geometry(graph, tmp_path):
     html, fig = pdf_module.build_html(graph, figure_options=FigureOptions(**opts))
     width_mm = float(re.search(r'<figure class="main" style="width: ([\d.]+)mm', html).group(1))
     scale = width_mm / 25.4 * dpi / fig.width  # figure px -> page pixels
-    found = _blobs(
-        tmp_path / "p.png", NODE_STYLE[NodeKind.FEATURE][0], 0.4 * np.pi * (fig.node_r * scale) ** 2
-    )
+    found = _blobs(tmp_path / "p.png", kind_color(NodeKind.FEATURE), 0.4 * np.pi * (fig.node_r * scale) ** 2)
     feat = graph.mask(NodeKind.FEATURE)
     expected = np.stack([fig.node_x[feat], fig.node_y[feat]], axis=1) * scale
     offset = found.min(axis=0) - expected.min(axis=0)  # where the figure sits on the page

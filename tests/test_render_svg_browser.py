@@ -8,7 +8,8 @@ import pytest
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report.chromium import launch
-from attrgraph_cli.report.svg import NODE_STYLE, write_svg
+from attrgraph_cli.report.semantics import kind_color
+from attrgraph_cli.report.svg import write_svg
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_svg_browser")]
 
@@ -36,7 +37,7 @@ def test_chromium_draws_the_svg_nodes_at_their_layout_positions(tmp_path):
     assert dialogs == [] and any(HOSTILE in t for t in texts)
 
     rgb = np.asarray(Image.open(tmp_path / "shot.png").convert("RGB")).astype(int)
-    colour = NODE_STYLE[NodeKind.FEATURE][0]
+    colour = kind_color(NodeKind.FEATURE)
     target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
     mask = (np.abs(rgb - target) <= 12).all(axis=2)
     labels, n = ndimage.label(mask)

@@ -1,8 +1,9 @@
 """The self-contained HTML report: one file holding the data, the viewer's JS and CSS, nothing fetched.
 
-The page is `templates/report.html.j2` (Jinja2, autoescaped) with `static_js/viewer.js` and
-`static_js/viewer.css` inlined. A Content-Security-Policy meta tag allows exactly those inline blocks
-(by SHA-256 hash) and no network access of any kind; the data block is JSON made safe for a `<script>`
+The page is `templates/report.html.j2` (Jinja2, autoescaped) with the viewer's JS modules (`VIEWER_MODULES`,
+concatenated in that order inside one function scope) and `static_js/viewer.css` inlined. A
+Content-Security-Policy meta tag allows exactly those inline blocks (by SHA-256 hash of the concatenated
+script) and no network access of any kind; the data block is JSON made safe for a `<script>`
 element (see `payload.script_safe_json`) plus a deflated base64 blob of typed arrays.
 """
 
@@ -19,7 +20,29 @@ from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.resources import resource_path
 
-VIEWER_JS = "viewer.js"
+#: the viewer's modules under static_js/, in load order: each may use those before it. Pure modules first
+#: (they also load in Node for tests/js/), then the Viewer and what extends it, the panels, and the boot code.
+#: A new panel is one file in static_js/panels/ plus one line here.
+VIEWER_MODULES: tuple[str, ...] = (
+    "core.js",
+    "format.js",
+    "decode.js",
+    "labels.js",
+    "rank.js",
+    "state.js",
+    "jsonwriter.js",
+    "registry.js",
+    "dom.js",
+    "viewer.js",
+    "hit.js",
+    "draw.js",
+    "svgexport.js",
+    "panels/detail.js",
+    "panels/supernodes.js",
+    "panels/subgraph.js",
+    "panels/graph.js",
+    "boot.js",
+)
 VIEWER_CSS = "viewer.css"
 TEMPLATE = "report.html.j2"
 
@@ -28,14 +51,26 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+def viewer_script(modules: tuple[str, ...] = VIEWER_MODULES) -> str:
+    """The viewer's modules concatenated into one script: one function scope holding the shared `AG`."""
+    folder = resource_path("static_js")
+    parts = ["(function () {\n'use strict';\nvar AG = {};\n"]
+    for name in modules:
+        text = (folder / name).read_text(encoding="utf-8")
+        if "</script" in text.lower():
+            raise RuntimeError(f"static_js/{name} must not contain a closing script tag")
+        parts.append(f"// ---- {name}\n{text}\n")
+    parts.append("})();\n")
+    return "".join(parts)
+
+
 @cache
 def _assets() -> tuple[str, str]:
     """The viewer's JS and CSS, read once per process."""
-    js = resource_path("static_js", VIEWER_JS).read_text(encoding="utf-8")
+    js = viewer_script()
     css = resource_path("static_js", VIEWER_CSS).read_text(encoding="utf-8")
-    for name, text in ((VIEWER_JS, js), (VIEWER_CSS, css)):
-        if "</script" in text.lower() or "</style" in text.lower():
-            raise RuntimeError(f"{name} must not contain a closing script/style tag")
+    if "</style" in css.lower():
+        raise RuntimeError(f"{VIEWER_CSS} must not contain a closing style tag")
     return js, css
 
 

@@ -2,8 +2,10 @@
 
 The page carries two pieces:
 
-- a small JSON *head*: metadata, qParams, extra top-level keys (feature details), prompt tokens, node ids,
-  labels and every other string column (interned), layout geometry, and per-node / per-link extra keys;
+- a small JSON *head*: metadata, qParams, extra top-level keys (the `attrgraph` extension), prompt tokens,
+  node ids, labels and every other string column (interned), layout geometry, per-node / per-link extra
+  keys, and `semantics` (display labels, palette, colours, rank, feature keys, density, thresholds: see
+  `report/semantics.py`, the one place they are computed);
 - one *binary blob*: typed arrays back to back (node columns, node x/y, edge source/target/weight),
   compressed with raw DEFLATE and base64-encoded; the page inflates it with `DecompressionStream`.
 
@@ -22,8 +24,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from attrgraph_cli.graph import ids
-from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.report import semantics
 from attrgraph_cli.report.layout import Layout, compute_layout
 
 #: zlib level: 6 is within a few % of 9 on these arrays and about twice as fast
@@ -92,34 +94,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def feature_detail_keys(graph: AttributionGraph) -> list[str | None]:
-    """For each node, the key of its entry in the graph's `feature_details` extra, or None.
-
-    Accepted keys, first match wins: the node's JSON `feature` number (Cantor pairing of layer and index,
-    the name of Neuronpedia's feature JSON files), the node id, and `{layer}_{feature_index}`.
-    """
-    details = graph.extra.get("feature_details")
-    n = len(graph.nodes)
-    if not isinstance(details, dict) or not details:
-        return [None] * n
-    version = graph.metadata.get("schema_version", 1)
-    version = version if isinstance(version, int) else None
-    keys: list[str | None] = []
-    nodes = graph.nodes
-    for nid, kind, layer, index in zip(
-        nodes.ids.tolist(), nodes.kind.tolist(), nodes.layer.tolist(), nodes.feature.tolist(), strict=True
-    ):
-        found = None
-        if kind == NodeKind.FEATURE and index >= 0:
-            number = ids.feature_number(layer, index, version)
-            for cand in (str(number), str(nid), f"{layer}_{index}"):
-                if cand in details:
-                    found = cand
-                    break
-        keys.append(found)
-    return keys
-
-
 def _edge_order(weight: np.ndarray) -> np.ndarray:
     """Indices of edges by decreasing |weight| (stable, so equal weights keep file order)."""
     return np.argsort(-np.abs(weight), kind="stable")
@@ -183,10 +157,10 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
             "labels": [str(v) for v in nodes.label.tolist()],
             "featureType": _intern([str(v) for v in nodes.feature_type.tolist()]),
             "logitToken": [str(v) for v in nodes.logit_token.tolist()],
-            "detailKey": feature_detail_keys(graph),
             "extra": {str(i): _jsonable(v) for i, v in graph.node_extra.items()},
         },
         "links": {"m": m, "extra": _jsonable(link_extra)},
+        "semantics": semantics.compute(graph).as_payload(),
         "layout": {
             "rowLabels": layout.row_labels,
             "columnLeft": layout.column_left.tolist(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from attrgraph_cli.graph.model import AttributionGraph, EdgeList, NodeKind, NodeTable
+from attrgraph_cli.report.semantics import SUPERNODE_TYPE
 
 
 def pinned_view(graph: AttributionGraph) -> AttributionGraph | None:
@@ -60,7 +61,7 @@ def pinned_view(graph: AttributionGraph) -> AttributionGraph | None:
         extra.influence[g] = float(np.nanmin(infl)) if np.isfinite(infl).any() else np.nan
         extra.activation[g] = float(np.nansum(nodes.activation[rows]))
         extra.logit_probability[g] = float(np.nansum(nodes.logit_probability[rows]))
-        extra.feature_type[g] = "supernode"
+        extra.feature_type[g] = SUPERNODE_TYPE
     merged = NodeTable(
         **{
             name: np.concatenate([getattr(table, name), getattr(extra, name)])

@@ -12,75 +12,32 @@ Every string from the graph is untrusted: it is stripped of characters XML forbi
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
 import numpy as np
 
-from attrgraph_cli.graph.ids import parse_logit_clerp
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.io.atomic import atomic_write_text
+from attrgraph_cli.report import semantics
 from attrgraph_cli.report.labels import Box, LabelRequest, PlacedLabel, label_box, place_labels
 from attrgraph_cli.report.layout import Layout, compute_layout
+from attrgraph_cli.report.semantics import DEFAULTS, PALETTE, Semantics, kind_color, supernode_color
+from attrgraph_cli.report.text import clean_text, token_text, xml_text
 from attrgraph_cli.report.textmetrics import ASCENT, DESCENT, text_width, truncate
 
 #: font stack of the standalone SVG (the PDF passes its embedded font's family instead)
 DEFAULT_FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"
 
-#: node styles: kind -> (fill, stroke)
-#: node styles, the HTML viewer's: kind -> (fill, outline); glyphs: feature circle, error diamond,
-#: embedding square, logit triangle
-NODE_STYLE = {
-    NodeKind.FEATURE: ("#0d9488", "#ffffff"),
-    NodeKind.ERROR: ("#a8a29e", "#ffffff"),
-    NodeKind.EMBEDDING: ("#475569", "#ffffff"),
-    NodeKind.LOGIT: ("#16a34a", "#ffffff"),
-}
+#: node outline (fills: `semantics.PALETTE`); glyphs: feature circle, error diamond, embedding square,
+#: logit triangle
+NODE_OUTLINE = "#ffffff"
 PINNED_STROKE = "#111111"
-#: edge colours by sign (as in the HTML viewer)
-POSITIVE_EDGE = "#2563eb"
-NEGATIVE_EDGE = "#dc2626"
 #: |w| / max shown |w| bucket edges; each bucket has its own stroke width and opacity
 EDGE_BUCKETS = (0.1, 0.25, 0.5)
 EDGE_WIDTHS = (0.35, 0.6, 1.0, 1.7)
 EDGE_OPACITIES = (0.22, 0.35, 0.55, 0.8)
-#: supernode box colours (the HTML viewer's cluster palette), cycled
-GROUP_COLOURS = (
-    "#e11d48",
-    "#7c3aed",
-    "#ea580c",
-    "#0891b2",
-    "#65a30d",
-    "#c026d3",
-    "#ca8a04",
-    "#4f46e5",
-    "#059669",
-    "#db2777",
-    "#0284c7",
-    "#92400e",
-)
 TEXT_COLOUR = "#222222"
 MUTED_COLOUR = "#666666"
-
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
-
-
-def clean_text(text: object) -> str:
-    """A graph string made safe to put in XML text: forbidden characters become U+FFFD, breaks spaces."""
-    value = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    return _XML_FORBIDDEN.sub("\ufffd", value)
-
-
-def xml_text(text: object) -> str:
-    """`clean_text` then XML-escaped (also quotes, so the result is safe in attribute values)."""
-    return escape(clean_text(text), {'"': "&quot;", "'": "&#39;"})
-
-
-def token_text(token: str) -> str:
-    """A prompt token as shown under its column: whitespace made visible where it is all there is."""
-    shown = token.replace("\n", "\u21b5").replace("\t", "\u21e5")
-    return shown.strip() or ("\u2423" * min(len(shown), 3) if shown else "\u2205")
 
 
 @dataclass
@@ -88,10 +45,10 @@ class FigureOptions:
     """What the figure shows and how big it is drawn (lengths in SVG px)."""
 
     width: float = 380.0
-    max_edges: int = 1000
-    min_weight: float = 0.0
-    labels: int = 24
-    logit_labels: int = 6
+    max_edges: int = DEFAULTS.max_edges
+    min_weight: float = DEFAULTS.min_weight
+    labels: int = DEFAULTS.figure_labels
+    logit_labels: int = DEFAULTS.logit_labels
     node_threshold: float | None = None
     show_errors: bool = True
     font_family: str = DEFAULT_FONT_FAMILY
@@ -157,24 +114,6 @@ def select_edges(graph: AttributionGraph, visible: np.ndarray, opts: FigureOptio
     return ok[np.argsort(mag[ok], kind="stable")]
 
 
-def node_label(graph: AttributionGraph, i: int) -> str:
-    """Text shown for node `i`: its clerp, else a compact id; a logit shows its token."""
-    nodes = graph.nodes
-    kind = int(nodes.kind[i])
-    if kind == NodeKind.LOGIT:
-        token = str(nodes.logit_token[i] or "")
-        if not token:
-            parsed = parse_logit_clerp(str(nodes.label[i] or ""))
-            token = parsed[0] if parsed else str(nodes.label[i] or nodes.ids[i])
-        return token.strip() or token
-    label = str(nodes.label[i] or "").strip()
-    if label:
-        return label
-    if kind == NodeKind.FEATURE:
-        return f"L{int(nodes.layer[i])}/{int(nodes.feature[i])}"
-    return ""
-
-
 class _Scale:
     """Maps layout units to figure px."""
 
@@ -228,7 +167,7 @@ def _edge_paths(graph: AttributionGraph, chosen: np.ndarray, x: np.ndarray, y: n
     coords = np.round(np.stack([x[src], y[src], x[tgt], y[tgt]], axis=1), 1)
     out = []
     for lvl in range(len(EDGE_WIDTHS)):
-        for positive, colour in ((True, POSITIVE_EDGE), (False, NEGATIVE_EDGE)):
+        for positive, colour in ((True, PALETTE["positive"]), (False, PALETTE["negative"])):
             sel = (level == lvl) & ((w > 0) == positive)
             if not sel.any():
                 continue
@@ -263,10 +202,16 @@ def render_svg(
     options: FigureOptions | None = None,
     layout: Layout | None = None,
     title: str | None = None,
+    sem: Semantics | None = None,
 ) -> SvgFigure:
-    """Draw `graph` as a standalone SVG figure; see the module docstring."""
+    """Draw `graph` as a standalone SVG figure; see the module docstring.
+
+    Labels, colours and the choice of labelled nodes come from `sem` (`semantics.compute(graph)` when
+    not given), as in the HTML viewer and the PDF's tables.
+    """
     opts = options or FigureOptions()
     layout = layout or compute_layout(graph)
+    sem = sem if sem is not None else semantics.compute(graph)
     nodes = graph.nodes
     n = len(nodes)
     scale = _Scale(layout, opts)
@@ -341,7 +286,7 @@ def render_svg(
         rows = [index[m] for m in members if m in index and visible[index[m]]]
         if not rows:
             continue
-        colour = GROUP_COLOURS[g % len(GROUP_COLOURS)]
+        colour = supernode_color(g)
         pad = r + 2.5
         x0, x1 = float(x[rows].min()) - pad, float(x[rows].max()) + pad
         y0, y1 = float(y[rows].min()) - pad, float(y[rows].max()) + pad
@@ -371,7 +316,7 @@ def render_svg(
         sel = vis_idx[nodes.kind[vis_idx] == kind]
         if not len(sel):
             continue
-        fill, stroke = NODE_STYLE[kind]
+        fill, stroke = kind_color(kind), NODE_OUTLINE
         line = max(0.4, r * 0.18)
         name = kind.name.lower()
         if kind == NodeKind.FEATURE:
@@ -401,9 +346,7 @@ def render_svg(
     # --- labels: supernode names, top logits, then the most influential features ---------------------
     soft: list[Box] = []
     feat_idx = vis_idx[nodes.kind[vis_idx] == NodeKind.FEATURE]
-    infl = np.where(np.isnan(nodes.influence[feat_idx]), np.inf, nodes.influence[feat_idx])
-    act = -np.abs(np.nan_to_num(nodes.activation[feat_idx]))
-    ranked = feat_idx[np.lexsort((act, infl))]
+    ranked = feat_idx[np.argsort(sem.rank[feat_idx], kind="stable")]
     pinned_set = set(pinned_rows)
     pinned_first = [i for i in ranked.tolist() if i in pinned_set]
     rest = [i for i in ranked[: max(opts.labels, 0)].tolist() if i not in pinned_set]
@@ -415,17 +358,16 @@ def render_svg(
         is_hard = i in to_label or kind in (NodeKind.LOGIT, NodeKind.EMBEDDING)
         (obstacles if is_hard else soft).append(box)
     requests = list(group_labels)
-    logit_idx = vis_idx[nodes.kind[vis_idx] == NodeKind.LOGIT]
-    prob = np.nan_to_num(nodes.logit_probability[logit_idx], nan=-1.0)
-    for i in logit_idx[np.argsort(-prob, kind="stable")][: opts.logit_labels].tolist():
-        text = truncate(clean_text(node_label(graph, i)), opts.max_label_width, opts.label_size)
+    logits = semantics.top_logits(graph, len(nodes))
+    for i in logits[visible[logits]][: opts.logit_labels].tolist():
+        text = truncate(sem.short[i], opts.max_label_width, opts.label_size)
         requests.append(
             LabelRequest(
                 i, text, float(x[i]), float(y[i]), r * 1.15, opts.label_size, ("above", "above2", "below")
             )
         )
     for i in pinned_first + rest:
-        text = truncate(clean_text(node_label(graph, i)), opts.max_label_width, opts.label_size)
+        text = truncate(sem.display[i], opts.max_label_width, opts.label_size)
         requests.append(LabelRequest(i, text, float(x[i]), float(y[i]), r, opts.label_size))
     placed = place_labels(requests, obstacles, soft, cell=max(24.0, opts.label_size * 3))
     label_svg: list[str] = []

@@ -16,7 +16,8 @@ import numpy as np
 
 from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
-from attrgraph_cli.report.svg import clean_text, node_label, token_text
+from attrgraph_cli.report import semantics
+from attrgraph_cli.report.text import clean_text, token_text
 
 KIND_NAMES = {
     NodeKind.FEATURE: "feature",
@@ -74,13 +75,8 @@ class NodeRow:
 
 
 def top_node_indices(graph: AttributionGraph, n: int) -> np.ndarray:
-    """The `n` most important feature and error nodes: lowest influence first (circuit-tracer's
-    cumulative score), then largest |activation|; nodes without influence come last."""
-    nodes = graph.nodes
-    idx = np.flatnonzero((nodes.kind == NodeKind.FEATURE) | (nodes.kind == NodeKind.ERROR))
-    infl = np.where(np.isnan(nodes.influence[idx]), np.inf, nodes.influence[idx])
-    act = -np.abs(np.nan_to_num(nodes.activation[idx]))
-    return idx[np.lexsort((act, infl))][: max(n, 0)]
+    """The `n` most important feature and error nodes, in `semantics` rank order."""
+    return semantics.top_nodes(graph, n, (NodeKind.FEATURE, NodeKind.ERROR))
 
 
 def layer_text(graph: AttributionGraph, i: int) -> str:
@@ -95,11 +91,7 @@ def layer_text(graph: AttributionGraph, i: int) -> str:
 def node_row(graph: AttributionGraph, i: int, rank: int = 0) -> NodeRow:
     nodes = graph.nodes
     kind = NodeKind(int(nodes.kind[i]))
-    label = (
-        node_label(graph, i)
-        if kind != NodeKind.ERROR
-        else (str(nodes.label[i] or "") or "reconstruction error")
-    )
+    label = semantics.display_label(graph, i)
     return NodeRow(
         rank=rank,
         index=int(i),
@@ -118,12 +110,10 @@ def top_nodes(graph: AttributionGraph, n: int) -> list[NodeRow]:
 
 
 def top_logits(graph: AttributionGraph, n: int = 10) -> list[tuple[str, str]]:
-    """(token, probability) of the logit nodes, most probable first."""
-    idx = np.flatnonzero(graph.nodes.kind == NodeKind.LOGIT)
-    prob = np.nan_to_num(graph.nodes.logit_probability[idx], nan=-1.0)
+    """(short label = the token, probability) of the logit nodes, most probable first."""
     return [
-        (cell(node_label(graph, i), 60), num(graph.nodes.logit_probability[i]))
-        for i in idx[np.argsort(-prob, kind="stable")][:n].tolist()
+        (cell(semantics.short_label(graph, i), 60), num(graph.nodes.logit_probability[i]))
+        for i in semantics.top_logits(graph, n).tolist()
     ]
 
 

@@ -1,0 +1,105 @@
+/* decode.js: the page's data block -> the graph model (typed arrays, CSR adjacency, supernodes).
+ * Pure (needs atob, Blob, Response and DecompressionStream, which browsers and Node >= 20 have).
+ * The format is written by attrgraph_cli/report/payload.py.
+ */
+(function (AG) {
+  'use strict';
+  var core = AG.core || require('./core.js');
+  var DTYPES = { int8: Int8Array, int32: Int32Array, uint16: Uint16Array, uint32: Uint32Array,
+    float32: Float32Array, float64: Float64Array };
+
+  function base64ToBytes(b64) {
+    if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64);  // native: ~4x faster
+    var bin = atob(b64), n = bin.length, out = new Uint8Array(n);
+    for (var i = 0; i < n; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  async function inflate(b64) {
+    if (typeof DecompressionStream === 'undefined') throw new Error('this browser lacks DecompressionStream');
+    var stream = new Blob([base64ToBytes(b64)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return new Response(stream).arrayBuffer();
+  }
+  /** The JSON head: plain JSON, or base64 of deflated JSON when it was large. */
+  async function readHead(text, encoding) {
+    if (encoding === 'deflate-raw') text = new TextDecoder().decode(await inflate(text.trim()));
+    return JSON.parse(text);
+  }
+  /** The typed-array columns of the blob, viewed in place (offsets are 8-byte aligned). */
+  async function unpack(head, b64) {
+    var buf = head.blob.encoding === 'deflate-raw' ? await inflate(b64) : base64ToBytes(b64).buffer;
+    var cols = {};
+    head.blob.columns.forEach(function (c) { cols[c.name] = new DTYPES[c.dtype](buf, c.offset, c.length); });
+    return cols;
+  }
+
+  /** CSR adjacency of `m` edges keyed by `from` (node index per edge); each list keeps edge order. */
+  function csr(from, n, m) {
+    var start = new Uint32Array(n + 1), list = new Uint32Array(m), e;
+    for (e = 0; e < m; e++) start[from[e] + 1]++;
+    for (var k = 0; k < n; k++) start[k + 1] += start[k];
+    var fill = start.slice(0, n);
+    for (e = 0; e < m; e++) list[fill[from[e]]++] = e;
+    return { start: start, list: list };
+  }
+
+  /** g[name] computed by `make` on first read, then kept. */
+  function lazy(g, name, make) {
+    Object.defineProperty(g, name, { configurable: true, enumerable: true, get: function () {
+      var v = make();
+      Object.defineProperty(g, name, { value: v, writable: true, enumerable: true });
+      return v;
+    } });
+  }
+
+  /** Supernodes of qParams ([[name, id, id, ...], ...]) with member indices and a colour each. */
+  function supernodes(qParams, index, palette) {
+    return (qParams.supernodes || []).filter(function (s) { return Array.isArray(s) && s.length; })
+      .map(function (s, k) {
+        var members = [];
+        s.slice(1).forEach(function (id) { var j = index.get(String(id)); if (j != null) members.push(j); });
+        return { name: String(s[0]), ids: s.slice(1).map(String), members: members, color: palette[k % palette.length] };
+      });
+  }
+
+  /** The graph model the viewer draws: head + columns. Links stay sorted by |w| (strongest first). */
+  function buildGraph(head, cols) {
+    var N = head.nodes, n = N.n, m = head.links.m, ft = N.featureType, sem = head.semantics || null;
+    var palette = sem && sem.palette ? sem.palette : null;
+    var g = {
+      n: n, m: m, ids: N.ids, labels: N.labels.slice(), origLabels: N.labels, kind: cols.kind,
+      layer: cols.layer, pos: cols.pos, row: cols.row, feature: cols.feature, act: cols.activation,
+      infl: cols.influence, prob: cols.prob, x: cols.x, y: cols.y, src: cols.src, tgt: cols.tgt, w: cols.w,
+      featureType: ft.idx.map(function (i) { return ft.table[i]; }), logitToken: N.logitToken,
+      nodeExtra: N.extra || {}, linkExtra: head.links.extra || {},
+      tokens: head.tokens || [], layout: head.layout, meta: head.metadata || {}, qParams: head.qParams || {},
+      extra: head.extra || {}, index: new Map(), maxW: m ? Math.abs(cols.w[0]) : 1, errors: 0,
+      // semantics computed once in Python (report/semantics.py); null when an older payload lacks them
+      display: sem && sem.display ? sem.display.slice() : null, origDisplay: sem && sem.display ? sem.display : null,
+      color: sem && sem.color ? sem.color : null,
+      rank: sem && sem.rank ? Int32Array.from(sem.rank) : null,
+      featureKey: sem && sem.featureKey ? sem.featureKey : (N.detailKey || new Array(n).fill(null)),
+      density: sem && sem.density ? sem.density : null,
+      dense: sem && sem.dense ? sem.dense : null,
+      thresholds: sem && sem.thresholds ? sem.thresholds : {},
+      kindColor: palette ? [palette.embedding, palette.feature, palette.error, palette.logit] : core.KIND_COLOR,
+      supernodeColors: palette && Array.isArray(palette.supernodes) && palette.supernodes.length
+        ? palette.supernodes : core.SUPERNODE_COLORS
+    };
+    g.targetLogit = -1;
+    for (var i = 0; i < n; i++) {
+      g.index.set(g.ids[i], i);
+      if (g.kind[i] === core.KIND_ERR) g.errors++;
+      if (g.kind[i] === core.KIND_LOGIT && g.targetLogit < 0) g.targetLogit = i;
+    }
+    // adjacency (CSR, both directions) is built on first use: the first picture does not need it
+    lazy(g, 'out', function () { return csr(g.src, n, m); });
+    lazy(g, 'inn', function () { return csr(g.tgt, n, m); });
+    g.supernodes = supernodes(g.qParams, g.index, g.supernodeColors);
+    return g;
+  }
+
+  var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack,
+    csr: csr, supernodes: supernodes, buildGraph: buildGraph };
+  AG.decode = decode;
+  if (typeof module !== 'undefined' && module.exports) module.exports = decode;
+})(typeof AG !== 'undefined' ? AG : {});

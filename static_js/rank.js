@@ -1,0 +1,29 @@
+/* rank.js: node importance order (which labels get placed first) and search. Pure; page and Node. */
+(function (AG) {
+  'use strict';
+  var core = AG.core || require('./core.js');
+  var labels = AG.labels || require('./labels.js');
+
+  /** Importance of node `i` as a sort key, smaller first: Python's rank when shipped, else logits first, then
+   *  by cumulative influence (NaN last). */
+  function key(g, i) {
+    if (g.rank) return g.rank[i];
+    return g.kind[i] === core.KIND_LOGIT ? -1 : (isNaN(g.infl[i]) ? 2 : g.infl[i]);
+  }
+  /** `nodes` (an array of indices) sorted in place, most important first; ties by index. */
+  function byImportance(g, nodes) {
+    return nodes.sort(function (a, b) { return key(g, a) - key(g, b) || a - b; });
+  }
+  /** Indices of `visible` nodes whose id or display label contains `query` (case-insensitive). */
+  function search(g, visible, query) {
+    var q = String(query).trim().toLowerCase(), hits = [];
+    if (q) for (var i = 0; i < g.n; i++) {
+      if (visible && !visible[i]) continue;
+      if (String(g.ids[i]).toLowerCase().indexOf(q) >= 0 || labels.displayLabel(g, i).toLowerCase().indexOf(q) >= 0) hits.push(i);
+    }
+    return hits;
+  }
+  var rank = { key: key, byImportance: byImportance, search: search };
+  AG.rank = rank;
+  if (typeof module !== 'undefined' && module.exports) module.exports = rank;
+})(typeof AG !== 'undefined' ? AG : {});

@@ -1,0 +1,40 @@
+/* Shared fixtures for the viewer's Node unit tests: a small graph model built the way decode.js builds it. */
+'use strict';
+const path = require('node:path');
+
+const STATIC = path.resolve(__dirname, '..', '..', 'static_js');
+/** require() a viewer module by its name in static_js/ ("format", "decode", ...). */
+function mod(name) { return require(path.join(STATIC, name + '.js')); }
+
+/** A head + columns for 5 nodes (emb, 2 features, error, logit) and 5 links sorted by |w|. */
+function tinyPayload(extra = {}) {
+  const head = {
+    version: 1, title: 't', metadata: { slug: 's', schema_version: 1, node_threshold: 0.8 },
+    qParams: { supernodes: [['pair', '1_2_0', '1_3_1', 'gone']] }, extra: {},
+    tokens: ['<bos>', ' Dallas\n'],
+    nodes: {
+      n: 5, ids: ['E_5_0', '1_2_0', '1_3_1', '0_1_1', '27_99_1'], labels: ['', 'capital', '', '', ''],
+      featureType: { table: ['embedding', 'cross layer transcoder', 'mlp reconstruction error', 'logit'], idx: [0, 1, 1, 2, 3] },
+      logitToken: ['', '', '', '', ' Austin'], detailKey: [null, '1_2', null, null, null], extra: {}
+    },
+    links: { m: 5, extra: {} },
+    layout: { rowLabels: ['Emb', 'L0', 'L1', 'Logits'], columnLeft: [0, 1], columnWidth: [1, 2], width: 3, height: 4 },
+    ...extra
+  };
+  const cols = {
+    kind: Int8Array.from([0, 1, 1, 2, 3]), layer: Int32Array.from([0, 1, 1, 0, 27]), pos: Int32Array.from([0, 0, 1, 1, 1]),
+    row: Int32Array.from([0, 2, 2, 1, 3]), feature: Float64Array.from([5, 2, 3, -1, 99]),
+    activation: Float64Array.from([NaN, 1.5, 0.25, NaN, NaN]), influence: Float64Array.from([NaN, 0.2, 0.9, 0.5, NaN]),
+    prob: Float64Array.from([NaN, NaN, NaN, NaN, 0.75]), x: Float32Array.from([0, 0.5, 1.5, 1.2, 1.5]),
+    y: Float32Array.from([3.5, 1.5, 1.5, 2.5, 0.5]),
+    src: Uint16Array.from([0, 1, 2, 3, 0]), tgt: Uint16Array.from([1, 4, 4, 4, 2]), w: Float32Array.from([4, -3, 2, 1, 0.5])
+  };
+  return { head, cols };
+}
+
+function tinyGraph(extra) {
+  const { head, cols } = tinyPayload(extra);
+  return mod('decode').buildGraph(head, cols);
+}
+
+module.exports = { STATIC, mod, tinyPayload, tinyGraph };

@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zlib
@@ -189,26 +190,21 @@ def test_render_bad_input_is_one_line(graph_json: Path, tmp_path: Path, args, me
     assert not (tmp_path / "x.html").exists()
 
 
-def test_render_svg_and_pdf_dispatch(graph_json: Path, tmp_path: Path, monkeypatch):
-    calls = []
-    import attrgraph_cli.commands.render as render_cmd
+def test_renderer_registry_picks_by_suffix_or_name():
+    from dataclasses import fields
 
-    def fake_writer(kind):
-        def write(graph, path, **opts):
-            calls.append((kind, len(graph.nodes), opts))
-            Path(path).write_text(kind)
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.report.renderers import RENDERERS, RenderOptions, renderer_for
 
-        return write
-
-    monkeypatch.setattr(render_cmd, "_renderer", fake_writer)
-    out = tmp_path / "fig.pdf"
-    args = ["--page", "letter", "--landscape", "--figure-only", "--top", "7"]
-    assert runner.invoke(app, ["render", str(graph_json), "-o", str(out), *args]).exit_code == 0
-    expected = {"page": "letter", "landscape": True, "figure_only": True, "top": 7, "title": None}
-    assert calls[-1][:2] == ("pdf", 80)
-    assert expected.items() <= calls[-1][2].items()
-    assert runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "f.svg")]).exit_code == 0
-    assert calls[-1][0] == "svg"
+    assert renderer_for("a/report.HTML").name == "html" and renderer_for("r.htm").name == "html"
+    assert renderer_for("fig.svg").name == "svg" and renderer_for("r.pdf").name == "pdf"
+    assert renderer_for("r.out", "pdf").name == "pdf"
+    suffixes = [s for r in RENDERERS.values() for s in r.suffixes]
+    assert len(suffixes) == len(set(suffixes))  # one renderer per suffix
+    known = {f.name for f in fields(RenderOptions)}
+    assert all(set(r.options) <= known for r in RENDERERS.values())
+    with pytest.raises(AttrgraphError, match=r"use a \.html, \.svg, \.pdf name or --format"):
+        renderer_for("x.txt")
 
 
 def test_render_says_when_pdf_output_is_missing(graph_json: Path, tmp_path: Path, monkeypatch):
@@ -224,7 +220,7 @@ def test_render_says_when_pdf_output_is_missing(graph_json: Path, tmp_path: Path
     monkeypatch.setattr(builtins, "__import__", no_pdf)
     result = runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2
-    assert "PDF/SVG output not available" in result.output
+    assert "PDF output not available" in result.output
 
 
 def test_render_does_not_import_torch(graph_json: Path, tmp_path: Path):
@@ -240,11 +236,30 @@ def test_render_does_not_import_torch(graph_json: Path, tmp_path: Path):
 
 
 def test_render_command_svg_and_pdf_for_real(tmp_path):
-    pytest.importorskip("attrgraph_cli.report.svg")
-    save_graph(random_graph(n_links=300, n_nodes=60, seed=1), tmp_path / "g.json")
+    """Both through the CLI, read back: the SVG parsed as XML, the PDF with pdftotext."""
+    from xml.etree import ElementTree
+
+    g = random_graph(n_links=300, n_nodes=60, seed=1)
+    save_graph(g, tmp_path / "g.json")
     result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    root = ElementTree.fromstring((tmp_path / "g.svg").read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    caption = " ".join(
+        t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "caption"
+    )
+    assert f"{len(g.nodes)} nodes" in caption and f"of {len(g.edges)} edges drawn" in caption
+
+    pytest.importorskip("weasyprint")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed")
+    result = runner.invoke(
+        app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.pdf"), "--top", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Top 4 nodes by influence" in text and f"of {len(g.edges)} edges drawn" in " ".join(text.split())
 
 
 def test_viewer_modules_are_all_inlined_in_order_and_hooks_are_not():

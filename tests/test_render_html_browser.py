@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from chromium import launch
 
 from attrgraph_cli.extension import append_history, set_feature
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import read_json
-from attrgraph_cli.report.chromium import launch
 from attrgraph_cli.report.html import write_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]

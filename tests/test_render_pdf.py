@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attrgraph_cli import extension
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.extension import migrate
 from attrgraph_cli.graph.ids import cantor_pair
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
@@ -44,7 +46,7 @@ def _report_graph():
             "top_logits_before": [[" Austin", 0.45], [" Dallas", 0.12]],
             "top_logits_after": [{"token": " Houston", "probability": 0.31}],
         },
-        "an odd entry",
+        "an odd entry",  # not a record: dropped by the migration
     ]
     layer, index = int(graph.nodes.layer[0]), int(graph.nodes.feature[0])
     graph.extra["feature_details"] = {
@@ -62,6 +64,19 @@ def _report_graph():
             "bottom_logits": [" Paris"],
         }
     }
+    # the legacy keys above are what older files hold; readers see them through the migration on load
+    migrate(graph)
+    extension.append_history(
+        graph,
+        {
+            "stage": "trace",
+            "attrgraph_version": "0.1.0",
+            "settings": {"model": "tiny-test-model", "batch_size": 256},
+            "inputs": [{"name": "model-dir", "role": "model", "sha256": "ab" * 32}],
+            "started": "2026-12-01T04:00:00+00:00",
+            "duration_s": 1.25,
+        },
+    )
     return graph
 
 
@@ -107,14 +122,16 @@ def test_text_is_selectable_and_complete(pdfs, graph):
     for section in (
         "Pinned subgraph",
         "Top 15 nodes by influence",
-        "Clusters (supernodes)",
+        "Supernodes",
+        "Provenance",
         "Interventions",
         "Feature details",
     ):
         assert section in flat
     assert "Texas cluster" in flat and "say Austin" in flat and "gone_1_1" in flat
-    assert "ablate Texas" in flat and "Houston" in flat and "0.31" in flat and "an odd entry" in flat
+    assert "ablate Texas" in flat and "Houston" in flat and "0.31" in flat and "an odd entry" not in flat
     assert "Lubbock" in flat and "Texan" in flat
+    assert "trace attrgraph 0.1.0" in flat and "batch_size 256" in flat and "abababababab" in flat
     # the figure's labels and tokens are text too (page 1 only)
     page1 = " ".join(_run("pdftotext", "-f", "1", "-l", "1", str(pdfs["a4"]), "-").split())
     assert "Dallas" in page1 and "Logits" in page1 and "edges drawn" in page1
@@ -297,6 +314,7 @@ def test_cli_writes_svg_and_pdf(tmp_path):
         ("g.svg", []),
         ("g.pdf", ["--page", "letter", "--top", "5"]),
         ("f.pdf", ["--figure-only"]),
+        ("l.out", ["--format", "pdf", "--landscape", "--title", "My graph"]),
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "attrgraph_cli", "render", str(src), "-o", str(tmp_path / name), *extra],
@@ -328,6 +346,8 @@ def test_cli_writes_svg_and_pdf(tmp_path):
     assert round(_page_size(tmp_path / "g.pdf")[0]) == 612
     assert "Top 5 nodes" in _text(tmp_path / "g.pdf")
     assert int(_info(tmp_path / "f.pdf")["Pages"]) == 1
+    assert [round(v) for v in _page_size(tmp_path / "l.out")] == [842, 595]
+    assert "My graph" in _text(tmp_path / "l.out")
 
 
 def test_pdf_fetches_nothing_but_the_shipped_fonts(graph):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from chromium import launch
 
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
-from attrgraph_cli.report.chromium import launch
 from attrgraph_cli.report.semantics import kind_color
 from attrgraph_cli.report.svg import write_svg
 

@@ -215,7 +215,21 @@ def test_schemas_use_only_implemented_keywords() -> None:
 
     for name in (GRAPH_SCHEMA, FEATURE_DETAILS_SCHEMA):
         walk(load_schema(name))
-        assert fast_decoder(name) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "member"), [(GRAPH_SCHEMA, "nodes"), (FEATURE_DETAILS_SCHEMA, "examples_quantiles")]
+)
+def test_fast_decoders_accept_valid_documents_and_reject_wrong_types(name, member) -> None:
+    """Both schemas get a msgspec decoder (the fast path), and it checks types, not just shapes."""
+    import msgspec
+
+    doc = valid_document() if name == GRAPH_SCHEMA else feature_details(7)
+    decoder = fast_decoder(name)
+    decoder.root.decode(orjson.dumps(doc))
+    doc[member] = "not an array"
+    with pytest.raises(msgspec.ValidationError, match=rf"Expected `array`, got `str` - at `\$\.{member}`"):
+        decoder.root.decode(orjson.dumps(doc))
 
 
 def test_our_schemas_are_the_reference_ones(shared_dir) -> None:

@@ -1,4 +1,8 @@
-"""`attrgraph render GRAPH -o OUT`: an interactive HTML report, or an SVG / PDF figure."""
+"""`attrgraph render GRAPH -o OUT`: an interactive HTML report, or an SVG / PDF figure.
+
+The output format is `--format`, else the output's suffix; each format is a renderer of
+`report.renderers.RENDERERS` (which declares its suffixes and imports its heavy parts only when used).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ import typer
 from attrgraph_cli.commands._common import user_errors
 from attrgraph_cli.errors import AttrgraphError
 
-SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".svg": "svg", ".pdf": "pdf"}
-
 
 class OutputFormat(str, Enum):
     html = "html"
@@ -26,103 +28,68 @@ class Page(str, Enum):
     letter = "letter"
 
 
-def output_format(out: Path, requested: str | None) -> str:
-    """The format asked for with --format, else the one -o's suffix names."""
-    if requested:
-        return requested
-    fmt = SUFFIX_FORMATS.get(out.suffix.lower())
-    if fmt is None:
-        raise AttrgraphError(
-            f"cannot tell the output format from {out.name!r}: use a .html, .svg or .pdf name or --format"
-        )
-    return fmt
+def register(app: typer.Typer) -> None:
+    """Add `render` to the app."""
+    app.command("render")(render)
+
+
+@user_errors
+def render(
+    graph: Annotated[Path, typer.Argument(help="Graph file (JSON, .pt, .npz).")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Output: .html, .svg or .pdf.")],
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="Default: from -o.")] = None,
+    node_threshold: Annotated[
+        float | None, typer.Option("--node-threshold", help="Node pruning on load.")
+    ] = None,
+    edge_threshold: Annotated[
+        float | None, typer.Option("--edge-threshold", help="Edge pruning on load.")
+    ] = None,
+    trust_pickle: Annotated[
+        bool, typer.Option("--trust-pickle", help="Allow full unpickling (.pt).")
+    ] = False,
+    page: Annotated[Page, typer.Option("--page", help="PDF page size.")] = Page.a4,
+    landscape: Annotated[bool, typer.Option("--landscape", help="PDF in landscape orientation.")] = False,
+    figure_only: Annotated[bool, typer.Option("--figure-only", help="PDF: only the figure.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="PDF/SVG: how many top nodes to list.")] = 20,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    max_edges: Annotated[
+        int | None, typer.Option("--max-edges", min=0, help="SVG/PDF: draw the N strongest links (1000).")
+    ] = None,
+    min_weight: Annotated[
+        float | None, typer.Option("--min-weight", min=0.0, help="SVG/PDF: only links with |w| >= this.")
+    ] = None,
+) -> None:
+    """Draw GRAPH as a self-contained interactive HTML report (works offline), an SVG or a PDF."""
+    from attrgraph_cli.report.renderers import RenderOptions, renderer_for
+
+    renderer = renderer_for(out, fmt.value if fmt else None)
+    if not graph.exists():
+        raise AttrgraphError(f"no such file: {graph}")
+    started = time.perf_counter()
+    loaded = _load(graph, node_threshold, edge_threshold, trust_pickle)
+    options = RenderOptions(
+        title=title,
+        top=top,
+        page=page.value,
+        landscape=landscape,
+        figure_only=figure_only,
+        max_edges=max_edges,
+        min_weight=min_weight,
+    )
+    renderer.write(loaded, out, options)
+    size = out.stat().st_size
+    elapsed = time.perf_counter() - started
+    typer.echo(
+        f"wrote {out} ({renderer.name}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "
+        f"{len(loaded.edges)} links) in {elapsed:.2f}s",
+        err=True,
+    )
 
 
 def _load(path: Path, node_threshold: float | None, edge_threshold: float | None, trust_pickle: bool):
-    try:
-        from attrgraph_cli.io import load_graph
-    except ImportError as exc:  # the reader package is another stage; say so instead of crashing
-        raise AttrgraphError(f"graph readers are not available in this installation ({exc})") from None
+    from attrgraph_cli.io import load_graph
+
     thresholds = {"node_threshold": node_threshold, "edge_threshold": edge_threshold}
     return load_graph(
         path, trust_pickle=trust_pickle, **{k: v for k, v in thresholds.items() if v is not None}
     )
-
-
-def _renderer(fmt: str):
-    """The write function for svg / pdf, imported lazily (WeasyPrint is an optional extra)."""
-    try:
-        if fmt == "svg":
-            from attrgraph_cli.report.svg import write_svg
-
-            return write_svg
-        from attrgraph_cli.report.pdf import write_pdf
-
-        return write_pdf
-    except ImportError as exc:
-        raise AttrgraphError(f"PDF/SVG output not available: {exc}") from None
-
-
-def register(app: typer.Typer) -> None:
-    """Add `render` to the app."""
-
-    @app.command("render")
-    @user_errors
-    def render(
-        graph: Annotated[Path, typer.Argument(help="Graph file (JSON, .pt, .npz).")],
-        out: Annotated[Path, typer.Option("-o", "--output", help="Output: .html, .svg or .pdf.")],
-        fmt: Annotated[OutputFormat | None, typer.Option("--format", help="Default: from -o.")] = None,
-        node_threshold: Annotated[
-            float | None, typer.Option("--node-threshold", help="Node pruning on load.")
-        ] = None,
-        edge_threshold: Annotated[
-            float | None, typer.Option("--edge-threshold", help="Edge pruning on load.")
-        ] = None,
-        trust_pickle: Annotated[
-            bool, typer.Option("--trust-pickle", help="Allow full unpickling (.pt).")
-        ] = False,
-        page: Annotated[Page, typer.Option("--page", help="PDF page size.")] = Page.a4,
-        landscape: Annotated[bool, typer.Option("--landscape", help="PDF in landscape orientation.")] = False,
-        figure_only: Annotated[bool, typer.Option("--figure-only", help="PDF: only the figure.")] = False,
-        top: Annotated[int, typer.Option("--top", min=1, help="PDF/SVG: how many top nodes to list.")] = 20,
-        title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
-        max_edges: Annotated[
-            int | None, typer.Option("--max-edges", min=0, help="SVG/PDF: draw the N strongest links (1000).")
-        ] = None,
-        min_weight: Annotated[
-            float | None, typer.Option("--min-weight", min=0.0, help="SVG/PDF: only links with |w| >= this.")
-        ] = None,
-    ) -> None:
-        """Draw GRAPH as a self-contained interactive HTML report (works offline), an SVG or a PDF."""
-        kind = output_format(out, fmt.value if fmt else None)
-        if not graph.exists():
-            raise AttrgraphError(f"no such file: {graph}")
-        started = time.perf_counter()
-        loaded = _load(graph, node_threshold, edge_threshold, trust_pickle)
-        if kind == "html":
-            from attrgraph_cli.report.html import write_html
-
-            size = write_html(loaded, out, title=title)
-        else:
-            writer = _renderer(kind)
-            if kind == "svg":
-                writer(loaded, out, title=title, top=top, max_edges=max_edges, min_weight=min_weight)
-            else:
-                writer(
-                    loaded,
-                    out,
-                    page=page.value,
-                    landscape=landscape,
-                    figure_only=figure_only,
-                    top=top,
-                    title=title,
-                    max_edges=max_edges,
-                    min_weight=min_weight,
-                )
-            size = out.stat().st_size
-        elapsed = time.perf_counter() - started
-        typer.echo(
-            f"wrote {out} ({kind}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "
-            f"{len(loaded.edges)} links) in {elapsed:.2f}s",
-            err=True,
-        )

@@ -24,15 +24,6 @@ def _ok(passed: bool) -> str:
     return "✅ meets the bar" if passed else "❌ below the bar"
 
 
-def quality_checks(metrics: dict) -> dict[str, bool]:
-    """The card's bars, evaluated on `metrics` (also used by the tests)."""
-    acc = metrics["accuracy"]
-    checks = {f"accuracy_{k}": acc[k]["accuracy"] >= bar for k, bar in BARS.items()}
-    for row in metrics["transcoders"]:
-        checks[f"transcoder_{row['layer']}"] = row["fve"] >= FVE_BAR and row["l0"] <= L0_BAR
-    return checks
-
-
 def verdict(inter: dict) -> str:
     """ "Yes." when both interventions agree, "Partly." when one does, else "No, not convincingly."."""
     votes = inter.get("ablation_removes_half_the_margin", False) + inter.get("swap_changes_the_answer", False)

@@ -111,10 +111,3 @@ def clt_forge_to_graph(data: dict[str, Any]) -> AttributionGraph:
         extra=extra,
     )
     return dense_to_graph(dense, node_mask=node_mask, edge_mask=edge_mask, edge_weights=weights)
-
-
-def _strings(given: Any, token_ids: np.ndarray) -> list[str]:
-    """The file's token texts, or `tok{id}` placeholders when it has none."""
-    if given:
-        return [str(t) for t in given]
-    return [f"tok{t}" for t in token_ids.tolist()]

@@ -21,16 +21,6 @@ from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.graph.prune import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD
 
 REQUIRED_KEYS = ("adjacency_matrix", "features")
-OPTIONAL_KEYS = (
-    "tokens",
-    "token_ids",
-    "n_layers",
-    "logit_tokens",
-    "logit_token_ids",
-    "logit_probabilities",
-    "activations",
-    "prompt",
-)
 
 
 def read_matrix_npz(path: str | os.PathLike[str], **options: Any) -> AttributionGraph:

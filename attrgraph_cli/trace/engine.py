@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from attrgraph_cli.errors import AttrgraphError
@@ -267,7 +267,3 @@ def translate_runtime_error(exc: BaseException) -> BaseException:
     if isinstance(exc, (ValueError, TypeError, AssertionError)) and str(exc):
         return PromptError(f"circuit-tracer rejected the input: {str(exc).splitlines()[0]}")
     return exc
-
-
-def options_dict(options: TraceOptions) -> dict[str, Any]:
-    return asdict(options)

@@ -1,4 +1,5 @@
-"""Debian's headless Chromium as attrgraph's browser tests and benchmarks start it.
+"""Debian's headless Chromium as attrgraph's browser tests and benchmarks start it (test harness: not
+shipped in the wheel; tests import it as `chromium`, benchmarks as `tests.chromium`).
 
 Never a downloaded browser: Playwright drives `/usr/bin/chromium` (Debian's `chromium` package, which
 `make install` installs). The flags keep a headless run quiet on a machine without a network or a GPU.
@@ -22,8 +23,6 @@ HEADLESS_ARGS = (
 
 def launch(playwright: Any) -> Any:
     """Start Debian's Chromium headless through a Playwright instance (`sync_playwright()` entered)."""
-    from attrgraph_cli.errors import AttrgraphError
-
     if not CHROMIUM.exists():
-        raise AttrgraphError(f"{CHROMIUM} is missing: install Debian's chromium package (make install)")
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium package (make install)")
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(HEADLESS_ARGS))

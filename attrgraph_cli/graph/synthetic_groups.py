@@ -149,4 +149,17 @@ def planted_graph(
         },
         qparams={"pinnedIds": [], "supernodes": [], "linkType": "both", "clickedId": "", "sg_pos": ""},
     )
+    _cumulative_influence(graph)
     return graph, np.concatenate([group, np.full(n - n_feat, -1)])
+
+
+def _cumulative_influence(graph: AttributionGraph) -> None:
+    """`nodes.influence` as circuit-tracer's JSON has it: the cumulative share of influence on the logits
+    up to and including the node, nodes ranked by influence (features and errors; the rest left NaN)."""
+    from attrgraph_cli.cluster.influence import node_influence
+
+    influence = node_influence(graph)
+    inner = np.flatnonzero(np.isin(graph.nodes.kind, (NodeKind.FEATURE, NodeKind.ERROR)))
+    order = inner[np.argsort(-influence[inner], kind="stable")]
+    total = float(influence[inner].sum()) or 1.0
+    graph.nodes.influence[order] = np.minimum(np.cumsum(influence[order]) / total, 1.0)

@@ -15,11 +15,11 @@ import numpy as np
 
 from attrgraph_cli.cluster import agglomerate, coverage, grouping, naming, signals
 from attrgraph_cli.cluster.influence import logit_effects, node_influence
+from attrgraph_cli.cluster.quality import GROUPING_KEYS
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.extension import set_supernode_set, supernode_set
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
-GROUPING_KEYS = ("coupling_modularity", "within", "between", "contrast", "wiring_modularity")
 METHOD = (
     "agglomerative (scipy average linkage on 1 - similarity; similarity = weighted mean of signed "
     "edge-profile cosine, logit-effect cosine, layer and position proximity, label-word Jaccard)"

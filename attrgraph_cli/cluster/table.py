@@ -3,64 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from attrgraph_cli.cluster.engine import GROUPING_KEYS, ClusterResult
+from attrgraph_cli.cluster.engine import ClusterResult
+from attrgraph_cli.cluster.quality import fmt_value, quality_rows
 from attrgraph_cli.graph.model import AttributionGraph
-
-
-def _f(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(score, ours, baseline / control, ratio) rows."""
-    rows: list[tuple[str, str, str, str]] = []
-    cov = scores["coverage"]
-    control = cov.get("random_control", {})
-    for key in ("replacement", "completeness"):
-        rows.append(
-            (
-                f"coverage: {key} (all features {_f(cov['all_features'][key])})",
-                _f(cov["supernodes"][key]),
-                f"{_f(control.get(key))} (random same-size)",
-                "",
-            )
-        )
-    grouping = scores.get("grouping")
-    if grouping:
-        ours, base, ratio = grouping["ours"], grouping["baseline"], grouping["ratio"]
-        for key in GROUPING_KEYS:
-            rows.append(
-                (
-                    f"grouping: {key}",
-                    _f(ours.get(key)),
-                    f"{_f(base.get(key))} (layer/position)",
-                    _f(ratio.get(key), 2),
-                )
-            )
-    causal = scores.get("causal")
-    if causal:
-        rows.append(
-            (
-                "causal: |measured effect| of x-1 (mean)",
-                _f(causal.get("mean_abs_measured")),
-                f"{_f(causal.get('mean_abs_control'))} (random same-size)",
-                "",
-            )
-        )
-        rows.append(
-            ("causal: measured and predicted agree in sign", _f(causal.get("same_sign_share")), "", "")
-        )
-    return rows
 
 
 def print_result(graph: AttributionGraph, result: ClusterResult, console: Console | None = None) -> None:
@@ -80,10 +30,14 @@ def print_result(graph: AttributionGraph, result: ClusterResult, console: Consol
             str(sc.get("size", len(s.rows))),
             f"{layers[0]}–{layers[1]}" if layers[0] != layers[1] else str(layers[0]),
             ",".join(map(str, sc.get("positions", []))),
-            _f(sc.get("influence_share")),
-            _f(sc.get("mean_similarity")),
+            fmt_value(sc.get("influence_share")),
+            fmt_value(sc.get("mean_similarity")),
             *(
-                [_f(c.get("measured")), _f(c.get("predicted")), _f(c.get("members_agree"), 2)]
+                [
+                    fmt_value(c.get("measured")),
+                    fmt_value(c.get("predicted")),
+                    fmt_value(c.get("members_agree"), 2),
+                ]
                 if causal and (c := sc.get("causal", {})) is not None
                 else []
             ),

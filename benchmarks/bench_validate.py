@@ -151,6 +151,69 @@ def run(repeats: int = 5) -> list[dict]:
         )
     else:
         rows.append({"name": "validate vs Ajv", "peer": "Ajv", "note": "skipped: npm ci in benchmarks/node"})
+    return rows + positions_rows(repeats)
+
+
+# ------------------------------------------------------------------------------ positions (issue 15)
+N_PROBLEMS = 20
+BROKEN = CACHE / f"graph-{N_LINKS}-links-{N_PROBLEMS}-problems.json"
+
+_POSITIONS = """
+import json, sys, time
+from pathlib import Path
+from attrgraph_cli.validate.runner import Options, validate_file
+path, repeats = Path(sys.argv[1]), int(sys.argv[2])
+validate_file(path, Options(positions=False))  # warm-up: schema decoders, imports
+best = {True: float("inf"), False: float("inf")}
+cpu = {True: float("inf"), False: float("inf")}
+for i in range(repeats):  # alternate (ABBA), so that both see the same machine load and order
+    for positions in ((False, True) if i % 2 == 0 else (True, False)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = validate_file(path, Options(positions=positions))
+        best[positions] = min(best[positions], time.perf_counter() - t0)
+        cpu[positions] = min(cpu[positions], time.process_time() - c0)
+        if positions:
+            found = len(report.positions)
+print(json.dumps({"on": best[True], "off": best[False], "cpu_on": cpu[True], "cpu_off": cpu[False],
+                  "problems": len(report.sink.problems), "placed": found, "status": report.status}))
+"""
+
+
+def ensure_broken_graph() -> Path:
+    """The 1M-link graph with the targets of 20 links spread over the file (the last one deepest) replaced
+    by ids that are not nodes: 20 `links.endpoint` errors."""
+    if not BROKEN.exists():
+        import orjson
+
+        from attrgraph_cli.io.atomic import atomic_write_bytes
+
+        doc = orjson.loads(ensure_graph().read_bytes())
+        links = doc["links"]
+        for k in range(N_PROBLEMS):
+            links[len(links) - 1 - k * (len(links) // N_PROBLEMS)]["target"] = f"no-such-node-{k}"
+        atomic_write_bytes(BROKEN, orjson.dumps(doc))
+    return BROKEN
+
+
+def positions_rows(repeats: int = 5) -> list[dict]:
+    """`validate_file` with positions on (the CLI's default) against the same call with them off."""
+    rows = []
+    for label, path in (("valid", ensure_graph()), (f"{N_PROBLEMS} problems", ensure_broken_graph())):
+        r = _child(_POSITIONS, str(path), str(repeats))
+        assert r["placed"] == r["problems"], r
+        budget = "budget: ratio ~1 (nothing computed)" if label == "valid" else "budget: ratio >= 0.5 (<= 2x)"
+        rows.append(
+            {
+                "name": f"validate 1M-link JSON, {label}: line/column positions",
+                "ours_s": r["on"],
+                "peer": "same run without positions",
+                "peer_s": r["off"],
+                "ratio": r["off"] / r["on"],
+                "note": f"{budget}; {r['placed']} problems placed, +{r['on'] - r['off']:.2f} s; CPU s "
+                f"{r['cpu_on']:.2f} vs {r['cpu_off']:.2f} (ratio {r['cpu_off'] / r['cpu_on']:.2f}); best of "
+                f"{repeats}, alternating",
+            }
+        )
     return rows
 
 

@@ -98,6 +98,16 @@ def test_help_imports_nothing_heavy():
     [
         ["validate", "{graph}"],
         ["validate", "--format", "json", "{matrix}"],
+        [
+            "validate",
+            "--format",
+            "sarif",
+            "--report",
+            "junit:{folder}/v.xml",
+            "--report",
+            "codequality:{folder}/cq.json",
+            "{graph}",
+        ],
         ["convert", "{graph}", "-o", "{folder}/copy.json"],
         ["convert", "{matrix}", "-o", "{folder}/pruned.json"],
         ["render", "{graph}", "-o", "{folder}/graph.html"],
@@ -262,6 +272,10 @@ def test_wheel_in_a_fresh_venv_without_torch(tmp_path, inputs):
     assert run(attrgraph, "--help").returncode == 0
     checked = run(attrgraph, "validate", inputs["graph"])
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    # what a CI job runs on the light install: SARIF on stdout, JUnit to a file, from one run
+    ci = run(attrgraph, "validate", inputs["graph"], "-f", "sarif", "--report", f"junit:{tmp_path / 'v.xml'}")
+    assert ci.returncode == 0 and '"version": "2.1.0"' in ci.stdout, ci.stderr
+    assert (tmp_path / "v.xml").read_text().count("<testcase ") == 1
     pruned = tmp_path / "pruned.json"
     converted = run(attrgraph, "convert", inputs["matrix"], "-o", pruned)
     assert converted.returncode == 0, converted.stdout + converted.stderr

@@ -94,7 +94,7 @@ def full_intervention(graph) -> dict:
             "values": [0.0, 0.5, 1.0, 2.0],
             "series": [
                 {"token": " Austin", "p": [0.1, 0.3, 0.61, None]},
-                {"token": " Dallas", "p": [0.4, 0.2, 0.1, 0.05]},
+                {"token": HOSTILE, "p": [0.4, 0.2, 0.1, 0.05]},
             ],
         },
         "check": {
@@ -202,6 +202,9 @@ def test_full_intervention_record_renders_every_part(graph):
     paths = [p for p in sweep.iter("{http://www.w3.org/2000/svg}path") if p.get("stroke") != "#888888"]
     assert len(paths) == 2  # one line per token; the missing value is left out of the Austin line
     assert paths[0].get("d").count("L") == 2 and paths[1].get("d").count("L") == 3
+    texts = [t.text or "" for t in sweep.iter("{http://www.w3.org/2000/svg}text")]
+    assert any(t.startswith("</script>") for t in texts)  # the hostile token is legend text, not markup
+    assert not [e for e in sweep.iter() if e.tag.endswith("img")]
     scatter = ElementTree.fromstring(view.agreement_chart)
     assert len(list(scatter.iter("{http://www.w3.org/2000/svg}circle"))) == 2
 

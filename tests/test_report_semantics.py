@@ -118,4 +118,22 @@ def test_payload_head_carries_semantics():
     assert sem["display"] == semantics.display_labels(g)
     assert sem["rank"] == semantics.node_rank(g).tolist()
     assert sem["thresholds"]["maxEdges"] == semantics.DEFAULTS.max_edges
-    assert "detailKey" not in head["nodes"]
+    assert head["nodes"]["detailKey"] == sem["featureKey"]  # the old viewer's name, until it reads semantics
+
+
+def test_render_defaults_are_the_semantics_defaults():
+    """The CLI keeps literal defaults (it must not import numpy for --help): they equal DEFAULTS."""
+    import inspect
+
+    from attrgraph_cli.commands.render import render
+    from attrgraph_cli.report.renderers import RenderOptions
+    from attrgraph_cli.report.svg import FigureOptions
+
+    assert inspect.signature(render).parameters["top"].default == semantics.DEFAULTS.top_nodes
+    assert RenderOptions().top == semantics.DEFAULTS.top_nodes
+    opts = FigureOptions()
+    assert (opts.max_edges, opts.labels, opts.logit_labels) == (
+        semantics.DEFAULTS.max_edges,
+        semantics.DEFAULTS.figure_labels,
+        semantics.DEFAULTS.logit_labels,
+    )

@@ -110,7 +110,7 @@ def test_trace_json_matches_circuit_tracer_own_files(traced, tmp_path):
     create_graph_files(raw, slug="peer", output_path=str(tmp_path), node_threshold=0.8, edge_threshold=0.98)
     peer, ours = read_json(tmp_path / "peer.json"), read_json(traced / "g.json")
     # where circuit-tracer's error id collides with a feature id ours differs on purpose: map it back
-    renamed = ours["metadata"]["info"]["attrgraph"].get("renamed_error_nodes", {})
+    renamed = ours["metadata"]["info"].get("attrgraph", {}).get("renamed_error_nodes", {})
     back = {new: old for old, new in renamed.items()}
     ids = [n["node_id"] for n in ours["nodes"]]
     assert len(ids) == len(set(ids))

@@ -82,25 +82,31 @@ def test_json_format(files) -> None:
     assert doc["summary"] == {**doc["summary"], "files": 2, "valid": 1, "invalid": 1, "errors": 1}
     bad = doc["files"][1]
     assert bad["status"] == "invalid" and bad["counts"]["links.endpoint"]["count"] == 1
+    column = files["bad"].read_bytes().index(b'"not-a-node"') + 1  # one-line (compact) JSON
     assert bad["problems"][0] == {
         "path": "links[4].target",
         "message": "target 'not-a-node' is not the node_id of any node",
         "expected": "the node_id of a node in `nodes`",
         "severity": "error",
         "rule": "links.endpoint",
+        "line": 1,
+        "column": column,
     }
 
 
 def test_github_format(files) -> None:
     out = run("--format", "github", str(files["bad"]), str(files["warn"]))
     assert out.returncode == 1
+    column = files["bad"].read_bytes().index(b'"not-a-node"') + 1
     lines = out.stdout.splitlines()
     assert any(
-        line.startswith(f"::error file={files['bad']},title=attrgraph links.endpoint::links[4].target: ")
+        line.startswith(f"::error file={files['bad']},line=1,col={column},title=attrgraph links.endpoint::")
+        and "::links[4].target: " in line
         for line in lines
     )
     assert any(
-        line.startswith(f"::warning file={files['warn']},title=attrgraph metadata.info-missing::")
+        line.startswith(f"::warning file={files['warn']},line=1,col=")
+        and ",title=attrgraph metadata.info-missing::" in line
         for line in lines
     )
 

@@ -23,6 +23,11 @@ class OutputFormat(str, Enum):
     pdf = "pdf"
 
 
+class PdfVariant(str, Enum):
+    pdf_a_3b = "pdf/a-3b"
+    pdf_a_3u = "pdf/a-3u"
+
+
 class Page(str, Enum):
     a4 = "a4"
     letter = "letter"
@@ -58,11 +63,28 @@ def render(
     min_weight: Annotated[
         float | None, typer.Option("--min-weight", min=0.0, help="SVG/PDF: only links with |w| >= this.")
     ] = None,
+    embed: Annotated[
+        str | None,
+        typer.Option(
+            "--embed",
+            help="PDF: files the PDF carries: graph,report (default), graph, report or none "
+            "(a --figure-only PDF carries none unless asked).",
+        ),
+    ] = None,
+    pdf_variant: Annotated[
+        PdfVariant | None,
+        typer.Option("--pdf-variant", help="PDF: an archival variant (PDF/A-3 allows attachments)."),
+    ] = None,
+    embed_graph: Annotated[
+        bool, typer.Option("--embed-graph", help="SVG: carry the graph in a <metadata> element.")
+    ] = False,
 ) -> None:
     """Draw GRAPH as a self-contained interactive HTML report (works offline), an SVG or a PDF."""
+    from attrgraph_cli.report.attachments import parse_embed
     from attrgraph_cli.report.renderers import RenderOptions, renderer_for
 
     renderer = renderer_for(out, fmt.value if fmt else None)
+    parts = parse_embed(embed, figure_only=figure_only)
     if not graph.exists():
         raise AttrgraphError(f"no such file: {graph}")
     started = time.perf_counter()
@@ -75,8 +97,13 @@ def render(
         figure_only=figure_only,
         max_edges=max_edges,
         min_weight=min_weight,
+        embed=parts,
+        pdf_variant=pdf_variant.value if pdf_variant else None,
+        embed_graph=embed_graph,
     )
     renderer.write(loaded, out, options)
+    if renderer.name == "pdf":
+        _report_attachments(out, parts)
     size = out.stat().st_size
     elapsed = time.perf_counter() - started
     typer.echo(
@@ -93,3 +120,25 @@ def _load(path: Path, node_threshold: float | None, edge_threshold: float | None
     return load_graph(
         path, trust_pickle=trust_pickle, **{k: v for k, v in thresholds.items() if v is not None}
     )
+
+
+def _report_attachments(out: Path, parts: tuple[str, ...]) -> None:
+    """Print what the PDF's attachments cost; warn (and name the smaller options) when the PDF is large."""
+    from attrgraph_cli.io.pdf_bundle import stored_sizes
+    from attrgraph_cli.report.attachments import LARGE_PDF_BYTES
+
+    if not parts:
+        return
+    total = out.stat().st_size
+    sizes = stored_sizes(out)
+    cost = sum(stored for _, stored, _ in sizes)
+    listed = ", ".join(
+        f"{name} {stored / 1e6:.2f} MB ({raw / 1e6:.2f} MB extracted)" for name, stored, raw in sizes
+    )
+    typer.echo(f"attachments: {listed}; {cost / 1e6:.2f} MB of the PDF's {total / 1e6:.2f} MB", err=True)
+    if total > LARGE_PDF_BYTES:
+        typer.echo(
+            f"warning: {out} is {total / 1e6:.1f} MB; --embed graph (no HTML report) or --embed none "
+            "makes it smaller",
+            err=True,
+        )

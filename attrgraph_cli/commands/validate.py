@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -18,6 +18,9 @@ class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
+    junit = "junit"
+    codequality = "codequality"
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
@@ -42,7 +45,32 @@ PathsArg = Annotated[
 FormatOpt = Annotated[
     OutputFormat,
     typer.Option(
-        "--format", "-f", help="text, json or github (workflow-command annotations for GitHub Actions)."
+        "--format",
+        "-f",
+        help="text (file:line:col per problem), json (problems with line/column), github (workflow-command "
+        "annotations on the offending line), sarif (SARIF 2.1.0 for code scanning), junit (JUnit XML, one "
+        "test case per file), codequality (GitLab Code Quality JSON).",
+    ),
+]
+OutputOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time (Python 3.10)
+    typer.Option("--output", "-o", help="Write the --format report to this file (atomically), not stdout."),
+]
+ReportOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--report",
+        metavar="FORMAT:FILE",
+        help="Also write a report in FORMAT to FILE, from the same run (repeatable), e.g. "
+        "--report sarif:results.sarif --report junit:validate.xml.",
+    ),
+]
+ChangedOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--changed-since",
+        metavar="REF",
+        help="Only the files among PATHS that `git diff REF` touched (and new untracked files).",
     ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")]
@@ -69,18 +97,27 @@ def validate(
     max_per_rule: MaxPerRuleOpt = 20,
     max_size: MaxSizeOpt = "1GB",
     trust_pickle: TrustOpt = False,
+    output: OutputOpt = None,
+    report: ReportOpt = None,
+    changed_since: ChangedOpt = None,
 ) -> None:
     """Check graph JSON (Neuronpedia schema + semantic checks) and feature-details files.
 
+    Problems carry the line/column of their value; one run writes --format and every --report FORMAT:FILE.
+
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 unreadable input or bad usage.
     """
-    _run(paths, output_format, strict, max_per_rule, max_size, trust_pickle)
+    _run(paths, output_format, strict, max_per_rule, max_size, trust_pickle, output, report, changed_since)
 
 
 @user_errors
-def _run(paths, output_format, strict, max_per_rule, max_size, trust_pickle) -> None:  # noqa: ANN001
-    from attrgraph_cli.validate import runner
+def _run(  # noqa: ANN001
+    paths, output_format, strict, max_per_rule, max_size, trust_pickle, output, report, changed_since
+) -> None:
+    from attrgraph_cli.validate import outputs, runner
 
+    targets = [outputs.ReportTarget(output_format.value, output)]
+    targets += [outputs.parse_report(spec) for spec in report or []]
     options = runner.Options(
         max_bytes=parse_size(max_size),
         max_per_rule=max_per_rule or None,
@@ -88,31 +125,19 @@ def _run(paths, output_format, strict, max_per_rule, max_size, trust_pickle) -> 
         trust_pickle=trust_pickle,
     )
     start = time.perf_counter()
+    items = runner.expand_paths(paths)
+    if changed_since is not None:
+        from attrgraph_cli.validate.changed import keep_changed
+
+        items = keep_changed(items, changed_since)
     reports = [
-        item if isinstance(item, runner.FileReport) else runner.validate_file(item, options)
-        for item in runner.expand_paths(paths)
+        item if isinstance(item, runner.FileReport) else runner.validate_file(item, options) for item in items
     ]
     seconds = time.perf_counter() - start
     code = runner.exit_code(reports)
-    if output_format is OutputFormat.json:
-        from attrgraph_cli.validate import report_json
-
-        sys.stdout.buffer.write(report_json.render(reports, seconds, code))
-        for r in reports:
-            if r.status == "unreadable":
-                sys.stderr.write(f"attrgraph: error: {r.error}\n")
-    elif output_format is OutputFormat.github:
-        from attrgraph_cli.validate import report_github
-
-        sys.stdout.write(report_github.render(reports))
-        for r in reports:
-            if r.status == "unreadable":
-                sys.stderr.write(f"attrgraph: error: {r.error}\n")
-    else:
-        from attrgraph_cli.validate import report_text
-
-        report_text.render(reports, seconds)
-    sys.stdout.flush()
+    outputs.print_errors(reports)
+    for target in targets:
+        outputs.write(target, reports, seconds, code)
     raise typer.Exit(code)
 
 

@@ -57,6 +57,14 @@ def _read_any(
         return read_matrix_pt(
             path, trust_pickle=trust_pickle, node_threshold=node_threshold, edge_threshold=edge_threshold
         )
+    if fmt == "pdf-bundle":
+        from attrgraph_cli.io.pdf_bundle import read_pdf_bundle
+
+        return read_pdf_bundle(path)
+    if fmt == "svg-bundle":
+        from attrgraph_cli.io.svg_bundle import read_svg_bundle
+
+        return read_svg_bundle(path)
     if fmt == "clt-forge-pt":
         from attrgraph_cli.io.clt_forge import read_clt_forge
 

@@ -60,30 +60,35 @@ _DEFAULT_QPARAMS = {"pinnedIds": [], "supernodes": [], "linkType": "both", "clic
 # ---------------------------------------------------------------------------------------------------
 def read_json(path: str | os.PathLike[str]) -> AttributionGraph:
     """Read a Neuronpedia graph JSON file (GraphFormatError with one clear line when it is not one)."""
-    import orjson
-
     p = check_readable(path, kind="json")
     try:
         data = p.read_bytes()
     except MemoryError:
         raise GraphFormatError(f"{p}: the file is too large to load into memory") from None
+    return read_json_bytes(data, str(p))
+
+
+def read_json_bytes(data: bytes, name: str) -> AttributionGraph:
+    """A Neuronpedia graph JSON document from its bytes; `name` prefixes error messages."""
+    import orjson
+
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise GraphFormatError(f"{p}: {_json_problem(data, exc)}") from None
+        raise GraphFormatError(f"{name}: {_json_problem(data, exc)}") from None
     except MemoryError:
-        raise GraphFormatError(f"{p}: the file is too large to load into memory") from None
+        raise GraphFormatError(f"{name}: the file is too large to load into memory") from None
     del data
     if not isinstance(doc, dict):
         raise GraphFormatError(
-            f"{p}: the JSON document is {json_type_phrase(doc)}; a graph file is a JSON object"
+            f"{name}: the JSON document is {json_type_phrase(doc)}; a graph file is a JSON object"
         )
     try:
         return document_to_graph(doc)
     except GraphFormatError as exc:
-        raise GraphFormatError(f"{p}: {exc}") from None
+        raise GraphFormatError(f"{name}: {exc}") from None
 
 
 def _json_problem(data: bytes, exc: Exception) -> str:

@@ -19,7 +19,9 @@ CIRCUIT_TRACER_PT = "circuit-tracer-pt"
 CLT_FORGE_PT = "clt-forge-pt"
 MATRIX_NPZ = "matrix-npz"
 MATRIX_PT = "matrix-pt"
-FORMATS = (NEURONPEDIA_JSON, CIRCUIT_TRACER_PT, CLT_FORGE_PT, MATRIX_NPZ, MATRIX_PT)
+PDF_BUNDLE = "pdf-bundle"
+SVG_BUNDLE = "svg-bundle"
+FORMATS = (NEURONPEDIA_JSON, CIRCUIT_TRACER_PT, CLT_FORGE_PT, MATRIX_NPZ, MATRIX_PT, PDF_BUNDLE, SVG_BUNDLE)
 
 #: How many bytes of memory loading one byte of file takes, roughly, per kind of file.
 _MEMORY_FACTOR = {"json": 6, "binary": 3}
@@ -93,6 +95,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         stripped = stripped[3:].lstrip(b" \t\r\n")
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(p)
+    if head.startswith(b"%PDF-"):
+        return PDF_BUNDLE
+    if stripped.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in head:
+        return SVG_BUNDLE
     if head[0] == _PICKLE_PROTO:
         return _pt_format(p, _legacy_pickle_strings(p))
     if not stripped:

@@ -144,6 +144,7 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         rank[order] = np.arange(m)
         link_extra = {str(int(rank[i])): v for i, v in graph.link_extra.items()}
 
+    sem = semantics.compute(graph).as_payload()
     head = {
         "version": 1,
         "title": title,
@@ -157,10 +158,12 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
             "labels": [str(v) for v in nodes.label.tolist()],
             "featureType": _intern([str(v) for v in nodes.feature_type.tolist()]),
             "logitToken": [str(v) for v in nodes.logit_token.tolist()],
+            # deprecated alias of semantics.featureKey, kept until the viewer reads semantics (issue 10)
+            "detailKey": sem["featureKey"],
             "extra": {str(i): _jsonable(v) for i, v in graph.node_extra.items()},
         },
         "links": {"m": m, "extra": _jsonable(link_extra)},
-        "semantics": semantics.compute(graph).as_payload(),
+        "semantics": sem,
         "layout": {
             "rowLabels": layout.row_labels,
             "columnLeft": layout.column_left.tolist(),

@@ -20,6 +20,14 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.report import semantics
+from attrgraph_cli.report.attachments import (
+    Embedded,
+    build_attachments,
+    bundle_note,
+    deflate_attachments,
+    parse_embed,
+    weasyprint_attachments,
+)
 from attrgraph_cli.report.page import PAGE_SIZES, PageGeometry, fit_figure, page_geometry
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure, render_svg
 from attrgraph_cli.resources import resource_dir
@@ -114,6 +122,7 @@ def report_context(
     top: int = semantics.DEFAULTS.top_nodes,
     title: str | None = None,
     figure_options: FigureOptions | None = None,
+    bundle_note: str | None = None,
 ):
     """What the sections build from: the graph, its semantics, the page and the main figure."""
     from attrgraph_cli.report.sections import ReportContext
@@ -122,7 +131,9 @@ def report_context(
     opts = _options(figure_options, landscape)
     sem = semantics.compute(graph)
     figure = render_svg(graph, opts, title=title, sem=sem)
-    return ReportContext(graph, sem, geometry, opts, figure, top, title or graph.slug or "Attribution graph")
+    return ReportContext(
+        graph, sem, geometry, opts, figure, top, title or graph.slug or "Attribution graph", bundle_note
+    )
 
 
 def build_html(
@@ -134,12 +145,20 @@ def build_html(
     top: int = semantics.DEFAULTS.top_nodes,
     title: str | None = None,
     figure_options: FigureOptions | None = None,
+    bundle_note: str | None = None,
 ) -> tuple[str, SvgFigure]:
-    """The report's HTML (for WeasyPrint) and the main figure drawn in it."""
+    """The report's HTML (for WeasyPrint) and the main figure drawn in it; `bundle_note` is the line on
+    page 1 saying which files the PDF carries."""
     from attrgraph_cli.report.sections import build_sections
 
     report = report_context(
-        graph, page=page, landscape=landscape, top=top, title=title, figure_options=figure_options
+        graph,
+        page=page,
+        landscape=landscape,
+        top=top,
+        title=title,
+        figure_options=figure_options,
+        bundle_note=bundle_note,
     )
     geometry, figure = report.geometry, report.figure
     context: dict[str, Any] = {
@@ -157,8 +176,14 @@ def build_html(
     return _template().render(**context), figure
 
 
-def render_pdf(graph: AttributionGraph, **kwargs: Any) -> bytes:
-    """The report as PDF bytes; keyword arguments as for `build_html`."""
+def render_pdf(
+    graph: AttributionGraph,
+    *,
+    attachments: list[Embedded] | None = None,
+    pdf_variant: str | None = None,
+    **kwargs: Any,
+) -> bytes:
+    """The report as PDF bytes, carrying `attachments`; other keyword arguments as for `build_html`."""
     weasyprint = import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -166,7 +191,12 @@ def render_pdf(graph: AttributionGraph, **kwargs: Any) -> bytes:
     base = resource_dir("templates").resolve().as_uri() + "/"
     font_config = FontConfiguration()
     document = weasyprint.HTML(string=html, base_url=base, url_fetcher=_fetcher(weasyprint))
-    return document.write_pdf(font_config=font_config)
+    return document.write_pdf(
+        font_config=font_config,
+        attachments=weasyprint_attachments(weasyprint, attachments or []),
+        pdf_variant=pdf_variant,
+        finisher=deflate_attachments if attachments else None,
+    )
 
 
 def write_pdf(
@@ -178,12 +208,18 @@ def write_pdf(
     figure_only: bool = False,
     top: int = semantics.DEFAULTS.top_nodes,
     title: str | None = None,
+    embed: tuple[str, ...] | None = None,
+    pdf_variant: str | None = None,
     **figure_opts: Any,
 ) -> int:
     """Write the PDF report (or, with `figure_only`, the one-page figure) to `path`; returns its size.
 
-    `figure_opts` are `FigureOptions` fields (max_edges, min_weight, labels, node_threshold, ...).
+    `embed` names the files the PDF carries (`report.attachments.EMBED_CHOICES`; default: both for a
+    report, none for a figure); `pdf_variant` e.g. "pdf/a-3b". `figure_opts` are `FigureOptions` fields
+    (max_edges, min_weight, labels, node_threshold, ...).
     """
+    parts = parse_embed(None, figure_only=figure_only) if embed is None else embed
+    files = build_attachments(graph, parts, title=title)
     given = {k: v for k, v in figure_opts.items() if v is not None}
     options = FigureOptions(**given) if given else None
     data = render_pdf(
@@ -194,6 +230,9 @@ def write_pdf(
         top=top,
         title=title,
         figure_options=options,
+        attachments=files,
+        pdf_variant=pdf_variant,
+        bundle_note=bundle_note(parts, Path(path).name),
     )
     atomic_write_bytes(path, data)
     return len(data)

@@ -28,6 +28,12 @@ class RenderOptions:
     figure_only: bool = False
     max_edges: int | None = None
     min_weight: float | None = None
+    #: PDF: files the PDF carries (`report.attachments.EMBED_CHOICES`); None = the default for the kind
+    embed: tuple[str, ...] | None = None
+    #: PDF: a standard variant such as "pdf/a-3b"
+    pdf_variant: str | None = None
+    #: SVG: carry the graph JSON in a <metadata> element
+    embed_graph: bool = False
 
 
 Writer = Callable[[AttributionGraph, Path, RenderOptions], None]
@@ -53,7 +59,13 @@ def _svg(graph: AttributionGraph, path: Path, opts: RenderOptions) -> None:
     from attrgraph_cli.report.svg import write_svg
 
     write_svg(
-        graph, path, title=opts.title, top=opts.top, max_edges=opts.max_edges, min_weight=opts.min_weight
+        graph,
+        path,
+        title=opts.title,
+        top=opts.top,
+        max_edges=opts.max_edges,
+        min_weight=opts.min_weight,
+        embed_graph=opts.embed_graph,
     )
 
 
@@ -72,16 +84,28 @@ def _pdf(graph: AttributionGraph, path: Path, opts: RenderOptions) -> None:
         title=opts.title,
         max_edges=opts.max_edges,
         min_weight=opts.min_weight,
+        embed=opts.embed,
+        pdf_variant=opts.pdf_variant,
     )
 
 
 RENDERERS: dict[str, Renderer] = {
     "html": Renderer("html", (".html", ".htm"), ("title",), _html),
-    "svg": Renderer("svg", (".svg",), ("title", "top", "max_edges", "min_weight"), _svg),
+    "svg": Renderer("svg", (".svg",), ("title", "top", "max_edges", "min_weight", "embed_graph"), _svg),
     "pdf": Renderer(
         "pdf",
         (".pdf",),
-        ("title", "top", "page", "landscape", "figure_only", "max_edges", "min_weight"),
+        (
+            "title",
+            "top",
+            "page",
+            "landscape",
+            "figure_only",
+            "max_edges",
+            "min_weight",
+            "embed",
+            "pdf_variant",
+        ),
         _pdf,
     ),
 }

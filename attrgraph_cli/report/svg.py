@@ -6,7 +6,9 @@ merged by stroke style (sign x magnitude bucket) into a handful of `<path>` elem
 ones drawn, with the thresholds used stated in a caption inside the figure. WeasyPrint embeds the same
 SVG in the PDF report, so everything here is plain SVG 1.1 that it renders (no CSS, no filters).
 
-Every string from the graph is untrusted: it is stripped of characters XML forbids and escaped.
+Labels, colours and which nodes are labelled come from `report.semantics` (as in the PDF's tables and the
+viewer). Every string from the graph is untrusted: it is stripped of characters XML forbids and escaped
+(`report.text`).
 """
 
 from __future__ import annotations
@@ -499,16 +501,29 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
 
 
 def write_svg(
-    graph: AttributionGraph, path, *, title: str | None = None, top: int | None = None, **opts
+    graph: AttributionGraph,
+    path,
+    *,
+    title: str | None = None,
+    top: int | None = None,
+    embed_graph: bool = False,
+    **opts,
 ) -> SvgFigure:
     """Write `graph` as a standalone SVG figure to `path` (atomically).
 
     `top` is how many of the most influential features get a label; `title` goes into the SVG's
-    `<title>`; the other options are `FigureOptions` fields.
+    `<title>`; with `embed_graph` the graph JSON travels in a `<metadata>` element (`io/svg_bundle.py`);
+    the other options are `FigureOptions` fields.
     """
     options = FigureOptions(**{k: v for k, v in opts.items() if v is not None})
     if top is not None:
         options.labels = top
     figure = render_svg(graph, options, title=title)
-    atomic_write_text(path, '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + figure.svg)
+    svg = figure.svg
+    if embed_graph:
+        from attrgraph_cli.io.neuronpedia_json import dumps
+        from attrgraph_cli.io.svg_bundle import embed_graph_metadata
+
+        svg = embed_graph_metadata(svg, dumps(graph))
+    atomic_write_text(path, '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + svg)
     return figure

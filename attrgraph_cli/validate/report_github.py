@@ -6,6 +6,7 @@ hostile string in a graph cannot inject a second command.
 
 from __future__ import annotations
 
+from attrgraph_cli.validate.positions import Position
 from attrgraph_cli.validate.runner import FileReport
 
 
@@ -17,8 +18,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(level: str, file: str, title: str, message: str) -> str:
-    return f"::{level} file={escape_property(file)},title={escape_property(title)}::{escape_data(message)}"
+def command(level: str, file: str, title: str, message: str, at: Position | None = None) -> str:
+    where = f",line={at.line},col={at.column}" if at else ""
+    properties = f"file={escape_property(file)}{where},title={escape_property(title)}"
+    return f"::{level} {properties}::{escape_data(message)}"
 
 
 def render(reports: list[FileReport]) -> str:
@@ -32,7 +35,13 @@ def render(reports: list[FileReport]) -> str:
             level = "error" if p.severity == "error" or report.strict else "warning"
             expected = f" (expected {p.expected})" if p.expected else ""
             lines.append(
-                command(level, report.path, f"attrgraph {p.rule}", f"{p.path}: {p.message}{expected}")
+                command(
+                    level,
+                    report.path,
+                    f"attrgraph {p.rule}",
+                    f"{p.path}: {p.message}{expected}",
+                    report.position(p),
+                )
             )
         for rule, n in sink.omitted().items():
             level = "error" if sink.severities[rule] == "error" or report.strict else "warning"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import orjson
 
+from attrgraph_cli.validate.problems import Problem
 from attrgraph_cli.validate.runner import FileReport
+
+
+def _problem(report: FileReport, problem: Problem) -> dict:
+    """The problem's fields plus `line` / `column` of its value (null when unknown)."""
+    at = report.position(problem)
+    return {**problem.to_dict(), "line": at.line if at else None, "column": at.column if at else None}
 
 
 def file_entry(report: FileReport) -> dict:
@@ -24,7 +31,7 @@ def file_entry(report: FileReport) -> dict:
             rule: {"severity": sink.severities[rule], "count": n} for rule, n in sorted(sink.counts.items())
         },
         omitted=sink.omitted(),
-        problems=[p.to_dict() for p in sink.problems],
+        problems=[_problem(report, p) for p in sink.problems],
     )
     return entry
 

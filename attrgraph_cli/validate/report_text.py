@@ -15,12 +15,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def render(reports: list[FileReport], seconds: float, console: Console | None = None) -> None:
+def render(
+    reports: list[FileReport], seconds: float, console: Console | None = None, errors: bool = True
+) -> None:
+    """Print the report on `console` (stdout); unreadable files also on stderr unless `errors` is False."""
     out = console or Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for report in reports:
         if report.status == "unreadable":
-            err.print(f"attrgraph: error: {escape(report.error or '')}")
+            if errors:
+                err.print(f"attrgraph: error: {escape(report.error or '')}")
             out.print(f"[bold red]✘[/] {escape(report.path)}  [red]unreadable[/]")
             continue
         sink, result = report.sink, report.result
@@ -52,7 +56,9 @@ def render(reports: list[FileReport], seconds: float, console: Console | None = 
             out.print(f"    [{style}]{severity}[/] [bold]{escape(rule)}[/] [dim]× {sink.counts[rule]:,}[/]")
             for p in by_rule[rule]:
                 expected = f" [dim]— expected {escape(p.expected)}[/]" if p.expected else ""
-                out.print(f"      [cyan]{escape(p.path)}[/]  {escape(p.message)}{expected}")
+                at = report.position(p)
+                where = f"{escape(report.path)}:{at.line}:{at.column}  " if at else ""
+                out.print(f"      {where}[cyan]{escape(p.path)}[/]  {escape(p.message)}{expected}")
             if omitted.get(rule):
                 out.print(
                     f"      [dim]… and {omitted[rule]:,} more like this (--max-per-rule to see more)[/]"

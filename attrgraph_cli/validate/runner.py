@@ -11,7 +11,8 @@ from typing import Literal
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.validate.engine import DocumentResult, validate_bytes
 from attrgraph_cli.validate.parse import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
-from attrgraph_cli.validate.problems import DEFAULT_MAX_PER_RULE, ProblemSink
+from attrgraph_cli.validate.positions import Position, locate
+from attrgraph_cli.validate.problems import DEFAULT_MAX_PER_RULE, Problem, ProblemSink
 
 Status = Literal["valid", "invalid", "unreadable"]
 #: what a directory is searched for (recursively): graph JSON and feature-details JSON files
@@ -30,6 +31,11 @@ class FileReport:
     error: str | None = None  # why the file is unreadable
     seconds: float = 0.0
     strict: bool = False
+    #: problem path -> (line, column) of its value in the file (JSON files with problems only)
+    positions: dict[str, Position] = field(default_factory=dict)
+
+    def position(self, problem: Problem) -> Position | None:
+        return self.positions.get(problem.path)
 
     @property
     def sink(self) -> ProblemSink:
@@ -42,6 +48,7 @@ class Options:
     max_per_rule: int | None = DEFAULT_MAX_PER_RULE
     strict: bool = False
     trust_pickle: bool = False
+    positions: bool = True  # line/column of each kept problem (JSON files only)
     seen: set = field(default_factory=set)
 
 
@@ -103,14 +110,34 @@ def _validate_other_format(path: Path, options: Options) -> DocumentResult:
     return _check_document(graph_to_document(graph), "graph", str(path), sink)
 
 
+def _validate_bundle(path: Path, data: bytes, options: Options) -> DocumentResult:
+    """A PDF report or SVG figure that carries its graph: validate the embedded JSON as it is."""
+    if data.startswith(b"%PDF-"):
+        from attrgraph_cli.io.pdf_bundle import graph_json_from_pdf
+
+        member, inner = graph_json_from_pdf(path)
+    else:
+        from attrgraph_cli.io.svg_bundle import graph_json_from_svg
+
+        member, inner = "graph.json", graph_json_from_svg(path)
+    return validate_bytes(inner, f"{path}!{member}", max_per_rule=options.max_per_rule)
+
+
 def validate_file(path: Path, options: Options) -> FileReport:
     """Validate one file; never raises for bad input (it becomes an "unreadable" report)."""
     start = time.perf_counter()
     name = str(path)
+    positions: dict[str, Position] = {}
     try:
         data = read_bytes(path, options.max_bytes)
-        if _is_json(path, data):
+        if data.startswith(b"%PDF-") or (
+            data.lstrip()[:5] in (b"<?xml", b"<svg ") and b"<svg" in data[:4096]
+        ):
+            result = _validate_bundle(path, data, options)
+        elif _is_json(path, data):
             result = validate_bytes(data, name, max_per_rule=options.max_per_rule)
+            if options.positions and result.sink.problems:
+                positions = locate(data, [p.path for p in result.sink.problems])
         else:
             del data
             result = _validate_other_format(path, options)
@@ -135,6 +162,7 @@ def validate_file(path: Path, options: Options) -> FileReport:
         result=result,
         seconds=time.perf_counter() - start,
         strict=options.strict,
+        positions=positions,
     )
 
 

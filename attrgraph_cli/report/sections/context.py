@@ -23,6 +23,8 @@ class ReportContext:
     figure: SvgFigure
     top: int
     title: str
+    #: the line on page 1 saying which files the PDF carries (None: it carries none)
+    bundle_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from attrgraph_cli.report.page import fit_figure, header_height_mm
 from attrgraph_cli.report.sections.context import ReportContext, Section
 from attrgraph_cli.report.tables import cell, num
 
+#: height of one line of the 8 pt note saying which files the PDF carries
+BUNDLE_NOTE_LINE_MM = 3.6
+
 
 def settings(graph: AttributionGraph) -> list[tuple[str, str]]:
     """Key / value rows describing how the graph was made (model, transcoders, thresholds, size).
@@ -61,9 +64,12 @@ def build(report: ReportContext) -> dict[str, Any]:
     rows = settings(graph)
     logits = top_logits(report, max(5, min(10, len(rows))))
     header = header_height_mm(graph.prompt, rows, len(logits), geometry.content_width_mm)
+    if report.bundle_note:
+        header += 2 * BUNDLE_NOTE_LINE_MM  # the note wraps to two lines on a narrow page
     return {
         "title": report.title,
         "prompt": graph.prompt,
+        "bundle_note": report.bundle_note,
         "settings": rows,
         "top_logits": logits,
         "figure": report.figure,

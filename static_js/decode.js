@@ -24,11 +24,32 @@
     if (encoding === 'deflate-raw') text = new TextDecoder().decode(await inflate(text.trim()));
     return JSON.parse(text);
   }
+  /** Bytes stored as planes (plane k = byte k of every item; payload.py shuffle_bytes) back in item order:
+   *  one 2- or 4-byte word written per item (little-endian, as typed arrays are on every browser). */
+  function unshuffle(planes, size, n) {
+    var out = new ArrayBuffer(size * n), i;
+    if (size === 4) {
+      var o32 = new Uint32Array(out), a = planes.subarray(0, n), b = planes.subarray(n, 2 * n),
+        c = planes.subarray(2 * n, 3 * n), d = planes.subarray(3 * n, 4 * n);
+      for (i = 0; i < n; i++) o32[i] = (a[i] | (b[i] << 8) | (c[i] << 16) | (d[i] << 24)) >>> 0;
+    } else if (size === 2) {
+      var o16 = new Uint16Array(out), lo = planes.subarray(0, n), hi = planes.subarray(n, 2 * n);
+      for (i = 0; i < n; i++) o16[i] = lo[i] | (hi[i] << 8);
+    } else {
+      var o8 = new Uint8Array(out);
+      for (var k = 0; k < size; k++) for (i = 0; i < n; i++) o8[i * size + k] = planes[k * n + i];
+    }
+    return out;
+  }
   /** The typed-array columns of the blob, viewed in place (offsets are 8-byte aligned). */
   async function unpack(head, b64) {
     var buf = head.blob.encoding === 'deflate-raw' ? await inflate(b64) : base64ToBytes(b64).buffer;
     var cols = {};
-    head.blob.columns.forEach(function (c) { cols[c.name] = new DTYPES[c.dtype](buf, c.offset, c.length); });
+    head.blob.columns.forEach(function (c) {
+      var T = DTYPES[c.dtype];
+      cols[c.name] = c.shuffle ? new T(unshuffle(new Uint8Array(buf, c.offset, c.length * T.BYTES_PER_ELEMENT), T.BYTES_PER_ELEMENT, c.length))
+        : new T(buf, c.offset, c.length);
+    });
     return cols;
   }
 
@@ -98,7 +119,7 @@
     return g;
   }
 
-  var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack,
+  var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack, unshuffle: unshuffle,
     csr: csr, supernodes: supernodes, buildGraph: buildGraph };
   AG.decode = decode;
   if (typeof module !== 'undefined' && module.exports) module.exports = decode;

@@ -9,7 +9,9 @@
   // ---------------------------------------------------------------- geometry
   P.resize = function () {
     var r = this.plot.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
-    this.W = Math.max(200, r.width); this.H = Math.max(160, r.height); this.dpr = dpr;
+    var W = Math.max(200, r.width), H = Math.max(160, r.height);
+    if (W === this.W && H === this.H && dpr === this.dpr) return;  // e.g. the ResizeObserver's first call
+    this.W = W; this.H = H; this.dpr = dpr;
     [this.base, this.over].forEach(function (c) {
       c.width = Math.round(this.W * dpr); c.height = Math.round(this.H * dpr);
       c.style.width = this.W + 'px'; c.style.height = this.H + 'px';

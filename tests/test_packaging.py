@@ -77,7 +77,19 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         tokens=np.array([f" w{i}" for i in range(dense["n_tokens"])]),
         logit_probabilities=dense["logit_probabilities"],
     )
-    return {"graph": graph, "matrix": matrix, "folder": folder}
+    from attrgraph_cli.autointerp.targets import graph_targets
+    from attrgraph_cli.io import load_graph
+    from tests.autointerp_fixtures import write_sources
+
+    sources = write_sources(folder / "label-sources", list(graph_targets(load_graph(graph))))
+    return {
+        "graph": graph,
+        "matrix": matrix,
+        "folder": folder,
+        "details": sources["details"],
+        "table": sources["table"],
+        "explanations": sources["neuronpedia"],
+    }
 
 
 def test_help_imports_nothing_heavy():
@@ -115,6 +127,8 @@ def test_help_imports_nothing_heavy():
         ["render", "{matrix}", "-o", "{folder}/matrix.html"],
         ["cluster", "{graph}", "-o", "{folder}/clustered.json"],
         ["cluster", "{matrix}", "-o", "{folder}/clustered-matrix.json"],
+        ["autointerp", "{graph}", "-l", "{details}", "-l", "{table}", "-o", "{folder}/labelled.json"],
+        ["autointerp", "{graph}", "-l", "{explanations}", "--source-set", "clt-hp", "-o", "{folder}/np.json"],
     ],
     ids=lambda c: "-".join(Path(a).suffix.lstrip(".") or a.strip("{}-") for a in c),
 )

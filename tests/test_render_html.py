@@ -48,7 +48,11 @@ def _columns(head: dict, packed: bytes) -> dict[str, np.ndarray]:
     for c in head["blob"]["columns"]:
         assert c["offset"] % 8 == 0  # typed arrays in the page view the buffer without copying
         dtype = np.dtype(c["dtype"]).newbyteorder("<")
-        out[c["name"]] = np.frombuffer(raw, dtype=dtype, count=c["length"], offset=c["offset"])
+        if c.get("shuffle"):  # byte planes: plane k holds byte k of every item
+            planes = np.frombuffer(raw, np.uint8, count=c["length"] * dtype.itemsize, offset=c["offset"])
+            out[c["name"]] = planes.reshape(dtype.itemsize, -1).T.copy().view(dtype).ravel()
+        else:
+            out[c["name"]] = np.frombuffer(raw, dtype=dtype, count=c["length"], offset=c["offset"])
     return out
 
 

@@ -690,3 +690,34 @@ def test_html_and_svg_agree_on_labels_colours_and_ranking(browser, tmp_path):
     assert best[0] in placed and best[0] in {lab.node for lab in figure_feats}
     assert page.console == []
     page.close()
+
+
+def test_a_panel_is_one_file_plus_one_line(browser, tmp_path, monkeypatch):
+    """A panel registered from its own file (inserted before boot.js) is mounted in its order, hears every
+    change through the one changed() path, and keeps its own state and URL-hash key."""
+    from attrgraph_cli.report import html as report_html
+
+    modules = list(report_html.VIEWER_MODULES)
+    modules.insert(modules.index("boot.js"), str(Path(__file__).parent / "js" / "fixtures" / "echo_panel.js"))
+    js, css = report_html._assets()
+    monkeypatch.setattr(report_html, "_assets", lambda: (report_html.viewer_script(tuple(modules)), css))
+    g = random_graph(n_links=300, n_nodes=50, seed=9)
+    path = tmp_path / "echo.html"
+    write_html(g, path)
+    page = Page(browser, path, "#echo=hello")
+    order = page.page.eval_on_selector_all(".ag-side > .ag-section", "els => els.map(e => e.id)")
+    assert order == ["ag-detail", "ag-echo", "ag-supernodes", "ag-subgraph", "ag-graph-info"]
+    assert page.page.text_content("#ag-echo h3") == f"Echo of {len(g.nodes)}"
+    st = page.state()
+    assert st["echoHeard"][0] == "all" and st["echoMark"] == "hello" and st["echoOverlays"] > 0
+    nid = str(g.nodes.ids[3])
+    page.page.evaluate("id => window.attrgraph.select(id)", nid)
+    assert page.state()["echoHeard"][-1] in ("selection", "filters+selection")
+    assert page.page.inner_text("#ag-echo-out") == f"selected {nid}"
+    page.set_range("#ag-node-size", 7)
+    assert page.state()["echoHeard"][-1] == "style"
+    page.page.evaluate("window.attrgraph.viewer().panel('echo').setMark('x y', window.attrgraph.viewer())")
+    assert page.state()["echoHeard"][-1] == "echo"
+    assert "echo=x+y" in page.page.url
+    assert page.console == []
+    page.close()

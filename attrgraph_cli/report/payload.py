@@ -32,6 +32,17 @@ from attrgraph_cli.report.layout import Layout, compute_layout
 DEFLATE_LEVEL = 6
 
 
+#: columns stored byte-shuffled (all first bytes, then all second bytes, ...): sorted weights and node
+#: indices deflate about 40% / 8% smaller that way (1M links: 1.3 MB less); the page un-shuffles them
+SHUFFLED = frozenset({"src", "tgt", "w"})
+
+
+def shuffle_bytes(arr: np.ndarray) -> bytes:
+    """`arr`'s bytes (little-endian) grouped by byte position: plane k holds byte k of every item."""
+    data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False)
+    return data.view(np.uint8).reshape(-1, data.itemsize).T.tobytes()
+
+
 #: a head larger than this (bytes of JSON) is deflated too: big label sets and feature details shrink ~5x
 HEAD_COMPRESS_ABOVE = 32_768
 
@@ -127,12 +138,20 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
     specs: list[dict[str, Any]] = []
     offset = 0
     for name, arr in columns:
-        data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        shuffled = name in SHUFFLED and arr.dtype.itemsize > 1
+        data = (
+            shuffle_bytes(arr)
+            if shuffled
+            else np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        )
         pad = (-offset) % 8
         if pad:
             parts.append(b"\0" * pad)
             offset += pad
-        specs.append({"name": name, "dtype": arr.dtype.name, "offset": offset, "length": len(arr)})
+        spec = {"name": name, "dtype": arr.dtype.name, "offset": offset, "length": len(arr)}
+        if shuffled:
+            spec["shuffle"] = True
+        specs.append(spec)
         parts.append(data)
         offset += len(data)
     raw = b"".join(parts)

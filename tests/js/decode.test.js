@@ -57,3 +57,21 @@ test('buildGraph uses head.semantics when the payload carries them', () => {
   assert.deepEqual(g.kindColor, ['#111111', '#222222', '#333333', '#444444']);
   assert.equal(g.supernodes[0].color, '#555555');
 });
+
+test('shuffled columns (byte planes, payload.py shuffle_bytes) come back in item order', async () => {
+  const w = Float32Array.from([4, -3, 2.5, 1e-3, 0]), n = w.length, bytes = new Uint8Array(w.buffer);
+  const planes = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) planes[k * n + i] = bytes[i * 4 + k];
+  const head = { blob: { encoding: 'deflate-raw', columns: [{ name: 'w', dtype: 'float32', offset: 0, length: n, shuffle: true }] } };
+  const cols = await decode.unpack(head, zlib.deflateRawSync(Buffer.from(planes)).toString('base64'));
+  assert.deepEqual(Array.from(cols.w), Array.from(w));
+});
+
+test('unshuffle handles 2-, 4- and 8-byte items', () => {
+  for (const T of [Uint16Array, Int32Array, Float64Array]) {
+    const v = T.from([1, 2, 300, 65535 % 2 ** (8 * T.BYTES_PER_ELEMENT - 1), 7]), n = v.length, size = T.BYTES_PER_ELEMENT;
+    const bytes = new Uint8Array(v.buffer), planes = new Uint8Array(size * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < size; k++) planes[k * n + i] = bytes[i * size + k];
+    assert.deepEqual(Array.from(new T(decode.unshuffle(planes, size, n))), Array.from(v), T.name);
+  }
+});

@@ -1,0 +1,101 @@
+"""Neuronpedia explanation exports: a JSON array or JSON Lines of explanation objects (maybe gzipped).
+
+Each object has `modelId`, `layer` (the source-set id, e.g. `20-clt-hp`: the layer, a dash, the set),
+`index`, `description` and the explainer (`typeName`, `explanationModelName`), usually `createdAt`.
+When several explanations exist for one feature: np_max-act-logits first, then the newest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label
+
+PREFERRED_TYPE = "np_max-act-logits"
+_LAYER = re.compile(r"^(\d+)-(.+)$")
+
+
+def looks_like_explanation(record: Any) -> bool:
+    return isinstance(record, dict) and "description" in record and "index" in record and "layer" in record
+
+
+def split_source(layer_field: Any) -> tuple[int, str] | None:
+    """`"20-clt-hp"` -> (20, "clt-hp"); a bare integer layer -> (layer, "")."""
+    if isinstance(layer_field, int) and not isinstance(layer_field, bool):
+        return layer_field, ""
+    if isinstance(layer_field, str):
+        if layer_field.isdigit():
+            return int(layer_field), ""
+        m = _LAYER.match(layer_field)
+        if m:
+            return int(m.group(1)), m.group(2)
+    return None
+
+
+def source_sets(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Source sets present in the export and how many explanations each has."""
+    counts: dict[str, int] = {}
+    for record in records:
+        parsed = split_source(record.get("layer"))
+        if parsed:
+            counts[parsed[1]] = counts.get(parsed[1], 0) + 1
+    return counts
+
+
+def choose_source_set(sets: dict[str, int], wanted: str | None, graph_hint: str, name: str) -> str | None:
+    """The source set to import: `--source-set`, else the only one, else the one the graph's scan names."""
+    if wanted is not None:
+        if wanted not in sets:
+            raise SourceError(
+                f"{name}: --source-set {wanted!r} is not in this export (it has {', '.join(sorted(sets))})"
+            )
+        return wanted
+    if len(sets) <= 1:
+        return next(iter(sets), None)
+    hinted = [s for s in sets if s and s in graph_hint]
+    if len(hinted) == 1:
+        return hinted[0]
+    raise SourceError(
+        f"{name}: explanations for several source sets ({', '.join(sorted(sets))}): "
+        "choose one with --source-set"
+    )
+
+
+def read_explanations(records: list[dict[str, Any]], name: str, source_set: str | None) -> Iterator[Imported]:
+    """One `Imported` per (layer, index) of the chosen source set, the preferred explanation kept."""
+    best: dict[tuple[int, int], tuple[tuple[int, str], dict[str, Any]]] = {}
+    for n, record in enumerate(records):
+        if not looks_like_explanation(record):
+            raise SourceError(f"{name}: record {n} is not an explanation (needs layer, index, description)")
+        parsed = split_source(record.get("layer"))
+        index = _int(record.get("index"))
+        if parsed is None or index is None:
+            raise SourceError(
+                f"{name}: record {n} has layer {record.get('layer')!r}, index {record.get('index')!r}"
+            )
+        layer, sset = parsed
+        if source_set is not None and sset != source_set:
+            continue
+        kind = str(record.get("typeName") or record.get("type") or "")
+        rank = (1 if kind == PREFERRED_TYPE else 0, str(record.get("createdAt") or ""))
+        key = (layer, index)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, record)
+    for (layer, index), (_rank, record) in best.items():
+        label = clean_label(record.get("description"))
+        if label:
+            explainer = record.get("typeName") or record.get("explanationModelName") or "neuronpedia"
+            model = record.get("explanationModelName")
+            if model and model != explainer:
+                explainer = f"{explainer} ({model})"
+            yield Imported(layer, index, label, "neuronpedia", str(explainer))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,329 @@
+"""The autointerp stage: imports, dashboards, explainers and the score, written on the extension contract.
+
+Labels go to `nodes[].clerp` (every node of a feature gets its feature's label); everything else to
+`attrgraph.features["L_I"]` via `extension.set_feature`. Precedence of labels: a person's label (a clerp
+with no machine provenance, or source "human") unless `overwrite`; then imported labels in the order the
+sources were given; then the LLM's; then the heuristic's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from attrgraph_cli.autointerp.explain_heuristic import GraphContext, explain
+from attrgraph_cli.autointerp.imported import Imported, SourceError
+from attrgraph_cli.autointerp.sources import SourceResult, read_source
+from attrgraph_cli.autointerp.targets import Target, graph_targets
+from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.extension import feature_key, features, set_feature
+from attrgraph_cli.graph.ids import feature_number
+from attrgraph_cli.graph.model import AttributionGraph
+
+MACHINE_SOURCES = {"heuristic", "llm", "neuronpedia", "feature-details", "clt-forge", "table", "graph"}
+DEMO_MODEL = "attrgraph-demo"
+SHOW_UNMATCHED = 5
+
+
+@dataclass
+class DashboardOptions:
+    mode: str = "auto"  # auto | on | off
+    corpus: Path | None = None
+    corpus_tokens: int | None = None
+    model: str | None = None
+    transcoders: str | None = None
+    device: str = "auto"
+    dtype: str = "float32"
+    batch_size: int = 64
+    ctx_len: int = 64
+    progress: bool = True
+
+
+@dataclass
+class Options:
+    sources: list[Path] = field(default_factory=list)
+    source_set: str | None = None
+    explainer: str = "heuristic"  # heuristic | llm | none
+    overwrite: bool = False
+    max_density: float | None = 0.25
+    dashboards: DashboardOptions = field(default_factory=DashboardOptions)
+    llm: Any = None  # explain_llm.LLMSettings when explainer == "llm"
+    seed: int = 0
+
+
+@dataclass
+class Report:
+    """What the command prints after the stage (lines) and warns about."""
+
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def recorded_model(graph: AttributionGraph) -> tuple[str | None, str | None]:
+    """(model, transcoder set) the graph was traced with, from its trace record or metadata."""
+    from attrgraph_cli.extension import history
+
+    for record in reversed(history(graph)):
+        if record.get("stage") == "trace" and isinstance(record.get("settings"), dict):
+            settings = record["settings"]
+            return settings.get("model"), settings.get("transcoder_set")
+    info = graph.metadata.get("info")
+    model = info.get("model") if isinstance(info, dict) else None
+    return (model if isinstance(model, str) else None), None
+
+
+def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> dict[str, Any]:
+    """Label the graph's features in place; return the facts for the history record."""
+    targets = graph_targets(graph)
+    if not targets:
+        raise AttrgraphError("the graph has no feature nodes to label", exit_code=1)
+    keys = list(targets)
+    version = graph.metadata.get("schema_version")
+    numbers = {k: feature_number(k[0], k[1], version if isinstance(version, int) else 1) for k in keys}
+    results = _read_sources(opts, numbers, graph, keys, report)
+    imported: dict[tuple[int, int], list[Imported]] = {}
+    for result in results:
+        for key, item in result.matched.items():
+            imported.setdefault(key, []).append(item)
+
+    details = {k: next((i.details for i in imported.get(k, []) if i.details), None) for k in keys}
+    density = {k: next((i.density for i in imported.get(k, []) if i.density is not None), None) for k in keys}
+    dash = _dashboards(graph, opts.dashboards, keys, details, report, opts.seed)
+    heldout = {}
+    if dash is not None:
+        for k in keys:
+            details[k] = dash.details[k]
+            density[k] = dash.density[k]
+        heldout = dash.heldout
+
+    heuristic = {}
+    for k in keys:
+        if details[k]:
+            context = GraphContext(tuple(targets[k].position_tokens), tuple(targets[k].output_tokens))
+            found = explain(details[k], context)
+            if found:
+                heuristic[k] = found
+    llm_labels, llm_errors, llm_facts = _llm(opts, keys, details, heuristic, report)
+
+    existing = features(graph)
+    by_source: dict[str, int] = {}
+    scores = []
+    unlabelled = []
+    for k in keys:
+        target = targets[k]
+        old = existing.get(feature_key(*k), {})
+        entry = _choose(target, graph, old, imported.get(k, []), llm_labels.get(k), heuristic.get(k), opts)
+        if entry is None:
+            unlabelled.append(k)
+            continue
+        if k in llm_errors:
+            entry["llm_error"] = llm_errors[k]
+        _score(entry, heldout.get(k), old)
+        if entry.get("score") is not None:
+            scores.append(entry["score"])
+        if density[k] is not None:
+            entry["density"] = round(float(density[k]), 6)
+            if opts.max_density is not None:
+                entry["dense"] = bool(density[k] > opts.max_density)
+        if details[k]:
+            entry["details"] = details[k]
+        set_feature(graph, k[0], k[1], entry)
+        graph.nodes.label[target.rows] = entry["label"]
+        by_source[entry["source"]] = by_source.get(entry["source"], 0) + 1
+    if unlabelled:
+        names = ", ".join(feature_key(*k) for k in unlabelled[:SHOW_UNMATCHED])
+        report.warnings.append(
+            f"{len(unlabelled)} of {len(keys)} features got no label (no source matched them and no "
+            f"dashboard was computed; pass --dashboards or a source): {names}"
+        )
+    n_dense = sum(1 for k in keys if (features(graph).get(feature_key(*k)) or {}).get("dense"))
+    mean = sum(scores) / len(scores) if scores else None
+    report.lines.append(
+        f"{len(keys) - len(unlabelled)} of {len(keys)} features labelled ("
+        + ", ".join(f"{n} {s}" for s, n in sorted(by_source.items()))
+        + ")"
+        + (f"; mean label score {mean:.3f} over {len(scores)}" if mean is not None else "")
+        + (f"; {n_dense} dense (> {opts.max_density:g})" if n_dense else "")
+    )
+    facts: dict[str, Any] = {
+        "features": len(keys),
+        "labelled": len(keys) - len(unlabelled),
+        "by_source": by_source,
+        "sources": [
+            {"name": r.path.name, "format": r.fmt, "entries": r.entries, "matched": len(r.matched)}
+            | ({"source_set": r.source_set} if r.source_set else {})
+            for r in results
+        ],
+        "mean_score": round(mean, 4) if mean is not None else None,
+        "dense": n_dense,
+    }
+    if dash is not None:
+        facts["dashboards"] = {
+            "tokens": dash.n_tokens,
+            "contexts": dash.n_contexts,
+            "seconds": round(dash.seconds, 3),
+            "device": dash.device,
+        }
+    if llm_facts:
+        facts["llm"] = llm_facts
+    return facts
+
+
+def _read_sources(
+    opts: Options,
+    numbers: dict[tuple[int, int], int],
+    graph: AttributionGraph,
+    keys: list[tuple[int, int]],
+    report: Report,
+) -> list[SourceResult]:
+    hint = " ".join(str(x) for x in (graph.scan, graph.metadata.get("info", {}).get("transcoder_set", "")))
+    results = []
+    for path in opts.sources:
+        result = read_source(path, numbers, source_set=opts.source_set, graph_hint=hint)
+        missing = result.unmatched(keys)
+        if not result.matched:
+            raise SourceError(
+                f"{path}: matched 0 of {len(keys)} graph features ({result.fmt}, {result.entries:,} entries"
+                + (f", source set {result.source_set!r}" if result.source_set else "")
+                + f"; the graph has e.g. {', '.join(feature_key(*k) for k in keys[:3])})"
+            )
+        shown = ", ".join(feature_key(*k) for k in missing[:SHOW_UNMATCHED])
+        report.lines.append(
+            f"{path.name} ({result.fmt}): matched {len(result.matched)} of {len(keys)} graph features"
+            + (f"; unmatched: {shown}{', ...' if len(missing) > SHOW_UNMATCHED else ''}" if missing else "")
+        )
+        results.append(result)
+    return results
+
+
+def _dashboards(
+    graph: AttributionGraph,
+    dopts: DashboardOptions,
+    keys: list[tuple[int, int]],
+    details: dict[tuple[int, int], Any],
+    report: Report,
+    seed: int,
+):
+    if dopts.mode == "off":
+        return None
+    model_name, tc_name = recorded_model(graph)
+    explicit = dopts.model is not None or dopts.transcoders is not None
+    on_demo = not explicit and model_name in (None, DEMO_MODEL)
+    if dopts.mode == "auto":
+        if all(details[k] for k in keys):
+            return None
+        if not (explicit or dopts.corpus is not None or model_name == DEMO_MODEL):
+            if model_name:
+                report.warnings.append(
+                    f"no dashboards: pass --dashboards to compute them with the graph's model {model_name!r}"
+                )
+            return None
+    from attrgraph_cli.autointerp.corpus import demo_documents, read_documents
+    from attrgraph_cli.autointerp.dashboards import compute_dashboards
+    from attrgraph_cli.trace.models import ModelRequest, load_model
+
+    if on_demo:
+        request = ModelRequest(device=dopts.device, dtype=dopts.dtype)
+    elif explicit:
+        request = ModelRequest(dopts.model, dopts.transcoders, device=dopts.device, dtype=dopts.dtype)
+    else:
+        request = ModelRequest(model_name, tc_name, device=dopts.device, dtype=dopts.dtype)
+    if dopts.corpus is not None:
+        documents = read_documents(dopts.corpus)
+        max_tokens = dopts.corpus_tokens or 1_000_000
+        corpus_name = dopts.corpus.name
+    elif on_demo:
+        max_tokens = dopts.corpus_tokens or 32_768
+        documents = demo_documents(max_tokens)
+        corpus_name = "demo corpus"
+    else:
+        raise AttrgraphError(
+            f"dashboards for model {request.model or request.transcoders!r} need --corpus FILE"
+        )
+    loaded = load_model(request)
+    result = compute_dashboards(
+        loaded.model,
+        loaded.tokenizer,
+        keys,
+        documents,
+        device=loaded.device,
+        ctx_len=dopts.ctx_len,
+        batch_size=dopts.batch_size,
+        max_tokens=max_tokens,
+        seed=seed,
+        progress=dopts.progress,
+    )
+    report.lines.append(
+        f"dashboards: {len(keys)} features over {result.n_tokens:,} tokens of the {corpus_name} "
+        f"in {result.seconds:.1f} s on {result.device} "
+        f"({result.n_tokens / max(result.seconds, 1e-9):,.0f} tokens/s)"
+    )
+    return result
+
+
+def _llm(opts: Options, keys, details, heuristic, report: Report):
+    if opts.explainer != "llm":
+        return {}, {}, None
+    from attrgraph_cli.autointerp.explain_llm import explain_all
+
+    items = {k: details[k] for k in keys if details[k]}
+    run = explain_all(items, opts.llm)
+    facts = run.summary() | {"endpoint_model": opts.llm.model}
+    if run.errors:
+        reasons = "; ".join(f"{n}x {r}" for r, n in facts["errors"].items())
+        report.warnings.append(
+            f"llm endpoint failed for {len(run.errors)} of {len(items)} features ({reasons}); "
+            "they keep their heuristic labels"
+        )
+    report.lines.append(
+        f"llm: {len(run.labels)} labels ({run.cached} from the cache, {run.requests} requests)"
+    )
+    return run.labels, run.errors, facts
+
+
+def _choose(
+    target: Target,
+    graph: AttributionGraph,
+    old: dict[str, Any],
+    imported: list[Imported],
+    llm_label: str | None,
+    heuristic: Any,
+    opts: Options,
+) -> dict[str, Any] | None:
+    current = str(graph.nodes.label[target.rows[0]]).strip()
+    human = current and (old.get("source") == "human" or old.get("source") not in MACHINE_SOURCES)
+    if human and not opts.overwrite:
+        return {"label": current, "source": "human", "explainer": None}
+    for item in imported:
+        if item.label:
+            return {
+                "label": item.label,
+                "source": item.source,
+                "explainer": item.explainer,
+                "source_file": item.source_file,
+            }
+    if llm_label:
+        return {"label": llm_label, "source": "llm", "explainer": f"llm:{opts.llm.model}"}
+    if heuristic is not None:
+        return {"label": heuristic.label, "source": "heuristic", "explainer": f"heuristic:{heuristic.rule}"}
+    if old.get("label") and current == old.get("label"):
+        return {k: v for k, v in old.items() if k not in ("layer", "index")}
+    return None
+
+
+def _score(entry: dict[str, Any], heldout: Any, old: dict[str, Any]) -> None:
+    from attrgraph_cli.autointerp.score import METHOD, score_label
+
+    if heldout is not None:
+        found = score_label(entry["label"], heldout)
+        entry["score"] = round(found.score, 4) if found else None
+        entry["score_method"] = METHOD if found else None
+        if found:
+            entry["score_detail"] = found.detail()
+    elif old.get("label") == entry["label"] and old.get("score") is not None:
+        for name in ("score", "score_method", "score_detail"):
+            if name in old:
+                entry[name] = old[name]
+    else:
+        entry["score"] = None

@@ -1,0 +1,124 @@
+"""`attrgraph autointerp` on the embedded demo model: dashboards over its corpus, heuristic labels, scores,
+the Dallas graph's acceptance labels, validate and render (HTML and PDF read back with pdftotext)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+pytest.importorskip("circuit_tracer")
+demo_model = pytest.importorskip("attrgraph_cli.demo_model")
+try:
+    demo_model.demo_model_dir()
+except Exception as exc:  # noqa: BLE001 - not built in this checkout
+    pytest.skip(f"the demo model is not available: {exc}", allow_module_level=True)
+
+from typer.testing import CliRunner  # noqa: E402
+
+from attrgraph_cli.cli import app  # noqa: E402
+
+pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
+
+DALLAS = "The capital of the state containing Dallas is"
+
+
+def cli(*args: str):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("autointerp-demo")
+    path = folder / "d.json"
+    cli("trace", DALLAS, "-o", path, "--device", "cpu", "-q")
+    result = cli("autointerp", path, "-o", path, "--corpus-tokens", "8192", "--device", "cpu", "-q")
+    return path, json.loads(path.read_text()), result.stderr
+
+
+def test_every_feature_node_gets_a_short_label_with_a_score(labelled):
+    _path, doc, stderr = labelled
+    features = [n for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder"]
+    assert features and all(n["clerp"] and len(n["clerp"].split()) <= 6 for n in features)
+    entries = doc["attrgraph"]["features"]
+    assert {f"{n['layer']}_{n['node_id'].split('_')[1]}" for n in features} == set(entries)
+    for entry in entries.values():
+        assert entry["source"] == "heuristic" and entry["explainer"].startswith("heuristic:")
+        assert 0 <= entry["score"] <= 1 and entry["score_method"].startswith("detection-ba")
+        assert 0 < entry["density"] < 1 and entry["dense"] is False
+        det = entry["details"]
+        assert det["examples_quantiles"][0]["quantile_name"] == "Top activations"
+        assert len(det["top_logits"]) == 10 and len(det["bottom_logits"]) == 10
+        assert sum(det["histogram"]["counts"]) == det["histogram"]["sampled"] > 0
+        ex = det["examples_quantiles"][0]["examples"][0]
+        assert max(ex["tokens_acts_list"]) == ex["tokens_acts_list"][ex["train_token_ind"]] > 0
+    assert "dashboards:" in stderr and "features labelled" in stderr
+    record = doc["attrgraph"]["history"][-1]
+    assert record["stage"] == "autointerp" and record["details"]["dashboards"]["tokens"] >= 8192
+
+
+def test_the_feature_driving_austin_says_austin(labelled):
+    _path, doc, _ = labelled
+    logit = next(
+        n["node_id"] for n in doc["nodes"] if n["feature_type"] == "logit" and "Austin" in n["clerp"]
+    )
+    by_id = {n["node_id"]: n for n in doc["nodes"]}
+    into = sorted(
+        (
+            link
+            for link in doc["links"]
+            if link["target"] == logit and by_id[link["source"]]["feature_type"] == "cross layer transcoder"
+        ),
+        key=lambda link: -link["weight"],
+    )
+    top = by_id[into[0]["source"]]["clerp"]
+    assert "say Austin" in top, top
+    labels = [n["clerp"] for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder"]
+    assert any("Texas" in label for label in labels), labels
+
+
+def test_heuristic_beats_the_strongest_peak_baseline_on_this_graph(labelled):
+    from attrgraph_cli.autointerp.dashboards import HeldOut  # noqa: F401 - the score's input type
+
+    _path, doc, _ = labelled
+    scores = [e["score"] for e in doc["attrgraph"]["features"].values()]
+    assert sum(scores) / len(scores) > 0.6  # chance is 0.5
+
+
+def test_validates_and_renders_with_labels(labelled, tmp_path):
+    path, doc, _ = labelled
+    cli("validate", path)
+    html = tmp_path / "d.html"
+    cli("render", path, "-o", html)
+    assert html.stat().st_size > 0  # the payload is compressed: the browser test reads the labels back
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed")
+    pdf = tmp_path / "d.pdf"
+    cli("render", path, "-o", pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    assert "say Austin" in text.stdout
+
+
+def test_a_corpus_file(tmp_path):
+    path = tmp_path / "g.json"
+    cli("trace", "The opposite of hot is", "-o", path, "--device", "cpu", "-q")
+    corpus = tmp_path / "c.jsonl"
+    lines = [
+        "The opposite of hot is cold . The opposite of big is small",
+        {"text": "The opposite of cold is hot"},
+    ]
+    corpus.write_text("\n".join(json.dumps(x) for x in lines * 40))
+    result = cli("autointerp", path, "-o", path, "--corpus", corpus, "--device", "cpu", "-q")
+    assert "c.jsonl" in result.stderr
+    doc = json.loads(path.read_text())
+    assert doc["attrgraph"]["history"][-1]["inputs"][-1] | {"sha256": None} == {
+        "name": "c.jsonl",
+        "role": "corpus",
+        "bytes": corpus.stat().st_size,
+        "sha256": None,
+    }
+    assert all(n["clerp"] for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder")

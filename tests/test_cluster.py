@@ -74,6 +74,9 @@ def test_written_into_the_contract():
     assert [g["name"] for g in record["groups"]] == names
     assert all(g["origin"] == "auto" for g in record["groups"])
     pinned = set(graph.qparams["pinnedIds"])
+    assert set(map(str, graph.nodes.ids[result.loose])) <= pinned  # influential singletons stay pinned
+    cov = record["scores"]["coverage"]
+    assert cov["supernodes"]["replacement"] <= cov["pinned_subgraph"]["replacement"] + 1e-12
     for _name, *members in graph.supernodes:
         assert 2 <= len(members) <= 10 and set(members) <= pinned
         kinds = {int(graph.nodes.kind[graph.index_of(m)]) for m in members}
@@ -114,6 +117,9 @@ def test_naming_rules():
         "say Austin",
         "say-x",
     )
+    autointerp = ["is → say Austin, Nashville, Salem", "is, of → say Austin, Texas", "of"]  # issue-11's form
+    assert propose(autointerp, layers, pos, tokens) == ("say Austin", "say-x")
+    assert propose(["essay writing", "essay prompts"], layers, pos, tokens) == ("essay", "shared-word")
     assert propose(["Texas", "Texas (state)", "Dallas"], layers, pos, tokens) == ("Texas", "shared-word")
     assert propose(["", ""], layers, pos, tokens) == ('L1–3 @ "Dallas"', "fallback")
     assert fallback_name(np.array([4]), np.array([1, 8]), tokens) == 'L4 @ "The", "is"'

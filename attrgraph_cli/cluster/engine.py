@@ -93,6 +93,7 @@ class ClusterResult:
     scores: dict[str, Any]
     n_candidates: int
     n_features: int
+    loose: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
@@ -211,7 +212,8 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
                 },
             )
         )
-    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts)
+    loose = _loose_singletons(cand, parts, influence)
+    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose)
     if opts.causal and new:
         from attrgraph_cli.cluster.causal import causal_scores
 
@@ -226,11 +228,24 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         scores["causal"] = summary
         for s, extra in zip(new, per_group, strict=True):
             s.scores["causal"] = extra
-    _apply(graph, kept, new, scores, opts)
-    return ClusterResult(new, kept, scores, len(cand), len(feats))
+    _apply(graph, kept, new, scores, opts, loose)
+    return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
 
 
-def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts) -> dict[str, Any]:
+def _loose_singletons(cand: np.ndarray, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
+    """Candidates left alone whose influence reaches the median supernode member's: pinned, so that the
+    subgraph keeps them visible (as a researcher keeps an important feature pinned on its own)."""
+    grouped = np.zeros(len(cand), dtype=bool)
+    for p in parts:
+        grouped[p] = True
+    if not grouped.any():
+        return np.zeros(0, dtype=np.int64)
+    floor = float(np.median(influence[cand[grouped]]))
+    alone = cand[~grouped]
+    return alone[influence[alone] >= floor]
+
+
+def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose) -> dict[str, Any]:
     n = len(graph.nodes)
     in_groups = np.zeros(n, dtype=bool)
     for s in (*kept, *new):
@@ -240,6 +255,7 @@ def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts)
         "all_features": coverage.subgraph_scores(graph, np.ones(n, dtype=bool)),
         "supernodes": coverage.subgraph_scores(graph, in_groups),
         "features_in_supernodes": int(in_groups.sum()),
+        "pinned_subgraph": coverage.subgraph_scores(graph, _pinned_mask(graph, in_groups, loose)),
         "features": int(len(feats)),
     }
     n_new = int(sum(len(p) for p in parts))
@@ -280,15 +296,27 @@ def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts)
     return result
 
 
-def _apply(graph, kept, new, scores, opts) -> None:
+def _pinned_mask(graph: AttributionGraph, in_groups: np.ndarray, loose: np.ndarray) -> np.ndarray:
+    """Features of the pinned subgraph after the run: supernode members, loose singletons, earlier pins."""
+    mask = in_groups.copy()
+    mask[loose] = True
+    for nid in graph.qparams.get("pinnedIds", []) or []:
+        try:
+            mask[graph.index_of(str(nid))] = True
+        except KeyError:
+            pass
+    return mask & (graph.nodes.kind == NodeKind.FEATURE)
+
+
+def _apply(graph, kept, new, scores, opts, loose) -> None:
     ids = graph.nodes.ids
     entries = [list(s) for s in graph.supernodes] if not opts.replace else []
     entries += [[s.name, *map(str, ids[s.rows])] for s in new]
     graph.qparams["supernodes"] = entries
     pinned = list(map(str, graph.qparams.get("pinnedIds", []) or []))
     have = set(pinned)
-    for s in new:
-        for nid in map(str, ids[s.rows]):
+    for rows in [*(s.rows for s in new), loose]:
+        for nid in map(str, ids[rows]):
             if nid not in have:
                 have.add(nid)
                 pinned.append(nid)

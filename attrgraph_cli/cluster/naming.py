@@ -1,8 +1,9 @@
 """Names for supernodes, from their members' labels, else from where they sit.
 
-In order: `say X` when at least half of the labelled members are say-features ("say X", "say 'X'") and X
-is their most common target; else the content word shared by at least half of the labelled members (two
-words when both are); else a descriptive fallback, `L1–3 @ "Dallas"` (layers @ the positions' tokens).
+In order: `say X` when at least half of the labelled members are say-features ("say X", "say 'X'",
+"is → say X, Y") and X is their most common (first) target; else the content word shared by at least half
+of the labelled members (two words when both are); else a descriptive fallback, `L1–3 @ "Dallas"`
+(layers @ the positions' tokens).
 Names are made unique against the names already taken by appending " (2)", " (3)", ...
 """
 
@@ -15,7 +16,8 @@ import numpy as np
 
 from attrgraph_cli.cluster.signals import content_words
 
-_SAY = re.compile(r"""^\s*say(?:s|ing)?\s+(?:["'“‘`]\s*)?(.+?)(?:\s*["'”’`])?\s*$""", re.IGNORECASE)
+#: "say X" anywhere in a label ("say Austin", 'say "Austin"', "is → say Austin, Texas"); X ends at , ; "
+_SAY = re.compile(r"""\bsay(?:s|ing)?\s+["'“‘`]?\s*([^,;"'“”‘’`]+?)\s*(?:["'”’`]|[,;]|$)""", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 MAX_LEN = 60
 
@@ -28,7 +30,7 @@ def clean(text: str) -> str:
 
 
 def _say_target(label: str) -> str | None:
-    match = _SAY.match(label)
+    match = _SAY.search(label)
     return match.group(1).strip() if match else None
 
 

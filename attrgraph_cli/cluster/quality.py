@@ -31,6 +31,11 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    pinned = cov.get("pinned_subgraph")
+    if isinstance(pinned, dict):
+        rows.append(
+            ("coverage: replacement of the pinned subgraph", fmt_value(pinned.get("replacement")), "", "")
+        )
     grouping = scores.get("grouping")
     if grouping:
         ours, base, ratio = grouping["ours"], grouping["baseline"], grouping["ratio"]

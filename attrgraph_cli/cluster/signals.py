@@ -3,7 +3,9 @@
 For each candidate feature: its signed incoming and outgoing edge profiles in this graph (each L2-normalised,
 so their dot product is the mean of the two cosines), its signed effect on each target logit (through the
 normalised signed graph), its layer and position, and the content words of its label when it has one.
-`similarity` combines them into one matrix in [-1, 1]; the weights are `SignalWeights`.
+`similarity` combines them into one matrix in [-1, 1]: the weighted mean of the structural signals, then
+labels as a bonus, s += w_label * jaccard * (1 - s), where both features have a label (a shared label pulls
+two features together; different heuristic labels do not push them apart). The weights are `SignalWeights`.
 """
 
 from __future__ import annotations
@@ -150,11 +152,9 @@ def similarity(signals: Signals, weights: SignalWeights = SignalWeights()) -> np
     total[same] += f32(weights.position)
     del same
     denom = weights.edges + (weights.logits if has_logits else 0.0) + weights.layer + weights.position
-    labels, both = label_similarity(signals.words)
-    if both.any():
-        total += f32(weights.label) * labels * both
-        total /= f32(denom) + f32(weights.label) * both
-    else:
-        total /= f32(denom)
+    total /= f32(denom)
     np.clip(total, -1.0, 1.0, out=total)
+    labels, both = label_similarity(signals.words)
+    if both.any():  # labels only pull together (heuristic labels are noisy): s += w * jaccard * (1 - s)
+        total += f32(weights.label) * labels * both * (f32(1.0) - total)
     return total

@@ -82,7 +82,7 @@ def planted_graph(
         lay, p, f = int(table.layer[i]), int(table.position[i]), int(table.feature[i])
         if kind == NodeKind.FEATURE:
             node_ids.append(ids.feature_id(lay, f, p))
-            node_labels.append(f"concept{group[i]} thing" if labels and group[i] >= 0 else "")
+            node_labels.append(f"concept{group[i]} place{group[i]}" if labels and group[i] >= 0 else "")
         elif kind == NodeKind.ERROR:
             node_ids.append(ids.error_id(lay, p))
             node_labels.append("")

@@ -70,3 +70,15 @@ def test_without_causal_no_model_is_loaded(dallas):
     assert (
         "causal" not in json.loads((dallas / "plain.json").read_text())["attrgraph"]["supernodes"]["scores"]
     )
+
+
+def test_causal_without_a_recorded_model_is_one_line_and_writes_nothing(tmp_path):
+    from attrgraph_cli.graph.synthetic_groups import planted_graph
+    from attrgraph_cli.io import save_graph
+
+    graph, _ = planted_graph(seed=0)
+    save_graph(graph, tmp_path / "p.json")
+    done = _cli("cluster", "p.json", "-o", "out.json", "--causal", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("attrgraph: error:") and "--model" in done.stderr
+    assert not (tmp_path / "out.json").exists()

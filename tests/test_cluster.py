@@ -242,6 +242,9 @@ def test_cli_bad_input(planted_json, tmp_path):
     path = tmp_path / "dup.json"
     save_graph(graph, path)
     _one_line_error(_cli("cluster", str(path), "-o", str(out), cwd=tmp_path), "two supernodes named 'Texas'")
+    graph.qparams["supernodes"] = {"Texas": [feats[0]]}
+    save_graph(graph, path)
+    _one_line_error(_cli("cluster", str(path), "-o", str(out), cwd=tmp_path), "qParams.supernodes must be")
     assert not out.exists()
 
 

@@ -100,6 +100,13 @@ def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
     if replace:
         return []
     origin = {g.get("name"): g for g in supernode_set(graph).get("groups", []) if isinstance(g, dict)}
+    raw = graph.qparams.get("supernodes", [])
+    if raw is not None and not (
+        isinstance(raw, list) and all(isinstance(e, list) and (not e or isinstance(e[0], str)) for e in raw)
+    ):
+        raise AttrgraphError(
+            "qParams.supernodes must be a list of [name, node_id, ...] lists: fix it, or pass --replace"
+        )
     seen: set[str] = set()
     kept = []
     for name, *members in graph.supernodes:

@@ -264,3 +264,19 @@ def test_clt_forge_sample(clt_forge_pt, tmp_path):
     assert graph.supernodes
     scores = supernode_set(graph)["scores"]["grouping"]
     assert scores["ours"]["contrast"] > scores["baseline"]["contrast"]
+
+
+def test_a_feature_left_by_a_refused_merge_joins_the_group_it_fits():
+    from attrgraph_cli.cluster.agglomerate import constrained_groups
+
+    # a, b alike; c close to both but closest to d, whose merge with c breaks the layer band
+    sim = np.array(
+        [[1.0, 0.95, 0.6, 0.0], [0.95, 1.0, 0.6, 0.0], [0.6, 0.6, 1.0, 0.99], [0.0, 0.0, 0.99, 1.0]],
+        dtype=np.float32,
+    )
+    layer = np.array([0, 0, 0, 5])
+    groups = constrained_groups(sim, layer, max_size=10, max_distance=0.5, layer_band=1, seed=0)
+    assert [g.tolist() for g in groups] == [[0, 1, 2]]
+    # the same limits hold for the late join: no room, no join
+    groups = constrained_groups(sim, layer, max_size=2, max_distance=0.5, layer_band=1, seed=0)
+    assert [g.tolist() for g in groups] == [[0, 1]]

@@ -2,7 +2,8 @@
 
 `constrained_groups` runs average linkage on 1 - similarity and keeps every merge that stays within
 `max_size` members, `layer_band` layers and `max_distance`; a merge that breaks one is refused, and so
-are all merges above it. The groups are the largest accepted merges (single features stay unclustered).
+are all merges above it. The groups are the largest accepted merges; a feature left alone then joins the
+group it is closest to on average when that fits the same limits (else it stays unclustered).
 The candidates are shuffled by `seed` first, which only decides ties.
 """
 
@@ -44,8 +45,37 @@ def constrained_groups(
         ok[i] = ok[a] and ok[b] and d <= max_distance and count <= max_size and high[i] - low[i] <= band
         if ok[i]:
             members[i] = members.pop(a, [a]) + members.pop(b, [b])
-    groups = [order[np.asarray(m)] for m in members.values()]
-    return sorted((np.sort(g) for g in groups), key=lambda g: (-len(g), int(g[0])))
+    groups = [list(order[np.asarray(m)]) for m in members.values()]
+    _attach_singletons(groups, sim, layer, max_size=max_size, max_distance=max_distance, band=band)
+    return sorted((np.sort(np.asarray(g)) for g in groups), key=lambda g: (-len(g), int(g[0])))
+
+
+def _attach_singletons(
+    groups: list[list[int]],
+    sim: np.ndarray,
+    layer: np.ndarray,
+    *,
+    max_size: int,
+    max_distance: float,
+    band: float,
+) -> None:
+    """Each feature left alone joins the group it is closest to on average (the average-linkage distance),
+    if that is within `max_distance` and the group has room and stays within the layer band: a refused
+    merge higher in the tree must not leave a feature out that fits a group on its own."""
+    grouped = np.zeros(len(sim), dtype=bool)
+    for g in groups:
+        grouped[g] = True
+    for i in np.flatnonzero(~grouped):
+        best, best_d = -1, max_distance
+        for k, g in enumerate(groups):
+            lay = layer[g]
+            if len(g) >= max_size or max(lay.max(), layer[i]) - min(lay.min(), layer[i]) > band:
+                continue
+            d = 1.0 - float(sim[i, g].mean())
+            if d <= best_d:
+                best, best_d = k, d
+        if best >= 0:
+            groups[best].append(int(i))
 
 
 def baseline_groups(layer: np.ndarray, position: np.ndarray, k: int) -> np.ndarray:

@@ -24,7 +24,7 @@ system-packages:
 venv:
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[trace,pdf,dev]'
+	$(PIP) install -q -c constraints.txt -e '.[trace,pdf,ray,dev]'
 	@if [ -f benchmarks/node/package.json ]; then (cd benchmarks/node && npm ci --silent --no-audit --no-fund); fi
 
 test:  ## the whole suite (what CI runs): the viewer's JS unit tests, then pytest

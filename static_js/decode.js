@@ -63,6 +63,11 @@
     return { start: start, list: list };
   }
 
+  /** '#rrggbb' as 'r,g,b' (for rgba() with an alpha), or `fallback` when it is not such a colour. */
+  function rgbTriplet(hex, fallback) {
+    var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(hex || ''));
+    return m ? [m[1], m[2], m[3]].map(function (x) { return parseInt(x, 16); }).join(',') : fallback;
+  }
   /** g[name] computed by `make` on first read, then kept. */
   function lazy(g, name, make) {
     Object.defineProperty(g, name, { configurable: true, enumerable: true, get: function () {
@@ -98,10 +103,12 @@
       display: sem && sem.display ? sem.display.slice() : null, origDisplay: sem && sem.display ? sem.display : null,
       color: sem && sem.color ? sem.color : null,
       rank: sem && sem.rank ? Int32Array.from(sem.rank) : null,
-      featureKey: sem && sem.featureKey ? sem.featureKey : (N.detailKey || new Array(n).fill(null)),
+      featureKey: sem && sem.featureKey ? sem.featureKey : new Array(n).fill(null),
       density: sem && sem.density ? sem.density : null,
       dense: sem && sem.dense ? sem.dense : null,
       thresholds: sem && sem.thresholds ? sem.thresholds : {},
+      posRGB: rgbTriplet(palette && palette.positive, core.POS_RGB),
+      negRGB: rgbTriplet(palette && palette.negative, core.NEG_RGB),
       kindColor: palette ? [palette.embedding, palette.feature, palette.error, palette.logit] : core.KIND_COLOR,
       supernodeColors: palette && Array.isArray(palette.supernodes) && palette.supernodes.length
         ? palette.supernodes : core.SUPERNODE_COLORS
@@ -120,7 +127,7 @@
   }
 
   var decode = { DTYPES: DTYPES, base64ToBytes: base64ToBytes, inflate: inflate, readHead: readHead, unpack: unpack, unshuffle: unshuffle,
-    csr: csr, supernodes: supernodes, buildGraph: buildGraph };
+    csr: csr, rgbTriplet: rgbTriplet, supernodes: supernodes, buildGraph: buildGraph };
   AG.decode = decode;
   if (typeof module !== 'undefined' && module.exports) module.exports = decode;
 })(typeof AG !== 'undefined' ? AG : {});

@@ -109,7 +109,7 @@
       var group = paths[bb];
       if (!group.length) continue;
       var st6 = bucketStyle(bb), lanes = st6.lanes, half = (lanes - 1) / 2;
-      ctx.strokeStyle = 'rgba(' + (bb < 6 ? core.POS_RGB : core.NEG_RGB) + ',' + st6.hairAlpha.toFixed(3) + ')';
+      ctx.strokeStyle = 'rgba(' + (bb < 6 ? g.posRGB : g.negRGB) + ',' + st6.hairAlpha.toFixed(3) + ')';
       ctx.beginPath();
       for (q = 0; q < group.length; q++) {
         e = group[q];
@@ -229,11 +229,13 @@
     for (c = 0; c < nc && placed.length < want; c++) {
       i = cand[c];
       if (kind[i] === core.KIND_EMB) continue;  // tokens are written under the columns
+      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bh = 12;
+      if (cells(bx, by, bx + 6, by + bh, false)) continue;  // not even one character fits: skip measuring
       if (g.labelWidth[i] < 0) {
         g.labelText[i] = format.truncate(labels.displayLabel(g, i), 28);
         g.labelWidth[i] = ctx.measureText(g.labelText[i]).width;
       }
-      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bw = g.labelWidth[i], bh = 12;
+      var bw = g.labelWidth[i];
       if (cells(bx, by, bx + bw, by + bh, false)) continue;
       cells(bx, by, bx + bw, by + bh, true);
       placed.push({ i: i, x: bx, y: SY[i], text: g.labelText[i] });
@@ -301,7 +303,7 @@
       ctx.lineCap = 'round';
       for (var q = es.length - 1; q >= 0; q--) {
         var e = es[q], ls = linkStyle(g.w[e], g.maxW);
-        ctx.strokeStyle = 'rgba(' + (g.w[e] >= 0 ? core.POS_RGB : core.NEG_RGB) + ',' + (strong ? 0.35 + 0.6 * ls.alpha : 0.3 + ls.alpha * 0.5) + ')';
+        ctx.strokeStyle = 'rgba(' + (g.w[e] >= 0 ? g.posRGB : g.negRGB) + ',' + (strong ? 0.35 + 0.6 * ls.alpha : 0.3 + ls.alpha * 0.5) + ')';
         ctx.lineWidth = ls.width + (strong ? 1 : 0.5);
         ctx.beginPath(); ctx.moveTo(SX[g.src[e]], SY[g.src[e]]); ctx.lineTo(SX[g.tgt[e]], SY[g.tgt[e]]); ctx.stroke();
       }

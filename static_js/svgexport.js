@@ -13,10 +13,10 @@
     out.push('<g stroke-linecap="round">');
     sc.linkGroups.forEach(function (group, bb) {
       if (!group.length) return;
-      var tt = ((bb % 6) + 0.5) / 6, d = [];
+      var style = self.bucketStyle(bb), d = [];  // the canvas's bucket, as a true-width vector stroke
       group.forEach(function (e) { d.push('M' + SX[g.src[e]].toFixed(1) + ' ' + SY[g.src[e]].toFixed(1) + 'L' + SX[g.tgt[e]].toFixed(1) + ' ' + SY[g.tgt[e]].toFixed(1)); });
-      out.push('<path fill="none" stroke="rgb(' + (bb < 6 ? core.POS_RGB : core.NEG_RGB) + ')" stroke-opacity="' + (0.06 + 0.64 * tt * tt).toFixed(3) +
-        '" stroke-width="' + (0.3 + 2.6 * tt).toFixed(2) + '" d="' + d.join('') + '"/>');
+      out.push('<path fill="none" stroke="rgb(' + (bb < 6 ? g.posRGB : g.negRGB) + ')" stroke-opacity="' + style.alpha.toFixed(3) +
+        '" stroke-width="' + style.width.toFixed(2) + '" d="' + d.join('') + '"/>');
     });
     out.push('</g><g stroke="#ffffff" stroke-width="0.8">');
     for (var i = 0; i < g.n; i++) {

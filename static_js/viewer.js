@@ -79,7 +79,7 @@
     this.tooltip = h('div', { cls: 'ag-tooltip', id: 'ag-tooltip', role: 'tooltip' });
     var legend = h('div', { cls: 'ag-legend', id: 'ag-legend' }), kc = g.kindColor;
     [['●', kc[core.KIND_FEAT], 'feature'], ['◆', kc[core.KIND_ERR], 'error'], ['■', kc[core.KIND_EMB], 'embedding'],
-      ['▲', kc[core.KIND_LOGIT], 'logit'], ['━', 'rgb(' + core.POS_RGB + ')', '+ edge'], ['━', 'rgb(' + core.NEG_RGB + ')', '− edge']]
+      ['▲', kc[core.KIND_LOGIT], 'logit'], ['━', 'rgb(' + g.posRGB + ')', '+ edge'], ['━', 'rgb(' + g.negRGB + ')', '− edge']]
       .forEach(function (item) { legend.append(h('span', {}, h('b', { text: item[0], style: 'color:' + item[1] }), ' ' + item[2])); });
     this.plot.append(this.base, this.over, this.tooltip, legend);
 

@@ -25,7 +25,7 @@ from attrgraph_cli.graph.synthetic import random_dense, random_graph
 from attrgraph_cli.io import save_graph
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "circuit_tracer", "transformer_lens", "transformers", "weasyprint", "playwright")
+HEAVY = ("torch", "circuit_tracer", "transformer_lens", "transformers", "weasyprint", "playwright", "ray")
 
 # Runs the CLI with heavy imports blocked; reports attempted and loaded heavy modules on stderr at exit.
 BOOTSTRAP = """

@@ -681,6 +681,12 @@ def test_html_and_svg_agree_on_labels_colours_and_ranking(browser, tmp_path):
         fills = {shown[ids[i]][1] for i in np.flatnonzero(g.nodes.kind == kind)}
         assert fills == {semantics.PALETTE[name]}, name
         assert re.search(rf'class="nodes {name}"[^>]*(fill|stroke)="{semantics.PALETTE[name]}"', fig.svg)
+    # edge colours: the palette's, in both
+    strokes = {p.get("stroke") for p in root.iter(f"{ns}path") if p.get("stroke")}
+    rgb = {f"rgb({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)})": c for c in (
+        semantics.PALETTE["positive"], semantics.PALETTE["negative"])}  # fmt: skip
+    assert strokes == set(rgb)
+    assert all(f'stroke="{c}"' in fig.svg for c in rgb.values())
     # ranking: the viewer places labels in Python's rank order; the figure labels the best-ranked features
     placed = page.page.evaluate("window.attrgraph.viewer().scene.labels.map(l => l.i)")
     ranks = sem.rank[placed]
@@ -720,4 +726,13 @@ def test_a_panel_is_one_file_plus_one_line(browser, tmp_path, monkeypatch):
     assert page.state()["echoHeard"][-1] == "echo"
     assert "echo=x+y" in page.page.url
     assert page.console == []
+    page.close()
+
+
+def test_supernode_hash_key_and_links_written_before_the_rename(browser, small):
+    page = Page(browser, small["path"], "#cl=0,2")  # `cl`: links from before "clusters" became supernodes
+    assert page.state()["activeSupernodes"] == ["capital cities", "say Austin"]
+    page.page.locator("#ag-supernodes li").nth(1).click()
+    page.state()
+    assert "sn=0%2C2%2C1" in page.page.url and "cl=" not in page.page.url
     page.close()

@@ -97,9 +97,8 @@ def test_extracted_json_validates_and_equals_the_input(report_pdf, graph_file, t
 
 @pytest.mark.browser
 def test_extracted_html_opens_offline_with_the_same_counts(report_pdf, graph_file, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     from chromium import launch
+    from playwright.sync_api import sync_playwright
 
     subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp_path), str(report_pdf)], check=True)
     [html] = list(tmp_path.glob("*.report.html"))

@@ -118,7 +118,7 @@ def test_payload_head_carries_semantics():
     assert sem["display"] == semantics.display_labels(g)
     assert sem["rank"] == semantics.node_rank(g).tolist()
     assert sem["thresholds"]["maxEdges"] == semantics.DEFAULTS.max_edges
-    assert head["nodes"]["detailKey"] == sem["featureKey"]  # the old viewer's name, until it reads semantics
+    assert "detailKey" not in head["nodes"]  # the viewer reads semantics.featureKey (the old alias is gone)
 
 
 def test_render_defaults_are_the_semantics_defaults():

@@ -68,11 +68,36 @@ def trace(
     ] = None,
     render: Annotated[Path | None, Opt(help="Also write the HTML report (with --batch: a folder).")] = None,
     force: Annotated[bool, Opt(help="With --batch: trace again the prompts already done.")] = False,
+    runner: Annotated[
+        str, Opt(help="With --batch: local (this process) or ray (Ray actors: one per GPU, or --workers).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        Opt(
+            help="With --runner ray: a cluster's address (HOST:6379, ray://HOST:10001) or auto; default: "
+            "start a local instance."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, Opt(help="With --runner ray and no GPU: CPU workers (default: one per CPU).")
+    ] = None,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     from attrgraph_cli.errors import AttrgraphError
 
+    if runner not in ("local", "ray"):
+        raise AttrgraphError(f"unknown --runner {runner!r}: use local or ray")
+    if runner != "ray" and (ray_address is not None or workers is not None):
+        raise AttrgraphError("--ray-address and --workers apply to --runner ray")
+    if runner == "ray" and batch is None:
+        raise AttrgraphError("--runner ray applies to --batch FILE")
+    if workers is not None and workers < 1:
+        raise AttrgraphError("--workers must be at least 1")
     _require_trace_extra()
+    if runner == "ray":
+        from attrgraph_cli.runners.ray_runner import require_ray
+
+        require_ray()
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions
     from attrgraph_cli.trace.models import ModelRequest
 
@@ -96,7 +121,8 @@ def trace(
             )
         if output.exists() and not output.is_dir():
             raise AttrgraphError(f"-o {output}: with --batch, -o must be a folder")
-        _run_batch(batch, output, request, options, raw, render, force, quiet)
+        ray = {"address": ray_address, "workers": workers} if runner == "ray" else None
+        _run_batch(batch, output, request, options, raw, render, force, quiet, ray)
         return
     if prompt is None:
         raise AttrgraphError("no prompt: give a PROMPT or --batch FILE")
@@ -164,16 +190,24 @@ def _run_batch(
     render: Path | None,
     force: bool,
     quiet: bool,
+    ray: dict | None = None,
 ) -> None:
-    from attrgraph_cli.errors import AttrgraphError
     from attrgraph_cli.trace import batch as batch_mod
     from attrgraph_cli.trace.models import describe_request, load_model
     from attrgraph_cli.trace.progress import TraceProgress
 
     jobs = batch_mod.read_batch(batch)
+    if ray is not None:  # workers on other machines write there: absolute paths on the shared folder
+        out_dir, raw, render = (p.resolve() if p is not None else None for p in (out_dir, raw, render))
     items = batch_mod.plan(jobs, out_dir, raw_dir=raw, html_dir=render, force=force)
     pending = [i for i in items if not i.skip]
     out_dir.mkdir(parents=True, exist_ok=True)
+    runner_notes = None
+    if ray is not None and pending:
+        outcomes, load_s, runner_notes, console = _run_on_ray(items, request, options, quiet, ray)
+        outcomes.sort(key=lambda o: o.index)
+        _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, console, runner_notes)
+        return
     with TraceProgress(quiet=quiet) as progress, progress.library_prints():
         progress.log(f"{len(items)} prompts, {len(items) - len(pending)} already traced in {out_dir}")
         load_s = 0.0
@@ -187,13 +221,45 @@ def _run_batch(
             outcomes = list(runner.map(items, options))
         else:
             outcomes = [batch_mod.run_item(None, item, options) for item in items]
-    batch_mod.write_report(out_dir, outcomes, load_s)
+    _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, progress.console, runner_notes)
+
+
+def _run_on_ray(items, request, options, quiet: bool, ray: dict):
+    """The pending items on Ray workers, with one live display; -> outcomes, start-up s, report notes."""
+    from dataclasses import asdict
+
+    from attrgraph_cli.runners.display import BatchDisplay
+    from attrgraph_cli.runners.ray_runner import RayRunner
+    from attrgraph_cli.trace import batch as batch_mod
+
+    pending = sum(not i.skip for i in items)
+    display = BatchDisplay(pending, quiet=quiet, what="prompts")
+    display.log(f"{len(items)} prompts, {len(items) - pending} already traced")
+    work = batch_mod.trace_work(request)
+    with (
+        display,
+        RayRunner(
+            work, address=ray["address"], workers=ray["workers"], device=request.device, display=display
+        ) as runner,
+    ):
+        outcomes = list(runner.map(items, options))
+    stats = runner.stats
+    load_s = stats.all_ready_s or stats.first_ready_s or 0.0
+    notes = {"name": "ray", **asdict(stats), "throughput_per_min": round((display.throughput() or 0) * 60, 2)}
+    return outcomes, load_s, notes, display.console
+
+
+def _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, console, runner_notes) -> None:
+    from attrgraph_cli.errors import AttrgraphError
+
+    batch_mod.write_report(out_dir, outcomes, load_s, runner_notes)
     failed = [o for o in outcomes if o.status == "failed"]
     done = sum(o.status == "done" for o in outcomes)
     skipped = len(items) - len(pending)
-    title = f"{done} traced, {skipped} skipped, {len(failed)} failed (model load {load_s:.1f} s)"
+    start = "Ray start and model loads" if runner_notes else "model load"
+    title = f"{done} traced, {skipped} skipped, {len(failed)} failed ({start} {load_s:.1f} s)"
     if not quiet or failed:
-        progress.console.print(batch_mod.summary_table(outcomes, title))
+        console.print(batch_mod.summary_table(outcomes, title))
     if failed:
         raise AttrgraphError(
             f"{len(failed)} of {len(items)} prompts failed (see {out_dir / 'batch-report.json'})",

@@ -177,8 +177,6 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
             "labels": [str(v) for v in nodes.label.tolist()],
             "featureType": _intern([str(v) for v in nodes.feature_type.tolist()]),
             "logitToken": [str(v) for v in nodes.logit_token.tolist()],
-            # deprecated alias of semantics.featureKey, kept until the viewer reads semantics (issue 10)
-            "detailKey": sem["featureKey"],
             "extra": {str(i): _jsonable(v) for i, v in graph.node_extra.items()},
         },
         "links": {"m": m, "extra": _jsonable(link_extra)},

@@ -7,8 +7,8 @@ The pieces are kept apart so that the loop can be handed to a distributed engine
 - `run_item(loaded, item, options, progress)` -> `ItemOutcome`: the pure per-prompt task. It never raises
   for a bad prompt; it returns a failed outcome, so one prompt cannot stop the batch;
 - a `Runner` maps `run_item` over the items. `LocalRunner` runs them in this process on one loaded model;
-  a Ray runner would create one actor per GPU (each calling `models.load_model(request)` once in its
-  constructor) and map `run_item` over the pending items with `ray.util.ActorPool`.
+  `attrgraph_cli.runners.ray_runner.RayRunner` runs them on Ray actors (one per GPU, or CPU workers), each
+  loading the model once, with the `Work` that `trace_work(request)` describes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -194,12 +194,49 @@ class LocalRunner:
                 yield outcome
 
 
-def write_report(out_dir: Path, outcomes: list[ItemOutcome], load_seconds: float) -> Path:
-    """`batch-report.json` in the output folder: one entry per prompt of this run."""
+def setup_worker(request: Any, device: str, threads: int | None) -> Any:
+    """A runner worker's set-up: load the model once on the device the runner gave it."""
+    from attrgraph_cli.trace.models import load_model
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return load_model(replace(request, device=device))
+
+
+def failed_outcome(item: BatchItem, message: str) -> ItemOutcome:
+    return ItemOutcome(item.index, item.slug, "failed", message=message)
+
+
+def skipped_outcome(item: BatchItem) -> ItemOutcome:
+    return ItemOutcome(item.index, item.slug, "skipped", message="already traced")
+
+
+def trace_work(request: Any) -> Any:
+    """The trace command's `Work`: load `request`'s model once per worker, then `run_item` per prompt."""
+    from functools import partial
+
+    from attrgraph_cli.runners import Work
+
+    return Work(
+        setup=partial(setup_worker, request),
+        task=run_item,
+        failed=failed_outcome,
+        skipped=skipped_outcome,
+    )
+
+
+def write_report(
+    out_dir: Path, outcomes: list[ItemOutcome], load_seconds: float, runner: dict[str, Any] | None = None
+) -> Path:
+    """`batch-report.json` in the output folder: one entry per prompt of this run (and the runner's notes)."""
     from attrgraph_cli.io.atomic import atomic_write_text
 
     path = out_dir / "batch-report.json"
-    doc = {"model_load_s": round(load_seconds, 3), "items": [asdict(o) for o in outcomes]}
+    doc: dict[str, Any] = {"model_load_s": round(load_seconds, 3), "items": [asdict(o) for o in outcomes]}
+    if runner is not None:
+        doc["runner"] = runner
     atomic_write_text(path, json.dumps(doc, indent=1))
     return path
 

@@ -68,7 +68,7 @@
       var maxS = 0; sg.sums.forEach(function (v) { maxS = Math.max(maxS, Math.abs(v)); });
       sg.sums.forEach(function (v, key) {
         var ab = key.split('>'), a = sg.groups[+ab[0]], b = sg.groups[+ab[1]], t = Math.sqrt(Math.abs(v) / (maxS || 1));
-        root.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: v >= 0 ? '#2563eb' : '#dc2626',
+        root.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: 'rgb(' + (v >= 0 ? g.posRGB : g.negRGB) + ')',
           'stroke-width': (0.6 + 3 * t).toFixed(2), 'stroke-opacity': (0.3 + 0.6 * t).toFixed(2) }));
       });
       sg.groups.forEach(function (gr) {

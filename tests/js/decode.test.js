@@ -56,6 +56,15 @@ test('buildGraph uses head.semantics when the payload carries them', () => {
   assert.deepEqual(Array.from(g.rank), sem.rank);
   assert.deepEqual(g.kindColor, ['#111111', '#222222', '#333333', '#444444']);
   assert.equal(g.supernodes[0].color, '#555555');
+  assert.equal(g.posRGB, '37,99,235');  // the palette has no edge colours here: the fallback
+});
+
+test('edge colours come from the palette as r,g,b triplets', () => {
+  assert.equal(decode.rgbTriplet('#0a0B10', 'x'), '10,11,16');
+  assert.equal(decode.rgbTriplet('red', 'x'), 'x');
+  const { head, cols } = tinyPayload({ semantics: { palette: { positive: '#010203', negative: '#040506' } } });
+  const g = decode.buildGraph(head, cols);
+  assert.deepEqual([g.posRGB, g.negRGB], ['1,2,3', '4,5,6']);
 });
 
 test('shuffled columns (byte planes, payload.py shuffle_bytes) come back in item order', async () => {

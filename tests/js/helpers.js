@@ -15,7 +15,7 @@ function tinyPayload(extra = {}) {
     nodes: {
       n: 5, ids: ['E_5_0', '1_2_0', '1_3_1', '0_1_1', '27_99_1'], labels: ['', 'capital', '', '', ''],
       featureType: { table: ['embedding', 'cross layer transcoder', 'mlp reconstruction error', 'logit'], idx: [0, 1, 1, 2, 3] },
-      logitToken: ['', '', '', '', ' Austin'], detailKey: [null, '1_2', null, null, null], extra: {}
+      logitToken: ['', '', '', '', ' Austin'], extra: {}
     },
     links: { m: 5, extra: {} },
     layout: { rowLabels: ['Emb', 'L0', 'L1', 'Logits'], columnLeft: [0, 1], columnWidth: [1, 2], width: 3, height: 4 },

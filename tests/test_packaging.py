@@ -1,4 +1,4 @@
-"""Packaging and the light core: the wheel works without torch; --help, validate, convert, render avoid it.
+"""Packaging and the light core: the wheel works without torch; --help and the light commands avoid it.
 
 - `attrgraph --help` loads no numpy, torch or other heavy module (start-up time is a benchmark row in
   benchmarks/bench_prune.py, not a timed test);
@@ -125,6 +125,8 @@ def test_help_imports_nothing_heavy():
         ["render", "{graph}", "-o", "{folder}/graph.html"],
         ["render", "{graph}", "-o", "{folder}/graph.svg"],
         ["render", "{matrix}", "-o", "{folder}/matrix.html"],
+        ["cluster", "{graph}", "-o", "{folder}/clustered.json"],
+        ["cluster", "{matrix}", "-o", "{folder}/clustered-matrix.json"],
         ["autointerp", "{graph}", "-l", "{details}", "-l", "{table}", "-o", "{folder}/labelled.json"],
         ["autointerp", "{graph}", "-l", "{explanations}", "--source-set", "clt-hp", "-o", "{folder}/np.json"],
     ],

@@ -36,7 +36,28 @@ def build(report: ReportContext) -> dict[str, Any] | None:
         "n_edges": len(view.edges),
         "n_pinned": len(graph.qparams.get("pinnedIds", []) or []),
         "n_supernodes": len(graph.supernodes),
+        "groups": _group_table(graph),
     }
+
+
+def _group_table(graph) -> list[dict[str, Any]]:
+    """Each supernode's name, colour, size and scores (attrgraph.supernodes): the legend under the figure."""
+    from attrgraph_cli import extension
+    from attrgraph_cli.cluster.quality import group_rows
+    from attrgraph_cli.report.semantics import supernode_color
+    from attrgraph_cli.report.tables import cell
+
+    meta = extension.supernode_set(graph)
+    listed = meta.get("groups") if isinstance(meta.get("groups"), list) else []
+    by_name = {str(g["name"]): g for g in listed if isinstance(g, dict) and "name" in g}
+    rows = []
+    for k, (name, *members) in enumerate(graph.supernodes):
+        info = by_name.get(name, {})
+        scores = [(cell(a, 30), cell(b, 30)) for a, b in group_rows(info.get("scores")) if a != "size"]
+        rows.append(
+            {"name": cell(name, 80), "colour": supernode_color(k), "size": len(members), "scores": scores}
+        )
+    return rows
 
 
 SECTION = Section("subgraph", "pdf_sections/subgraph.html.j2", build)

@@ -30,6 +30,7 @@ class SupernodeSet:
     settings: list[tuple[str, str]]
     scores: list[tuple[str, str]]
     groups: list[Group]
+    quality: list[tuple[str, str, str, str]]
 
 
 def build(report: ReportContext) -> SupernodeSet | None:
@@ -51,17 +52,38 @@ def build(report: ReportContext) -> SupernodeSet | None:
                 missing=[cell(m, 40) for m in members if m not in index],
                 origin=cell(info.get("origin", ""), 20),
                 naming=cell(info.get("naming") or "", 120),
-                scores=key_values(info.get("scores"), 60),
+                scores=_group_scores(info.get("scores")),
             )
         )
     seed = meta.get("seed")
+    quality = _quality(meta.get("scores"))
     return SupernodeSet(
         method=cell(meta.get("method", ""), 300),
         seed="" if seed is None else cell(seed, 30),
         settings=key_values(meta.get("settings"), 80),
-        scores=key_values(meta.get("scores"), 80),
+        scores=[] if quality else key_values(meta.get("scores"), 80),
         groups=groups,
+        quality=quality,
     )
+
+
+def _quality(scores: Any) -> list[tuple[str, str, str, str]]:
+    """`attrgraph cluster`'s quality table (ours vs baseline / control), when the scores have its shape."""
+    from attrgraph_cli.cluster.quality import quality_rows
+
+    try:
+        rows = quality_rows(scores) if isinstance(scores, dict) else []
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return []
+    return [(cell(a, 80), cell(b, 30), cell(c, 60), cell(d, 20)) for a, b, c, d in rows]
+
+
+def _group_scores(scores: Any) -> list[tuple[str, str]]:
+    """A group's scores: cluster's short form when it has that shape, else every key."""
+    from attrgraph_cli.cluster.quality import group_rows
+
+    rows = group_rows(scores)
+    return [(cell(k, 40), cell(v, 40)) for k, v in rows] if rows else key_values(scores, 60)
 
 
 SECTION = Section("supernodes", "pdf_sections/supernodes.html.j2", build)

@@ -1,0 +1,343 @@
+"""`cluster_graph`: candidates -> signals -> constrained hierarchical clustering -> names -> scores.
+
+The graph is changed in place: new supernodes are appended to `qParams.supernodes` (their members are
+pinned, as Neuronpedia shows supernodes of pinned nodes) and the set's metadata replaces
+`attrgraph.supernodes`. Supernodes already in the file are kept (and their members left out of the
+clustering) unless `replace` is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from attrgraph_cli.cluster import agglomerate, coverage, grouping, naming, signals
+from attrgraph_cli.cluster.influence import logit_effects, node_influence
+from attrgraph_cli.cluster.quality import GROUPING_KEYS
+from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.extension import set_supernode_set, supernode_set
+from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+
+METHOD = (
+    "agglomerative (scipy average linkage on 1 - similarity; similarity = weighted mean of signed "
+    "edge-profile cosine, logit-effect cosine, layer and position proximity, label-word Jaccard)"
+)
+
+
+@dataclass
+class ClusterOptions:
+    """The knobs of `attrgraph cluster` (recorded in the supernode-set metadata)."""
+
+    max_size: int = 10
+    layer_band: int | None = None
+    min_influence: float = 0.01
+    max_features: int = 1000
+    max_distance: float = 0.5
+    only_pinned: bool = False
+    replace: bool = False
+    seed: int = 0
+    random_controls: int = 5
+    causal: bool = False
+    model: str | None = None
+    transcoders: str | None = None
+    device: str = "auto"
+    weights: signals.SignalWeights = field(default_factory=signals.SignalWeights)
+
+    def check(self) -> None:
+        if self.max_size < 2:
+            raise AttrgraphError(
+                f"--max-size must be at least 2 (a supernode groups features), got {self.max_size}"
+            )
+        if self.layer_band is not None and self.layer_band < 0:
+            raise AttrgraphError(f"--layer-band must be 0 or more, got {self.layer_band}")
+        if not 0.0 <= self.min_influence <= 1.0:
+            raise AttrgraphError(f"--min-influence must be between 0 and 1, got {self.min_influence}")
+        if self.max_features < 2:
+            raise AttrgraphError(f"--max-features must be at least 2, got {self.max_features}")
+        if not 0.0 <= self.max_distance <= 2.0:
+            raise AttrgraphError(f"--max-distance must be between 0 and 2, got {self.max_distance}")
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "max_size": self.max_size,
+            "layer_band": self.layer_band,
+            "min_influence": self.min_influence,
+            "max_features": self.max_features,
+            "max_distance": self.max_distance,
+            "only_pinned": self.only_pinned,
+            "replace": self.replace,
+            "weights": vars(self.weights).copy(),
+            "causal": self.causal,
+            "model": self.model,
+            "transcoders": self.transcoders,
+        }
+
+
+@dataclass
+class Supernode:
+    name: str
+    origin: str
+    naming: str | None
+    rows: np.ndarray
+    scores: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ClusterResult:
+    """What a run found: the new supernodes, those kept from the file, and the set-level scores."""
+
+    new: list[Supernode]
+    kept: list[Supernode]
+    scores: dict[str, Any]
+    n_candidates: int
+    n_features: int
+    loose: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
+    if replace:
+        return []
+    origin = {g.get("name"): g for g in supernode_set(graph).get("groups", []) if isinstance(g, dict)}
+    raw = graph.qparams.get("supernodes", [])
+    if raw is not None and not (
+        isinstance(raw, list) and all(isinstance(e, list) and (not e or isinstance(e[0], str)) for e in raw)
+    ):
+        raise AttrgraphError(
+            "qParams.supernodes must be a list of [name, node_id, ...] lists: fix it, or pass --replace"
+        )
+    seen: set[str] = set()
+    kept = []
+    for name, *members in graph.supernodes:
+        if name in seen:
+            raise AttrgraphError(
+                f"qParams.supernodes has two supernodes named {name!r}: rename one, or pass --replace"
+            )
+        seen.add(name)
+        rows = []
+        for m in members:
+            try:
+                rows.append(graph.index_of(m))
+            except KeyError:
+                pass
+        old = origin.get(name, {})
+        kept.append(
+            Supernode(
+                name,
+                old.get("origin", "human"),
+                old.get("naming"),
+                np.asarray(rows, dtype=np.int64),
+                dict(old.get("scores", {})),
+            )
+        )
+    return kept
+
+
+def _candidates(
+    graph: AttributionGraph, influence: np.ndarray, kept: list[Supernode], opts: ClusterOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate rows by decreasing influence, every feature row)."""
+    nodes = graph.nodes
+    feats = np.flatnonzero(nodes.kind == NodeKind.FEATURE)
+    if not len(feats):
+        raise AttrgraphError("the graph has no feature nodes to cluster")
+    pool = np.ones(len(nodes), dtype=bool)
+    for s in kept:
+        pool[s.rows] = False
+    if opts.only_pinned:
+        pinned = np.zeros(len(nodes), dtype=bool)
+        for nid in graph.qparams.get("pinnedIds", []) or []:
+            try:
+                pinned[graph.index_of(str(nid))] = True
+            except KeyError:
+                pass
+        pool &= pinned
+        if not pool[feats].any():
+            raise AttrgraphError(
+                "--only-pinned: no pinned feature outside the existing supernodes (qParams.pinnedIds)"
+            )
+    top = float(influence[feats].max())
+    relative = influence / top if top > 0 else np.zeros_like(influence)
+    chosen = feats[pool[feats] & (relative[feats] >= opts.min_influence)]
+    if not len(chosen):
+        raise AttrgraphError(
+            f"all {int(pool[feats].sum())} candidate features are below the influence floor "
+            f"(--min-influence {opts.min_influence:g} of the most influential feature): nothing to cluster"
+        )
+    chosen = chosen[np.lexsort((chosen, -influence[chosen]))][: opts.max_features]
+    return chosen, feats
+
+
+def _ratio(ours: float | None, base: float | None) -> float | None:
+    if ours is None or base is None or base <= 0:
+        return None
+    return ours / base
+
+
+def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResult:
+    """Cluster `graph`'s features into supernodes and record them in the graph (in place)."""
+    opts.check()
+    kept = _existing(graph, opts.replace)
+    adjacency = graph.adjacency()
+    adjacency.sum_duplicates()
+    influence = node_influence(graph, adjacency)
+    cand, feats = _candidates(graph, influence, kept, opts)
+    labels = signals.node_labels(graph)
+    sig = signals.collect(graph, cand, adjacency, logit_effects(graph, adjacency), labels)
+    sim = signals.similarity(sig, opts.weights)
+    parts = agglomerate.constrained_groups(
+        sim,
+        sig.layer,
+        max_size=opts.max_size,
+        max_distance=opts.max_distance,
+        layer_band=opts.layer_band,
+        seed=opts.seed,
+    )
+    total_influence = float(influence[feats].sum()) or 1.0
+    parts.sort(key=lambda p: (-float(influence[cand[p]].sum()), int(cand[p].min())))
+    taken = {s.name for s in kept}
+    tokens = graph.prompt_tokens
+    new: list[Supernode] = []
+    for p in parts:
+        rows = cand[p]
+        name, how = naming.propose([labels[i] for i in rows], sig.layer[p], sig.position[p], tokens)
+        sub = sim[np.ix_(p, p)]
+        within = float((sub.sum() - np.trace(sub)) / (len(p) * (len(p) - 1)))
+        new.append(
+            Supernode(
+                naming.unique(name, taken),
+                "auto",
+                how,
+                rows,
+                {
+                    "size": int(len(rows)),
+                    "layers": [int(sig.layer[p].min()), int(sig.layer[p].max())],
+                    "positions": sorted({int(x) for x in sig.position[p]}),
+                    "influence_share": round(float(influence[rows].sum()) / total_influence, 6),
+                    "mean_similarity": round(within, 6),
+                },
+            )
+        )
+    loose = _loose_singletons(cand, parts, influence)
+    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose)
+    if opts.causal and new:
+        from attrgraph_cli.cluster.causal import causal_scores
+
+        summary, per_group = causal_scores(
+            graph,
+            [(s.name, s.rows) for s in new],
+            model=opts.model,
+            transcoders=opts.transcoders,
+            device=opts.device,
+            seed=opts.seed,
+        )
+        scores["causal"] = summary
+        for s, extra in zip(new, per_group, strict=True):
+            s.scores["causal"] = extra
+    _apply(graph, kept, new, scores, opts, loose)
+    return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
+
+
+def _loose_singletons(cand: np.ndarray, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
+    """Candidates left alone whose influence reaches the median supernode member's: pinned, so that the
+    subgraph keeps them visible (as a researcher keeps an important feature pinned on its own)."""
+    grouped = np.zeros(len(cand), dtype=bool)
+    for p in parts:
+        grouped[p] = True
+    if not grouped.any():
+        return np.zeros(0, dtype=np.int64)
+    floor = float(np.median(influence[cand[grouped]]))
+    alone = cand[~grouped]
+    return alone[influence[alone] >= floor]
+
+
+def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose) -> dict[str, Any]:
+    n = len(graph.nodes)
+    in_groups = np.zeros(n, dtype=bool)
+    for s in (*kept, *new):
+        in_groups[s.rows] = True
+    in_groups &= graph.nodes.kind == NodeKind.FEATURE
+    cov: dict[str, Any] = {
+        "all_features": coverage.subgraph_scores(graph, np.ones(n, dtype=bool)),
+        "supernodes": coverage.subgraph_scores(graph, in_groups),
+        "features_in_supernodes": int(in_groups.sum()),
+        "pinned_subgraph": coverage.subgraph_scores(graph, _pinned_mask(graph, in_groups, loose)),
+        "features": int(len(feats)),
+    }
+    n_new = int(sum(len(p) for p in parts))
+    if n_new and opts.random_controls:
+        rng = np.random.default_rng(opts.seed)
+        held = np.zeros(n, dtype=bool)
+        for s in kept:
+            held[s.rows] = True
+        pool = feats[~held[feats]]
+        draws = []
+        for _ in range(opts.random_controls):
+            mask = held.copy()
+            mask[rng.choice(pool, size=min(n_new, len(pool)), replace=False)] = True
+            draws.append(coverage.subgraph_scores(graph, mask))
+        cov["random_control"] = {
+            k: float(np.mean([d[k] for d in draws])) for k in ("replacement", "completeness")
+        } | {"draws": len(draws)}
+    result: dict[str, Any] = {"coverage": cov, "candidates": int(len(sig.candidates)), "groups": len(new)}
+    if parts:
+        idx = np.concatenate(parts)
+        ours = np.concatenate([np.full(len(p), g) for g, p in enumerate(parts)])
+        nodes = sig.candidates[idx]
+        profiles = sig.profiles[idx]
+        base = agglomerate.baseline_groups(sig.layer[idx], sig.position[idx], len(parts))
+        a = grouping.grouping_scores(adjacency, nodes, profiles, ours)
+        b = grouping.grouping_scores(adjacency, nodes, profiles, base)
+        result["grouping"] = {
+            "features": int(len(idx)),
+            "ours": a,
+            "baseline": b,
+            "baseline_method": "linkage on (position, layer) only; same features, same number of groups",
+            "ratio": {k: _ratio(a.get(k), b.get(k)) for k in ("coupling_modularity", "within", "contrast")},
+            "difference": {
+                k: (a[k] - b[k]) if a.get(k) is not None and b.get(k) is not None else None
+                for k in GROUPING_KEYS
+            },
+        }
+    return result
+
+
+def _pinned_mask(graph: AttributionGraph, in_groups: np.ndarray, loose: np.ndarray) -> np.ndarray:
+    """Features of the pinned subgraph after the run: supernode members, loose singletons, earlier pins."""
+    mask = in_groups.copy()
+    mask[loose] = True
+    for nid in graph.qparams.get("pinnedIds", []) or []:
+        try:
+            mask[graph.index_of(str(nid))] = True
+        except KeyError:
+            pass
+    return mask & (graph.nodes.kind == NodeKind.FEATURE)
+
+
+def _apply(graph, kept, new, scores, opts, loose) -> None:
+    ids = graph.nodes.ids
+    entries = [list(s) for s in graph.supernodes] if not opts.replace else []
+    entries += [[s.name, *map(str, ids[s.rows])] for s in new]
+    graph.qparams["supernodes"] = entries
+    pinned = list(map(str, graph.qparams.get("pinnedIds", []) or []))
+    have = set(pinned)
+    for rows in [*(s.rows for s in new), loose]:
+        for nid in map(str, ids[rows]):
+            if nid not in have:
+                have.add(nid)
+                pinned.append(nid)
+    graph.qparams["pinnedIds"] = pinned
+    groups = [
+        {"name": s.name, "origin": s.origin, "naming": s.naming, "scores": s.scores} for s in (*kept, *new)
+    ]
+    set_supernode_set(
+        graph,
+        {
+            "method": METHOD,
+            "settings": opts.settings(),
+            "seed": opts.seed,
+            "scores": scores,
+            "groups": groups,
+        },
+    )

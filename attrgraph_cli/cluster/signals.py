@@ -1,0 +1,160 @@
+"""The signals that say two features belong together, and the candidates they are computed for.
+
+For each candidate feature: its signed incoming and outgoing edge profiles in this graph (each L2-normalised,
+so their dot product is the mean of the two cosines), its signed effect on each target logit (through the
+normalised signed graph), its layer and position, and the content words of its label when it has one.
+`similarity` combines them into one matrix in [-1, 1]: the weighted mean of the structural signals, then
+labels as a bonus, s += w_label * jaccard * (1 - s), where both features have a label (a shared label pulls
+two features together; different heuristic labels do not push them apart). The weights are `SignalWeights`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from attrgraph_cli.extension import feature_key, features
+from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+STOPWORDS = frozenset(
+    "a an the of in on at to for and or but is are was were be been as by with from that this these those "
+    "it its into about after before than then there their them they he she his her we you your our not no "
+    "feature features token tokens word words text mention mentions related relating context contexts".split()
+)
+
+
+@dataclass(frozen=True)
+class SignalWeights:
+    """How much each signal counts in the combined similarity (label only where both features have one)."""
+
+    edges: float = 0.6
+    logits: float = 0.1
+    layer: float = 0.1
+    position: float = 0.05
+    label: float = 0.25
+    #: layer proximity is exp(-|Δlayer| / layer_scale)
+    layer_scale: float = 2.0
+
+
+@dataclass
+class Signals:
+    """Per-candidate signals (rows follow `candidates`, indices into the graph's node table)."""
+
+    candidates: np.ndarray
+    profiles: sp.csr_matrix
+    logit_effect: np.ndarray
+    layer: np.ndarray
+    position: np.ndarray
+    words: list[frozenset[str]]
+    labels: list[str]
+
+
+def node_labels(graph: AttributionGraph) -> list[str]:
+    """Each node's label: its clerp, else the `attrgraph.features` entry's label, else ""."""
+    table = features(graph)
+    nodes = graph.nodes
+    out = [str(x) if x else "" for x in nodes.label.tolist()]
+    if table:
+        for i in np.flatnonzero(nodes.kind == NodeKind.FEATURE):
+            if not out[i]:
+                entry = table.get(feature_key(int(nodes.layer[i]), int(nodes.feature[i])), {})
+                label = entry.get("label") if isinstance(entry, dict) else None
+                out[i] = label if isinstance(label, str) else ""
+    return out
+
+
+def content_words(label: str) -> frozenset[str]:
+    """Lower-cased words of a label; stop words, numbers and one-letter words left out."""
+    words = (m.lower() for m in _WORD.findall(label))
+    return frozenset(w for w in words if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
+
+
+def edge_profiles(adjacency: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """[incoming | outgoing] signed weights of `rows`, each half L2-normalised and scaled by 1/√2."""
+    incoming = adjacency[rows]
+    outgoing = adjacency.T.tocsr()[rows]
+    halves = []
+    for part in (incoming, outgoing):
+        norms = np.sqrt(np.asarray(part.multiply(part).sum(axis=1)).ravel())
+        halves.append(sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0)) @ part)
+    return sp.csr_matrix(sp.hstack(halves, format="csr") / np.sqrt(2.0))
+
+
+def collect(
+    graph: AttributionGraph,
+    candidates: np.ndarray,
+    adjacency: sp.csr_matrix,
+    effects: np.ndarray,
+    labels: list[str],
+) -> Signals:
+    """Gather the signals of `candidates`."""
+    cand_labels = [labels[i] for i in candidates]
+    return Signals(
+        candidates=candidates,
+        profiles=edge_profiles(adjacency, candidates),
+        logit_effect=effects[candidates],
+        layer=graph.nodes.layer[candidates].astype(np.int64),
+        position=graph.nodes.position[candidates].astype(np.int64),
+        words=[content_words(x) for x in cand_labels],
+        labels=cand_labels,
+    )
+
+
+def label_similarity(words: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(Jaccard similarity of content words, mask of pairs where both features have words)."""
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, ws in enumerate(words):
+        for w in ws:
+            rows.append(i)
+            cols.append(vocab.setdefault(w, len(vocab)))
+    n = len(words)
+    has = np.array([bool(ws) for ws in words])
+    if not vocab:
+        return np.zeros((n, n), dtype=np.float32), np.zeros((n, n), dtype=bool)
+    b = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(vocab)))
+    inter = (b @ b.T).toarray()
+    size = np.asarray(b.sum(axis=1)).ravel()
+    union = size[:, None] + size[None, :] - inter
+    return (inter / np.maximum(union, 1.0)).astype(np.float32), has[:, None] & has[None, :]
+
+
+def gram(profiles: sp.csr_matrix) -> np.ndarray:
+    """profiles @ profilesᵀ as a dense float32 matrix (sparse x sparse: profiles are mostly zeros)."""
+    p32 = profiles.astype(np.float32)
+    return (p32 @ p32.T).toarray()
+
+
+def similarity(signals: Signals, weights: SignalWeights = SignalWeights()) -> np.ndarray:
+    """Combined similarity (n x n, float32, in [-1, 1]): the weighted mean of the available signals."""
+    f32 = np.float32
+    total = gram(signals.profiles)  # the mean of the in- and out-cosines
+    total *= f32(weights.edges)
+    has_logits = signals.logit_effect.shape[1] > 0
+    if has_logits:
+        norms = np.linalg.norm(signals.logit_effect, axis=1)
+        unit = (signals.logit_effect / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+        unit *= np.sqrt(f32(weights.logits))
+        total += unit @ unit.T
+    layer = signals.layer.astype(np.float32)
+    scratch = np.subtract.outer(layer, layer)
+    np.abs(scratch, out=scratch)
+    scratch *= f32(-1.0 / weights.layer_scale)
+    np.exp(scratch, out=scratch)
+    scratch *= f32(weights.layer)
+    total += scratch
+    del scratch
+    same = np.equal.outer(signals.position, signals.position)
+    total[same] += f32(weights.position)
+    del same
+    denom = weights.edges + (weights.logits if has_logits else 0.0) + weights.layer + weights.position
+    total /= f32(denom)
+    np.clip(total, -1.0, 1.0, out=total)
+    labels, both = label_similarity(signals.words)
+    if both.any():  # labels only pull together (heuristic labels are noisy): s += w * jaccard * (1 - s)
+        total += f32(weights.label) * labels * both * (f32(1.0) - total)
+    return total

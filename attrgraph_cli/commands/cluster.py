@@ -1,0 +1,125 @@
+"""`attrgraph cluster GRAPH -o OUT`: automatic supernodes, named and scored (no torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attrgraph_cli.commands._common import user_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add `cluster` to the app."""
+    app.command("cluster")(cluster)
+
+
+@user_errors
+def cluster(
+    source: Annotated[
+        Path, typer.Argument(metavar="GRAPH", help="Graph JSON, circuit-tracer .pt, CLT-Forge .pt or matrix.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the graph JSON.")],
+    max_size: Annotated[int, typer.Option("--max-size", help="Most features in one supernode.")] = 10,
+    layer_band: Annotated[
+        int | None, typer.Option("--layer-band", help="Most layers a supernode may span (default: any).")
+    ] = None,
+    min_influence: Annotated[
+        float,
+        typer.Option(
+            "--min-influence",
+            help="Influence floor relative to the most influential feature; features below stay out.",
+        ),
+    ] = 0.01,
+    max_features: Annotated[
+        int,
+        typer.Option("--max-features", help="Cluster at most this many features (most influential first)."),
+    ] = 1000,
+    max_distance: Annotated[
+        float,
+        typer.Option("--max-distance", help="Largest average 1 - similarity inside a supernode (0..2)."),
+    ] = 0.5,
+    only_pinned: Annotated[
+        bool, typer.Option("--only-pinned", help="Cluster only the pinned features (qParams.pinnedIds).")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Drop the supernodes already in the file and start over.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Decides ties; the result is the same for a seed.")] = 0,
+    causal: Annotated[
+        bool,
+        typer.Option(
+            "--causal",
+            help="Check each new supernode on the graph's own model (e.g. the demo model): scale x-1.",
+        ),
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("-m", "--model", help="Model for the causal check (implies --causal).")
+    ] = None,
+    transcoders: Annotated[
+        str | None, typer.Option("-t", "--transcoders", help="Transcoders for --model.")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="Device for the causal check.")] = "auto",
+    trust_pickle: Annotated[
+        bool, typer.Option("--trust-pickle", help="Allow full unpickling of .pt inputs (trusted files only).")
+    ] = False,
+    indent: Annotated[bool, typer.Option("--indent", help="Pretty-print the JSON (larger file).")] = False,
+) -> None:
+    """Group the graph's features into supernodes (qParams.supernodes), name them and score the grouping.
+
+    Supernodes already in the file are kept (use --replace to start over). The scores -- coverage
+    (replacement / completeness of the supernodes' subgraph) and grouping (modularity, profile cosine
+    within vs between) against a layer/position baseline, and with --causal / --model the measured effect
+    of each supernode scaled to -1x against its prediction -- are printed and stored in attrgraph.supernodes.
+    Only --causal loads torch and a model.
+    """
+    import time
+
+    from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+    from attrgraph_cli.cluster.table import print_result
+    from attrgraph_cli.stages import StageOutcome, run_stage
+
+    opts = ClusterOptions(
+        max_size=max_size,
+        layer_band=layer_band,
+        min_influence=min_influence,
+        max_features=max_features,
+        max_distance=max_distance,
+        only_pinned=only_pinned,
+        replace=replace,
+        seed=seed,
+        causal=causal or model is not None or transcoders is not None,
+        model=model,
+        transcoders=transcoders,
+        device=device,
+    )
+    opts.check()
+    found = {}
+
+    def stage(graph):
+        result = cluster_graph(graph, opts)
+        found["result"] = result
+        details = {
+            "new_supernodes": len(result.new),
+            "kept_supernodes": len(result.kept),
+            "candidates": result.n_candidates,
+        }
+        return StageOutcome(graph, details)
+
+    started = time.perf_counter()
+    outcome = run_stage(
+        "cluster",
+        source,
+        output,
+        stage,
+        opts.settings() | {"seed": seed, "trust_pickle": trust_pickle},
+        load_options={"trust_pickle": trust_pickle},
+        indent=indent,
+    )
+    print_result(outcome.graph, found["result"])
+    typer.echo(
+        f"{source} -> {output}: {len(found['result'].new)} new supernodes "
+        f"({len(found['result'].kept)} kept) in {time.perf_counter() - started:.2f} s",
+        err=True,
+    )

@@ -35,7 +35,7 @@ from hypothesis import strategies as st  # noqa: E402
 from attrgraph_cli.graph.synthetic import random_dense, random_graph  # noqa: E402
 from attrgraph_cli.io import save_graph  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ATTRGRAPH_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("ATTRGRAPH_FUZZ_EXAMPLES", "8"))
 RANDOM = os.environ.get("ATTRGRAPH_FUZZ_RANDOM", "") not in ("", "0")
 TIMEOUT_S = float(os.environ.get("ATTRGRAPH_FUZZ_TIMEOUT", "60"))
 #: address space a child may add to what the parent already maps (torch alone maps gigabytes)

@@ -61,7 +61,7 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise _too_large(path, size, max_bytes)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = handle.read(min(size, max_bytes) + 1)  # read(n) reserves n bytes up front
     except IsADirectoryError:
         raise UnreadableInput(f"{path}: is a directory") from None
     except OSError as exc:

@@ -29,6 +29,9 @@ RULES: tuple[Rule, ...] = (
     _r("json.non-standard-number", "error", "NaN or Infinity in the JSON text",
        "NaN, Infinity and -Infinity are not JSON: browsers' JSON.parse and Neuronpedia reject the whole "
        "file. Write null or a finite number (Python: json.dump(..., allow_nan=False) finds them)."),
+    _r("json.duplicate-key", "warning", "A key appears twice in one JSON object",
+       "Every JSON reader silently keeps only the last value of a repeated key, so the first is lost. "
+       "Checked in files up to 4 MiB."),
     _r("schema.type", "error", "A value has the wrong JSON type",
        f"The value's type differs from the one {_NEURONPEDIA} requires (e.g. a string where a number goes)."),
     _r("schema.required", "error", "A required field is missing",

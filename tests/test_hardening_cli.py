@@ -453,7 +453,8 @@ def test_older_clt_forge_layout_reads_as_an_unweighted_graph(clt_forge_pt: Path,
     assert {link["weight"] for link in doc["links"]} == {1.0}
     assert len(doc["links"]) == int((data["sparse_pruned_adj"] != 0).sum())  # every kept edge
     assert all(node["influence"] is None for node in doc["nodes"])
-    assert doc["clt_forge_interventions"]  # kept for the report, as for the newer layout
+    # its intervention sweeps become records of the extension contract, as for the newer layout
+    assert [r for r in doc["attrgraph"]["interventions"] if r["kind"] == "clt-forge"]
     svg = tmp_path / "older.svg"
     assert run_cli("render", str(out), "-o", str(svg)).returncode == 0
     assert "unweighted graph" in svg.read_text()
@@ -630,4 +631,8 @@ def test_sparse_or_huge_tensors_in_clt_forge_metadata_are_never_densified(
     torch.save({**data, "intervention_top_tokens": [{"x": huge}]}, path)
     out = tmp_path / "o.json"
     assert run_cli("convert", str(path), "-o", str(out)).returncode == 0
-    assert "not kept" in json.dumps(orjson.loads(out.read_bytes())["clt_forge_interventions"])
+    # the tensor was not densified (the reader keeps a "not kept" stand-in), and an entry without
+    # feature_info is not turned into an intervention record
+    written = orjson.loads(out.read_bytes())
+    assert "clt_forge_interventions" not in written
+    assert not [r for r in written.get("attrgraph", {}).get("interventions", []) if r["kind"] == "clt-forge"]

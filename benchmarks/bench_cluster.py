@@ -5,9 +5,10 @@ within-supernode minus mean between-supernode cosine of signed edge profiles) fo
 the baseline (the same features in the same number of groups by layer band and position only); `ratio`
 is ours / baseline (> 1: ours groups alike features better). The note has the coupling modularity, the
 within-cosine and the coverage (replacement score of the supernodes' subgraph; a random same-size set of
-features and the whole graph beside it). Graphs: planted-group synthetic graphs, a random graph (no
-structure: clustered with a permissive --max-distance so that there is a grouping to compare), the demo
-model's graphs (traced here when torch is installed) and the CLT-Forge sample.
+candidates, i.e. features above the influence floor, and the whole graph beside it). Graphs: planted-group
+synthetic graphs, a random graph (no structure: clustered with a permissive --max-distance so that there
+is a grouping to compare), the demo model's graphs (traced here when torch is installed) and the CLT-Forge
+sample.
 
 Speed row: an 8,000-node, 1M-link random graph (`graph.synthetic.random_graph`), clustered in a fresh
 process; ours_s is the best of 3 `cluster_graph` calls, peer is the 5 s budget (ratio = 5 s / ours), and
@@ -75,10 +76,11 @@ def _grouping_row(name: str, graph, **options) -> dict:
     ours, base = g["ours"], g["baseline"]
     control = cov.get("random_control", {})
     note = (
-        f"{len(result.new)} supernodes, {g['features']} features, {seconds:.2f} s; "
+        f"{len(result.new)} supernodes ({sum(len(x.rows) == 1 for x in result.new)} of one feature), "
+        f"{g['features']} of {result.n_candidates} candidates, {seconds:.2f} s; "
         f"coupling Q {ours['coupling_modularity']:.3f} vs {base['coupling_modularity']:.3f}; "
         f"within cos {ours['within']:.3f} vs {base['within']:.3f}; "
-        f"coverage replacement {cov['supernodes']['replacement']:.3f} (random same-size "
+        f"coverage replacement {cov['supernodes']['replacement']:.3f} (random same-size set of candidates "
         f"{control.get('replacement', float('nan')):.3f}, "
         f"all features {cov['all_features']['replacement']:.3f}; "
         "same features so baseline = ours)"

@@ -74,13 +74,40 @@ def test_written_into_the_contract():
     assert [g["name"] for g in record["groups"]] == names
     assert all(g["origin"] == "auto" for g in record["groups"])
     pinned = set(graph.qparams["pinnedIds"])
-    assert set(map(str, graph.nodes.ids[result.loose])) <= pinned  # influential singletons stay pinned
+    assert not len(result.loose)  # influential features that fit no group are supernodes of their own
     cov = record["scores"]["coverage"]
     assert cov["supernodes"]["replacement"] <= cov["pinned_subgraph"]["replacement"] + 1e-12
+    assert cov["random_control"]["pool"] == "candidates" and cov["random_control"]["size"] == sum(
+        len(s.rows) for s in result.new
+    )
     for _name, *members in graph.supernodes:
-        assert 2 <= len(members) <= 10 and set(members) <= pinned
+        assert 1 <= len(members) <= 10 and set(members) <= pinned
         kinds = {int(graph.nodes.kind[graph.index_of(m)]) for m in members}
         assert kinds == {NodeKind.FEATURE}
+
+
+def test_influential_singletons_are_supernodes_or_pinned():
+    """A candidate that fits no group becomes a one-feature supernode when its influence reaches the median
+    grouped feature's (and only then); with `singletons` off it is pinned instead, and nothing else moves."""
+    from attrgraph_cli.cluster.influence import node_influence
+
+    graph, _ = planted_graph(seed=0)
+    result = cluster_graph(graph, ClusterOptions())
+    adjacency = graph.adjacency()
+    adjacency.sum_duplicates()
+    influence = node_influence(graph, adjacency)
+    multi = [s for s in result.new if len(s.rows) > 1]
+    single = [s for s in result.new if len(s.rows) == 1]
+    assert single, "the planted graph has influential features that fit no group"
+    floor = float(np.median(influence[np.concatenate([s.rows for s in multi])]))
+    assert all(influence[s.rows[0]] >= floor for s in single)
+    assert all(s.scores["mean_similarity"] is None and s.scores["size"] == 1 for s in single)
+    off, _ = planted_graph(seed=0)
+    plain = cluster_graph(off, ClusterOptions(singletons=False))
+    assert [s.name for s in plain.new] == [s.name for s in multi]
+    assert sorted(map(int, plain.loose)) == sorted(int(s.rows[0]) for s in single)
+    assert set(map(str, off.nodes.ids[plain.loose])) <= set(off.qparams["pinnedIds"])
+    assert not _errors(graph) and not _errors(off)
 
 
 def test_deterministic_for_a_seed():

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.trace
@@ -59,8 +60,22 @@ def test_causal_check_on_the_demo_model(dallas):
         if layers[0] == layers[1]:  # no member feeds another: the joint prediction is the members' sum
             assert c["predicted"] == pytest.approx(c["members_predicted_sum"], rel=1e-4, abs=1e-6)
         assert c["measured"] is not None and 0.0 <= c["members_agree"] <= 1.0
-    # the control: supernodes of influential features move the targets more than random same-size sets
+    # the control: random same-size sets drawn from the same candidates (features above the influence floor)
+    assert summary["control_pool"] == "candidates"
     assert summary["mean_abs_measured"] > summary["mean_abs_control"]
+    # the graph's most influential feature fits no group on these weights: it is a supernode of its own,
+    # not left out (left out, the random controls that drew it beat the supernodes)
+    from attrgraph_cli.cluster.influence import node_influence
+    from attrgraph_cli.graph.model import NodeKind
+    from attrgraph_cli.io import load_graph
+
+    graph = load_graph(dallas / "c.json")
+    adjacency = graph.adjacency()
+    adjacency.sum_duplicates()
+    influence = node_influence(graph, adjacency)
+    feats = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
+    top = str(graph.nodes.ids[feats[np.argmax(influence[feats])]])
+    assert any(top in members for _name, *members in graph.supernodes)
     assert _cli("validate", "c.json", cwd=dallas).returncode == 0
 
 
@@ -82,3 +97,29 @@ def test_causal_without_a_recorded_model_is_one_line_and_writes_nothing(tmp_path
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("attrgraph: error:") and "--model" in done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_demo_acceptance_with_labels(dallas):
+    """The issue's acceptance on the shipped weights, default trace: with autointerp's labels a supernode
+    named `say Austin` holds say-features at the last position, Austin among their most common targets; the
+    supernodes' coverage is no lower than random same-size sets of candidates' (it was lower with the top
+    feature left out). The Texas-like features are NOT one supernode here (three of the five "say Texas"
+    features sit in `say Austin`): the README reports it; it is not asserted."""
+    assert _cli("autointerp", "d.json", "-o", "l.json", cwd=dallas).returncode == 0
+    done = _cli("cluster", "l.json", "-o", "lc.json", cwd=dallas)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((dallas / "lc.json").read_text())
+    labels = {n["node_id"]: n.get("clerp", "") for n in data["nodes"]}
+    groups = {name: members for name, *members in data["qParams"]["supernodes"]}
+    assert "say Austin" in groups
+    from collections import Counter
+
+    from attrgraph_cli.cluster.naming import _say_target
+
+    members = groups["say Austin"]
+    targets = [_say_target(labels[m]) for m in members]
+    assert all(targets) and all(m.endswith(f"_{len(data['metadata']['prompt_tokens']) - 1}") for m in members)
+    counts = Counter(targets)  # say-features at "is", after "Dallas"; Austin among their most common targets
+    assert counts["Austin"] >= 2 and counts["Austin"] == max(counts.values())
+    cov = data["attrgraph"]["supernodes"]["scores"]["coverage"]
+    assert cov["supernodes"]["replacement"] >= cov["random_control"]["replacement"] - 1e-9

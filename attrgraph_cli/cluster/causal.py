@@ -7,8 +7,9 @@ prediction for the members scaled together (clamped: paths between members are c
 `members_predicted_sum` = the sum of the members' own predictions (each alone scaled to -1x), equal to
 `predicted` when no member feeds another (e.g. all in one layer);
 `same_sign` = measured and predicted agree in sign; `members_agree` = the share of members whose own
-prediction has the sign of the supernode's; `control` = mean |measured| of random same-size sets of the
-graph's other features scaled the same way (`control_draws` draws, seeded).
+prediction has the sign of the supernode's; `control` = mean |measured| of random same-size sets drawn
+from `pool` (the clustering's candidates: features above the influence floor) less the supernode's own
+members, scaled the same way (`control_draws` draws, seeded).
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ def causal_scores(
     device: str = "auto",
     seed: int = 0,
     control_draws: int = 3,
+    pool: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(set-level summary, one score dict per group) for `groups` = [(name, member rows)]."""
+    """(set-level summary, one score dict per group) for `groups` = [(name, member rows)]; the random
+    controls come from `pool` (default: every feature) less the group's members."""
     from attrgraph_cli.intervene.api import (
         Intervention,
         load_model_for,
@@ -69,7 +72,7 @@ def causal_scores(
     ids = graph.nodes.ids
     weights = _weights(graph)
     rng = np.random.default_rng(seed)
-    features = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
+    features = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE) if pool is None else np.asarray(pool)
     plan: list[Intervention] = []
     for name, rows in groups:
         plan.append(Intervention(f"cluster check {name}: x-1", [scale(str(ids[r]), -1.0) for r in rows]))
@@ -117,5 +120,6 @@ def causal_scores(
         "mean_abs_measured": float(np.mean(measured_abs)) if measured_abs else None,
         "mean_abs_control": float(np.mean(control_abs)) if control_abs else None,
         "control_draws": control_draws,
+        "control_pool": "all features" if pool is None else "candidates",
     }
     return summary, per_group

@@ -39,6 +39,7 @@ class ClusterOptions:
     replace: bool = False
     seed: int = 0
     random_controls: int = 5
+    singletons: bool = True
     causal: bool = False
     model: str | None = None
     transcoders: str | None = None
@@ -67,6 +68,7 @@ class ClusterOptions:
             "max_features": self.max_features,
             "max_distance": self.max_distance,
             "only_pinned": self.only_pinned,
+            "singletons": self.singletons,
             "replace": self.replace,
             "weights": vars(self.weights).copy(),
             "causal": self.causal,
@@ -194,6 +196,10 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         layer_band=opts.layer_band,
         seed=opts.seed,
     )
+    loose = _loose_singletons(len(cand), parts, influence[cand])
+    if opts.singletons:  # an influential feature that fits no group is a supernode of its own
+        parts += [np.asarray([i], dtype=np.int64) for i in loose]
+        loose = np.zeros(0, dtype=np.int64)
     total_influence = float(influence[feats].sum()) or 1.0
     parts.sort(key=lambda p: (-float(influence[cand[p]].sum()), int(cand[p].min())))
     taken = {s.name for s in kept}
@@ -203,7 +209,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         rows = cand[p]
         name, how = naming.propose([labels[i] for i in rows], sig.layer[p], sig.position[p], tokens)
         sub = sim[np.ix_(p, p)]
-        within = float((sub.sum() - np.trace(sub)) / (len(p) * (len(p) - 1)))
+        within = float((sub.sum() - np.trace(sub)) / (len(p) * (len(p) - 1))) if len(p) > 1 else None
         new.append(
             Supernode(
                 naming.unique(name, taken),
@@ -215,12 +221,12 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
                     "layers": [int(sig.layer[p].min()), int(sig.layer[p].max())],
                     "positions": sorted({int(x) for x in sig.position[p]}),
                     "influence_share": round(float(influence[rows].sum()) / total_influence, 6),
-                    "mean_similarity": round(within, 6),
+                    "mean_similarity": round(within, 6) if within is not None else None,
                 },
             )
         )
-    loose = _loose_singletons(cand, parts, influence)
-    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose)
+    loose = cand[loose]
+    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, cand, feats, opts, loose)
     if opts.causal and new:
         from attrgraph_cli.cluster.causal import causal_scores
 
@@ -231,6 +237,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
             transcoders=opts.transcoders,
             device=opts.device,
             seed=opts.seed,
+            pool=cand,
         )
         scores["causal"] = summary
         for s, extra in zip(new, per_group, strict=True):
@@ -239,20 +246,24 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
 
 
-def _loose_singletons(cand: np.ndarray, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
-    """Candidates left alone whose influence reaches the median supernode member's: pinned, so that the
-    subgraph keeps them visible (as a researcher keeps an important feature pinned on its own)."""
-    grouped = np.zeros(len(cand), dtype=bool)
+def _loose_singletons(n: int, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
+    """Indices (into the n candidates, `influence` their influence) of the candidates left alone whose
+    influence reaches the median grouped candidate's: influential features that fit no group. They become
+    single-feature supernodes (or, with `singletons` off, are only pinned), as a researcher keeps an
+    important feature on its own rather than dropping it."""
+    grouped = np.zeros(n, dtype=bool)
     for p in parts:
         grouped[p] = True
     if not grouped.any():
         return np.zeros(0, dtype=np.int64)
-    floor = float(np.median(influence[cand[grouped]]))
-    alone = cand[~grouped]
+    floor = float(np.median(influence[grouped]))
+    alone = np.flatnonzero(~grouped)
     return alone[influence[alone] >= floor]
 
 
-def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts, loose) -> dict[str, Any]:
+def _set_scores(
+    graph, adjacency, influence, sig, parts, kept, new, cand, feats, opts, loose
+) -> dict[str, Any]:
     n = len(graph.nodes)
     in_groups = np.zeros(n, dtype=bool)
     for s in (*kept, *new):
@@ -271,7 +282,7 @@ def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts,
         held = np.zeros(n, dtype=bool)
         for s in kept:
             held[s.rows] = True
-        pool = feats[~held[feats]]
+        pool = cand  # the same candidate pool the supernodes were drawn from (kept members are not in it)
         draws = []
         for _ in range(opts.random_controls):
             mask = held.copy()
@@ -279,7 +290,7 @@ def _set_scores(graph, adjacency, influence, sig, parts, kept, new, feats, opts,
             draws.append(coverage.subgraph_scores(graph, mask))
         cov["random_control"] = {
             k: float(np.mean([d[k] for d in draws])) for k in ("replacement", "completeness")
-        } | {"draws": len(draws)}
+        } | {"draws": len(draws), "pool": "candidates", "pool_size": int(len(pool)), "size": n_new}
     result: dict[str, Any] = {"coverage": cov, "candidates": int(len(sig.candidates)), "groups": len(new)}
     if parts:
         idx = np.concatenate(parts)

@@ -46,6 +46,13 @@ def cluster(
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop the supernodes already in the file and start over.")
     ] = False,
+    singletons: Annotated[
+        bool,
+        typer.Option(
+            "--singletons/--no-singletons",
+            help="An influential feature that fits no group becomes a supernode of its own (else pinned).",
+        ),
+    ] = True,
     seed: Annotated[int, typer.Option("--seed", help="Decides ties; the result is the same for a seed.")] = 0,
     causal: Annotated[
         bool,
@@ -89,6 +96,7 @@ def cluster(
         only_pinned=only_pinned,
         replace=replace,
         seed=seed,
+        singletons=singletons,
         causal=causal or model is not None or transcoders is not None,
         model=model,
         transcoders=transcoders,

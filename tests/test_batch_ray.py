@@ -10,6 +10,7 @@ Each Ray test starts its own instance and shuts it down (the runner does; the fi
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -25,6 +26,17 @@ from typer.testing import CliRunner
 from attrgraph_cli.cli import app
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.runners.ray_runner import plan_workers
+
+_BUILTIN_PRINT = builtins.print
+
+
+@pytest.fixture(autouse=True)
+def _print_is_left_alone():
+    """Ray's tqdm integration replaced `builtins.print` in the driver, which leaked into other tests'
+    output (a refused pickle was then reported as `ray...safe_print`); the runner turns it off."""
+    yield
+    assert builtins.print is _BUILTIN_PRINT
+
 
 PROMPTS = [
     {"prompt": "The capital of the state containing Dallas is"},

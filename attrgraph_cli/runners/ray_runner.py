@@ -40,7 +40,12 @@ START_TIMEOUT_S = float(os.environ.get("ATTRGRAPH_RAY_START_TIMEOUT", "900"))
 
 
 def require_ray() -> Any:
-    """The `ray` module, or a one-line error saying how to install it."""
+    """The `ray` module, or a one-line error saying how to install it.
+
+    Ray's tqdm integration replaces `builtins.print` in the driver process (`RAY_TQDM_PATCH_PRINT`);
+    attrgraph has its own progress display and must not change the caller's `print`, so it is turned off.
+    """
+    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")
     try:
         import ray
     except ImportError:

@@ -77,6 +77,21 @@ def _name_tree_leaves(node: Any, depth: int = 0) -> list[tuple[str, Any]]:
     return out
 
 
+def inflate_bounded(packed: bytes, budget: int, what: str) -> bytes:
+    """zlib-inflate `packed`, refusing (one line) to produce more than `budget` bytes or damaged data."""
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(packed, budget + 1)
+    except zlib.error as exc:
+        raise GraphFormatError(f"{what} is damaged ({exc})") from None
+    if len(data) > budget or inflater.unconsumed_tail:
+        raise GraphFormatError(
+            f"{what} inflates to more than the input limit of {budget:,} bytes "
+            "(a compression bomb, or set ATTRGRAPH_MAX_INPUT_MB to allow more)"
+        )
+    return data
+
+
 def _inflate(stream: Any, budget: int, name: str) -> bytes:
     """The decoded content of an embedded-file stream, never more than `budget` bytes of output."""
     declared = stream.get("/Params", {}).get("/Size") if hasattr(stream, "get") else None
@@ -98,17 +113,7 @@ def _inflate(stream: Any, budget: int, name: str) -> bytes:
         return raw
     if filters != ["/FlateDecode"] or stream.get("/DecodeParms") not in (None, {}):
         raise GraphFormatError(f"attachment {name!r} uses an unsupported encoding ({', '.join(filters)})")
-    inflater = zlib.decompressobj()
-    try:
-        data = inflater.decompress(raw, budget + 1)
-    except zlib.error as exc:
-        raise GraphFormatError(f"attachment {name!r} is damaged ({exc})") from None
-    if len(data) > budget or inflater.unconsumed_tail:
-        raise GraphFormatError(
-            f"attachment {name!r} inflates to more than the input limit of {budget:,} bytes "
-            "(a compression bomb, or set ATTRGRAPH_MAX_INPUT_MB to allow more)"
-        )
-    return data
+    return inflate_bounded(raw, budget, f"attachment {name!r}")
 
 
 def read_pdf_attachments(path: str | os.PathLike[str], budget: int | None = None) -> list[PdfAttachment]:

@@ -56,16 +56,9 @@ def graph_json_from_svg(path: str | os.PathLike[str], budget: int | None = None)
         packed = base64.b64decode(b"".join(match.group(1).split()), validate=True)
     except (binascii.Error, ValueError):
         raise GraphFormatError(f"{p}: the graph embedded in this SVG is damaged (bad base64)") from None
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(packed, budget + 1)
-    except zlib.error as exc:
-        raise GraphFormatError(f"{p}: the graph embedded in this SVG is damaged ({exc})") from None
-    if len(out) > budget or inflater.unconsumed_tail:
-        raise GraphFormatError(
-            f"{p}: the embedded graph inflates to more than the input limit of {budget:,} bytes"
-        )
-    return out
+    from attrgraph_cli.io.pdf_bundle import inflate_bounded
+
+    return inflate_bounded(packed, budget, f"{p}: the graph embedded in this SVG")
 
 
 def read_svg_bundle(path: str | os.PathLike[str]):

@@ -22,7 +22,6 @@ from typing import Any
 
 from attrgraph_cli.errors import GraphFormatError
 
-PDF_MAGIC = b"%PDF-"
 #: the MIME type attrgraph gives the embedded graph (what a reader of the PDF sees in its attachments pane)
 GRAPH_MIME = "application/json"
 HTML_MIME = "text/html"

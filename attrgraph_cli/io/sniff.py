@@ -125,6 +125,19 @@ def _available_memory() -> int:
         return 8 * 2**30
 
 
+def bundle_format(head: bytes) -> str | None:
+    """`PDF_BUNDLE` or `SVG_BUNDLE` when a file's first bytes (4 kB is enough) say it is a PDF report or an
+    SVG figure (which may carry an embedded graph), else None."""
+    if head.startswith(b"%PDF-"):
+        return PDF_BUNDLE
+    stripped = head[:4096].lstrip(b" \t\r\n")
+    if stripped.startswith(b"\xef\xbb\xbf"):
+        stripped = stripped[3:].lstrip(b" \t\r\n")
+    if stripped.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in head[:4096]:
+        return SVG_BUNDLE
+    return None
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
     """The format of the graph file at `path` (one of `FORMATS`), or a GraphFormatError saying why not."""
     p = check_readable(path, kind="binary")
@@ -135,10 +148,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         stripped = stripped[3:].lstrip(b" \t\r\n")
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(p)
-    if head.startswith(b"%PDF-"):
-        return PDF_BUNDLE
-    if stripped.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in head:
-        return SVG_BUNDLE
+    bundle = bundle_format(head)
+    if bundle is not None:
+        return bundle
     if head[0] == _PICKLE_PROTO:
         return _pt_format(p, _legacy_pickle_strings(p))
     if not stripped:

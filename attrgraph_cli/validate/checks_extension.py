@@ -21,7 +21,6 @@ from attrgraph_cli.validate.columns import _UNSET
 from attrgraph_cli.validate.context import GraphContext
 from attrgraph_cli.validate.problems import Problem
 
-PART_SCHEMAS = PARTS
 ROOT = "attrgraph"
 #: longest message text taken from a schema error (jsonschema quotes whole instances)
 MAX_MESSAGE = 200
@@ -32,7 +31,7 @@ def part_validator(part: str) -> Any:
     """A compiled draft-07 validator for one part's schema."""
     from jsonschema import Draft7Validator
 
-    schema = orjson.loads(resource_path("schemas", "extension", PART_SCHEMAS[part]).read_bytes())
+    schema = orjson.loads(resource_path("schemas", "extension", PARTS[part]).read_bytes())
     return Draft7Validator(schema)
 
 
@@ -65,12 +64,12 @@ def check_extension(ctx: GraphContext) -> None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 ctx.sink.add("extension.version", base, f"version is {value!r}", "a positive integer")
             continue
-        if name not in PART_SCHEMAS:
+        if name not in PARTS:
             ctx.sink.add(
                 "extension.unknown-part",
                 base,
                 f"unknown attrgraph extension part {name!r} (kept, not checked)",
-                "one of " + ", ".join(PART_SCHEMAS),
+                "one of " + ", ".join(PARTS),
                 severity="warning",
             )
             continue

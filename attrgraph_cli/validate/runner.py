@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.io.sniff import PDF_BUNDLE, bundle_format
 from attrgraph_cli.validate.engine import DocumentResult, validate_bytes
 from attrgraph_cli.validate.parse import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
 from attrgraph_cli.validate.positions import Position, locate
@@ -110,9 +111,9 @@ def _validate_other_format(path: Path, options: Options) -> DocumentResult:
     return _check_document(graph_to_document(graph), "graph", str(path), sink)
 
 
-def _validate_bundle(path: Path, data: bytes, options: Options) -> DocumentResult:
+def _validate_bundle(path: Path, bundle: str, options: Options) -> DocumentResult:
     """A PDF report or SVG figure that carries its graph: validate the embedded JSON as it is."""
-    if data.startswith(b"%PDF-"):
+    if bundle == PDF_BUNDLE:
         from attrgraph_cli.io.pdf_bundle import graph_json_from_pdf
 
         member, inner = graph_json_from_pdf(path)
@@ -130,10 +131,9 @@ def validate_file(path: Path, options: Options) -> FileReport:
     positions: dict[str, Position] = {}
     try:
         data = read_bytes(path, options.max_bytes)
-        if data.startswith(b"%PDF-") or (
-            data.lstrip()[:5] in (b"<?xml", b"<svg ") and b"<svg" in data[:4096]
-        ):
-            result = _validate_bundle(path, data, options)
+        bundle = bundle_format(data[:4096])
+        if bundle is not None:
+            result = _validate_bundle(path, bundle, options)
         elif _is_json(path, data):
             result = validate_bytes(data, name, max_per_rule=options.max_per_rule)
             if options.positions and result.sink.problems:

@@ -18,24 +18,12 @@ import orjson
 import pytest
 import yaml
 from test_packaging import _run_blocked
-from validate_helpers import valid_document
+from validate_helpers import run, valid_document
 
 REPO = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
 SARIF_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
 FORMATS = ("text", "json", "github", "sarif", "junit", "codequality")
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ATTRGRAPH_DEBUG": ""}
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def run_command(command: str, cwd: Path) -> subprocess.CompletedProcess:

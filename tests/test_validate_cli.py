@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
-from validate_helpers import feature_details, valid_document
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ATTRGRAPH_DEBUG": ""}
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-    )
+from validate_helpers import feature_details, run, valid_document
 
 
 def assert_clean_failure(out: subprocess.CompletedProcess, code: int, *needles: str) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -46,3 +50,16 @@ def feature_details(index: int = 7) -> dict:
         "top_logits": [" x", " y"],
         "bottom_logits": [" z"],
     }
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`attrgraph validate ARGS` in a fresh process (tracebacks not enabled), text output captured."""
+    env = {**os.environ, "ATTRGRAPH_DEBUG": ""}
+    return subprocess.run(
+        [sys.executable, "-m", "attrgraph_cli", "validate", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from demo_helpers import require_demo_model
 
-pytest.importorskip("circuit_tracer")
-demo_model = pytest.importorskip("attrgraph_cli.demo_model")
-try:
-    demo_model.demo_model_dir()
-except Exception as exc:  # noqa: BLE001 - not built in this checkout (DemoModelMissing) or no loader yet
-    pytest.skip(f"the demo model is not available: {exc}", allow_module_level=True)
+demo_model = require_demo_model()
 
 from typer.testing import CliRunner  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""`run_stage`: load -> migrate -> stage -> provenance -> validate -> atomic write."""
+"""`run_stage`: load (and migrate) -> stage -> provenance -> validate -> atomic write."""
 
 from __future__ import annotations
 
@@ -64,11 +64,12 @@ def run_stage(
 ) -> StageOutcome:
     """Run one graph-to-graph stage end to end and return its outcome (already written to `output`).
 
-    `source` is read with `load_graph` (any format) unless `graph` is given (already loaded, e.g. by a
-    command that needed it to check options). `extra_inputs` describes other files the stage read
-    (labels, corpus, plan) for the record. With `output=None` nothing is written (a dry run).
+    `source` is read with `load_graph` (any format, legacy keys migrated to the extension contract)
+    unless `graph` is given (already read with `load_graph`, e.g. by a command that needed it to check
+    options). `extra_inputs` describes other files the stage read (labels, corpus, plan) for the record.
+    With `output=None` nothing is written (a dry run).
     """
-    from attrgraph_cli.extension import append_history, migrate
+    from attrgraph_cli.extension import append_history
     from attrgraph_cli.io import detect_format, load_graph
 
     started_at = utc_now()
@@ -76,7 +77,6 @@ def run_stage(
     fmt = detect_format(source)
     if graph is None:
         graph = load_graph(source, **(load_options or {}))
-    migrate(graph)
     outcome = stage(graph)
     inputs = [input_record(source, "graph", fmt), *(extra_inputs or [])]
     record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)

@@ -139,6 +139,8 @@ class RayStats:
     lost: list[dict[str, str]] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
     ran_on: dict[str, str] = field(default_factory=dict)  # slug -> worker that finished it
+    #: workers still loading their model when the batch ended (the others took every item first)
+    unready: list[str] = field(default_factory=list)
 
 
 class RayRunner:
@@ -255,6 +257,7 @@ class RayRunner:
     def close(self) -> None:
         """Stop every worker; shut Ray down when this runner started or joined it."""
         ray = self.ray
+        self.stats.unready = sorted(slot.name for slot in self._starting.values())
         for slot in self._slots.values():
             try:
                 ray.kill(slot.actor, no_restart=True)

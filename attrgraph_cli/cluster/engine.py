@@ -22,7 +22,8 @@ from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
 METHOD = (
     "agglomerative (scipy average linkage on 1 - similarity; similarity = weighted mean of signed "
-    "edge-profile cosine, logit-effect cosine, layer and position proximity, label-word Jaccard)"
+    "edge-profile cosine, logit-effect cosine, layer and position proximity, top-logit (vocabulary) cosine "
+    "where both features have a dashboard, label-word Jaccard)"
 )
 
 
@@ -186,7 +187,8 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     influence = node_influence(graph, adjacency)
     cand, feats = _candidates(graph, influence, kept, opts)
     labels = signals.node_labels(graph)
-    sig = signals.collect(graph, cand, adjacency, logit_effects(graph, adjacency), labels)
+    effects = logit_effects(graph, adjacency)
+    sig = signals.collect(graph, cand, adjacency, effects, labels, opts.weights.vocabulary_top_k)
     sim = signals.similarity(sig, opts.weights)
     parts = agglomerate.constrained_groups(
         sim,

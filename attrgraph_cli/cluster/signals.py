@@ -2,16 +2,19 @@
 
 For each candidate feature: its signed incoming and outgoing edge profiles in this graph (each L2-normalised,
 so their dot product is the mean of the two cosines), its signed effect on each target logit (through the
-normalised signed graph), its layer and position, and the content words of its label when it has one.
-`similarity` combines them into one matrix in [-1, 1]: the weighted mean of the structural signals, then
-labels as a bonus, s += w_label * jaccard * (1 - s), where both features have a label (a shared label pulls
-two features together; different heuristic labels do not push them apart). The weights are `SignalWeights`.
+normalised signed graph), its layer and position, what it writes to the vocabulary (the top direct logits
+of its decoder, from the feature dashboards `autointerp` stores) and the content words of its label when it
+has one. `similarity` combines them into one matrix in [-1, 1]: the weighted mean of the structural signals
+and, for pairs where both features have a dashboard, the vocabulary cosine; then labels as a bonus,
+s += w_label * jaccard * (1 - s), where both features have a label (a shared label pulls two features
+together; different heuristic labels do not push them apart). The weights are `SignalWeights`.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +39,10 @@ class SignalWeights:
     layer: float = 0.1
     position: float = 0.05
     label: float = 0.25
+    #: cosine of the features' top direct logits (only for pairs where both have a feature dashboard)
+    vocabulary: float = 0.3
+    #: how many of a dashboard's top logits make a feature's vocabulary vector
+    vocabulary_top_k: int = 5
     #: layer proximity is exp(-|Δlayer| / layer_scale)
     layer_scale: float = 2.0
 
@@ -51,6 +58,8 @@ class Signals:
     position: np.ndarray
     words: list[frozenset[str]]
     labels: list[str]
+    #: unit vectors over the tokens of the features' top direct logits (a zero row: no dashboard)
+    vocabulary: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0), dtype=np.float32))
 
 
 def node_labels(graph: AttributionGraph) -> list[str]:
@@ -73,6 +82,68 @@ def content_words(label: str) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
 
 
+#: the word-start marks of subword vocabularies, so " Texas", "▁Texas" and "ĠTexas" are one token here
+_TOKEN_MARKS = "▁Ġ"
+
+
+def _token_key(token: str) -> str:
+    return token.strip().lstrip(_TOKEN_MARKS).strip().lower()
+
+
+def _top_logits(entry: object, top_k: int) -> list[tuple[str, float]]:
+    """(token, weight) of a feature entry's top direct logits: `details.top_logits` with their values
+    (`top_logit_values`), or with weights 1/(rank+1) when the values are missing or not numbers."""
+    details = entry.get("details") if isinstance(entry, dict) else None
+    if not isinstance(details, dict):
+        return []
+    tokens = details.get("top_logits")
+    if not isinstance(tokens, list):
+        return []
+    values = details.get("top_logit_values")
+    tokens = tokens[: max(top_k, 0)]
+    ranked = not (
+        isinstance(values, list)
+        and len(values) >= len(tokens)
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values[: len(tokens)]
+        )
+    )
+    out: list[tuple[str, float]] = []
+    for rank, token in enumerate(tokens):
+        if not isinstance(token, str) or not _token_key(token):
+            continue
+        weight = 1.0 / (rank + 1) if ranked else max(float(values[rank]), 0.0)
+        if weight > 0:
+            out.append((_token_key(token), weight))
+    top = max((w for _t, w in out), default=0.0)
+    return [(t, w / top) for t, w in out]  # in (0, 1]: no overflow in the norm, whatever the file says
+
+
+def vocabulary_vectors(graph: AttributionGraph, candidates: np.ndarray, top_k: int = 5) -> sp.csr_matrix:
+    """Unit vectors (one row per candidate) over the tokens of each feature's top direct logits, read from
+    `attrgraph.features[...].details` (the dashboards `autointerp` stores); a zero row where there is none."""
+    table = features(graph)
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    if table:
+        layers, indices = graph.nodes.layer, graph.nodes.feature
+        for r, i in enumerate(candidates.tolist()):
+            entry = table.get(feature_key(int(layers[i]), int(indices[i])))
+            for token, weight in _top_logits(entry, top_k):
+                rows.append(r)
+                cols.append(vocab.setdefault(token, len(vocab)))
+                vals.append(weight)
+    shape = (len(candidates), max(len(vocab), 1))
+    matrix = sp.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=shape)
+    matrix.sum_duplicates()  # two spellings of one token
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0))
+    return sp.csr_matrix(scale @ matrix, dtype=np.float32)
+
+
 def edge_profiles(adjacency: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     """[incoming | outgoing] signed weights of `rows`, each half L2-normalised and scaled by 1/√2."""
     incoming = adjacency[rows]
@@ -90,6 +161,7 @@ def collect(
     adjacency: sp.csr_matrix,
     effects: np.ndarray,
     labels: list[str],
+    vocabulary_top_k: int = SignalWeights.vocabulary_top_k,
 ) -> Signals:
     """Gather the signals of `candidates`."""
     cand_labels = [labels[i] for i in candidates]
@@ -101,6 +173,7 @@ def collect(
         position=graph.nodes.position[candidates].astype(np.int64),
         words=[content_words(x) for x in cand_labels],
         labels=cand_labels,
+        vocabulary=vocabulary_vectors(graph, candidates, vocabulary_top_k),
     )
 
 
@@ -152,7 +225,19 @@ def similarity(signals: Signals, weights: SignalWeights = SignalWeights()) -> np
     total[same] += f32(weights.position)
     del same
     denom = weights.edges + (weights.logits if has_logits else 0.0) + weights.layer + weights.position
-    total /= f32(denom)
+    voc = signals.vocabulary
+    has_vocab = np.zeros(len(total), dtype=bool)
+    if weights.vocabulary > 0 and voc.shape[0] == len(total):
+        has_vocab = np.asarray(voc.getnnz(axis=1) > 0).ravel()
+    if has_vocab.any():  # the vocabulary cosine joins the mean only where both features have a dashboard
+        both = np.logical_and.outer(has_vocab, has_vocab)
+        total += f32(weights.vocabulary) * gram(voc)
+        divisor = np.where(both, f32(denom + weights.vocabulary), f32(denom)).astype(np.float32)
+        del both
+        total /= divisor
+        del divisor
+    else:
+        total /= f32(denom)
     np.clip(total, -1.0, 1.0, out=total)
     labels, both = label_similarity(signals.words)
     if both.any():  # labels only pull together (heuristic labels are noisy): s += w * jaccard * (1 - s)

@@ -7,8 +7,15 @@ is ours / baseline (> 1: ours groups alike features better). The note has the co
 within-cosine and the coverage (replacement score of the supernodes' subgraph; a random same-size set of
 candidates, i.e. features above the influence floor, and the whole graph beside it). Graphs: planted-group
 synthetic graphs, a random graph (no structure: clustered with a permissive --max-distance so that there
-is a grouping to compare), the demo model's graphs (traced here when torch is installed) and the CLT-Forge
-sample.
+is a grouping to compare), the demo model's graphs (traced here when torch is installed), each also after
+`autointerp` (labels and dashboards: the vocabulary signal), and the CLT-Forge sample.
+
+Vocabulary row: 30 two-hop demo prompts ("The capital of the state containing Dallas is", one city per
+region), traced and labelled here. In each graph the intermediate-like features (dashboard top-3 logits hold
+the state/country, ranked above its capital) and the answer-like ones (the capital ranked above the state)
+are found from the dashboards alone; `apart` is the share of (intermediate, answer) pairs in different
+supernodes, `together` the share of same-kind pairs in one supernode. Ours (vocabulary weight 0.3) against
+the same clustering with the vocabulary weight at 0 (the control: the signal off, all else equal).
 
 Speed row: an 8,000-node, 1M-link random graph (`graph.synthetic.random_graph`), clustered in a fresh
 process; ours_s is the best of 3 `cluster_graph` calls, peer is the 5 s budget (ratio = 5 s / ours), and
@@ -95,23 +102,115 @@ def _grouping_row(name: str, graph, **options) -> dict:
     }
 
 
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def _cli(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "attrgraph_cli", *args], capture_output=True, text=True, env=ENV, timeout=900
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-400:]}")
+
+
+def _trace_batch(
+    folder: Path, prompts: list[str], labelled: bool, slugs: list[str] | None = None
+) -> list[Path]:
+    """Trace `prompts` on the demo model into `folder` (and label each graph with `autointerp`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    batch = folder / "prompts.jsonl"
+    rows = [{"prompt": p} | ({"slug": slugs[i]} if slugs else {}) for i, p in enumerate(prompts)]
+    batch.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _cli("trace", "--batch", str(batch), "-o", str(folder), "-q")
+    paths = [p for p in sorted(folder.glob("*.json")) if p.name != "batch-report.json"]
+    if labelled:
+        for path in paths:
+            _cli("autointerp", str(path), "-o", str(path.with_suffix(".labelled.json")), "-q")
+    return paths
+
+
 def _demo_graphs(tmp: Path) -> list[tuple[str, Path]]:
     try:
         import torch  # noqa: F401
     except ImportError:
         return []
-    prompts = tmp / "prompts.txt"
-    prompts.write_text("\n".join(DEMO_PROMPTS) + "\n")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "attrgraph_cli", "trace", "--batch", str(prompts), "-o", str(tmp / "demo")]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    if done.returncode != 0:
-        raise RuntimeError(f"trace failed: {done.stderr.strip()[-400:]}")
-    return [
-        (f"demo {p.stem[:40]}", p)
-        for p in sorted((tmp / "demo").glob("*.json"))
-        if p.name != "batch-report.json"
+    out = []
+    for path in _trace_batch(tmp / "demo", DEMO_PROMPTS, labelled=True):
+        out.append((f"demo {path.stem[:40]}", path))
+        out.append((f"demo {path.stem[:40]} (autointerp)", path.with_suffix(".labelled.json")))
+    return out
+
+
+def _kinds(graph, rows, intermediate: str, answer: str) -> dict[str, list[int]]:
+    """Rows whose dashboard's top-3 logits hold the intermediate (ranked above the answer) or the answer."""
+    from attrgraph_cli.extension import feature_key, features
+
+    table = features(graph)
+    kinds: dict[str, list[int]] = {"intermediate": [], "answer": []}
+    for row in rows:
+        entry = table.get(feature_key(int(graph.nodes.layer[row]), int(graph.nodes.feature[row]))) or {}
+        top = [str(t).strip() for t in (entry.get("details") or {}).get("top_logits", [])[:3]]
+        rank = {w: top.index(w) if w in top else 99 for w in (intermediate, answer)}
+        if min(rank.values()) < 99:
+            kinds["intermediate" if rank[intermediate] < rank[answer] else "answer"].append(int(row))
+    return kinds
+
+
+def _separation(paths: list[tuple[Path, str, str]], vocabulary: float) -> dict[str, float]:
+    """Pair rates over the graphs: same-kind pairs together, intermediate/answer pairs apart."""
+    from itertools import combinations
+
+    from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+    from attrgraph_cli.cluster.signals import SignalWeights
+    from attrgraph_cli.io import load_graph
+
+    together: list[bool] = []
+    apart: list[bool] = []
+    for path, intermediate, answer in paths:
+        graph = load_graph(path)
+        result = cluster_graph(
+            graph, ClusterOptions(replace=True, weights=SignalWeights(vocabulary=vocabulary))
+        )
+        group = {int(r): k for k, s in enumerate(result.new) for r in s.rows}
+        rows = [int(r) for s in result.new for r in s.rows]
+        kinds = _kinds(graph, rows, intermediate, answer)
+        for members in kinds.values():
+            together += [group[a] == group[b] for a, b in combinations(members, 2)]
+        apart += [group[a] != group[b] for a in kinds["intermediate"] for b in kinds["answer"]]
+    return {
+        "together": sum(together) / max(len(together), 1),
+        "apart": sum(apart) / max(len(apart), 1),
+        "pairs": (len(together), len(apart)),
+    }
+
+
+def _vocabulary_row(tmp: Path) -> dict | None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None
+    from attrgraph_cli.demo_model.facts import REGIONS
+
+    prompts = [f"The capital of the {r.kind} containing {r.cities[0]} is" for r in REGIONS]
+    slugs = [f"region-{i}" for i in range(len(REGIONS))]
+    _trace_batch(tmp / "two-hop", prompts, labelled=True, slugs=slugs)
+    graphs = [
+        (tmp / "two-hop" / f"{slug}.labelled.json", r.name, r.capital)
+        for slug, r in zip(slugs, REGIONS, strict=True)
     ]
+    ours, off = _separation(graphs, 0.3), _separation(graphs, 0.0)
+    return {
+        "name": f"cluster vocabulary signal: {len(graphs)} two-hop demo prompts (autointerp)",
+        "ours_s": ours["apart"],
+        "peer": f"vocabulary weight 0: {off['apart']:.3f}",
+        "peer_s": off["apart"],
+        "ratio": ours["apart"] / off["apart"] if off["apart"] else None,
+        "note": (
+            "apart = share of (intermediate, answer) feature pairs in different supernodes; together = share "
+            f"of same-kind pairs in one supernode: {ours['together']:.3f} (weight 0: {off['together']:.3f}); "
+            f"pairs (same-kind, cross) {ours['pairs']} / {off['pairs']}"
+        ),
+    }
 
 
 def _speed(max_features: int, label: str) -> dict:
@@ -162,6 +261,9 @@ def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in _demo_graphs(Path(tmp)):
             rows.append(_grouping_row(name, load_graph(path)))
+        vocabulary = _vocabulary_row(Path(tmp))
+        if vocabulary is not None:
+            rows.append(vocabulary)
     clt = SHARED / "data" / "clt-forge" / "preposition_of_50.attribution_graph.pt"
     if clt.exists():
         try:

@@ -17,6 +17,8 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,14 +165,32 @@ def test_a_killed_worker_loses_only_its_item(tmp_path, ray_mod):
     items = plan(read_batch(batch), out)
     killed: list[tuple[str, str]] = []
     outcomes = []
-    with RayRunner(trace_work(ModelRequest(device="cpu")), workers=2, device="cpu") as runner:
-        for outcome in runner.map(items, TraceOptions()):
-            outcomes.append(outcome)
-            busy = runner.busy_workers()
-            if not killed and busy:
+    done = threading.Event()
+
+    def kill_the_first_busy_worker(runner) -> None:
+        # polled, not checked between outcomes: when one worker loads slowly, the other may run every item
+        # and be idle at each outcome (the CI failure of the sibling test)
+        while not done.is_set() and not killed:
+            try:
+                busy = runner.busy_workers()
+            except (RuntimeError, AttributeError):  # changed while read (an item just ended): look again
+                continue
+            if busy:
                 name, (pid, slug) = sorted(busy.items())[0]
-                os.kill(pid, signal.SIGKILL)
-                killed.append((name, slug))
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append((name, slug))
+                    return
+            time.sleep(0.02)
+
+    with RayRunner(trace_work(ModelRequest(device="cpu")), workers=2, device="cpu") as runner:
+        killer = threading.Thread(target=kill_the_first_busy_worker, args=(runner,), daemon=True)
+        killer.start()
+        try:
+            outcomes = list(runner.map(items, TraceOptions()))
+        finally:
+            done.set()
+            killer.join()
         stats = runner.stats
     assert killed, "no worker was busy while the batch ran"
     assert not ray_mod.is_initialized()

@@ -82,7 +82,7 @@ def test_pairs_without_both_dashboards_are_unchanged():
     np.testing.assert_allclose(with_vocab[lacking], plain[lacking], rtol=1e-5, atol=1e-6)
     # and with the weight at 0 every pair is unchanged
     np.testing.assert_allclose(S.similarity(sig, S.SignalWeights(vocabulary=0.0)), plain, atol=1e-6)
-    # pairs with both: the weighted mean takes in the vocabulary cosine, which is larger for a shared top token
+    # pairs with both: the weighted mean takes in the vocabulary cosine, larger for a shared top token
     w = S.SignalWeights()
     denom = w.edges + w.logits + w.layer + w.position
     cos = S.gram(sig.vocabulary)

@@ -29,3 +29,15 @@ def clt_forge_pt(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def neuronpedia_schema_path(shared_dir: Path) -> Path:
     return shared_dir / "reference" / "neuronpedia-graph-schema.json"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (tests/chromium.py), one per test module, closed after it."""
+    from chromium import launch
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

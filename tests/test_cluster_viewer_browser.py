@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from chromium import launch
 
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
 from attrgraph_cli.graph.model import NodeKind
@@ -20,16 +19,6 @@ from attrgraph_cli.report.html import write_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

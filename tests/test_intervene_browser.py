@@ -9,7 +9,6 @@ steer composer prints the exact `attrgraph intervene` command (shell-quoted) for
 from __future__ import annotations
 
 import pytest
-from chromium import launch
 
 from attrgraph_cli.extension import append_intervention
 from attrgraph_cli.graph.model import NodeKind
@@ -91,16 +90,6 @@ def page_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("iv-html") / "iv.html"
     write_html(g, path)
     return {"path": path, "feats": feats}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

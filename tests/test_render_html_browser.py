@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from chromium import launch
 
 from attrgraph_cli.extension import append_history, set_feature
 from attrgraph_cli.graph.model import NodeKind
@@ -39,16 +38,6 @@ HISTORY = [
 ]
 #: instrumentation the page does not ship (hoverTimes, metrics, nearestBench); injected after load
 HOOKS_JS = Path(__file__).resolve().parents[1] / "benchmarks" / "viewer_hooks.js"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 class Page:

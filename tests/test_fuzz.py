@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -327,15 +328,20 @@ def clt_forge_seed() -> dict:
     return torch.load(CLT_FORGE, weights_only=True)
 
 
+def exercise_written(name: str, write: Callable[[Path], object]) -> None:
+    """`write` one generated input as `name` into a fresh folder, then run every command on it there."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        write(path)
+        exercise(path, Path(tmp))
+
+
 # ---- the properties ----------------------------------------------------------------------------------------
 def test_mutated_graph_json(json_seed: dict) -> None:
     @FUZZ
     @given(data=json_mutations(json_seed))
     def check(data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "g.json"
-            path.write_bytes(data)
-            exercise(path, Path(tmp))
+        exercise_written("g.json", lambda path: path.write_bytes(data))
 
     check()
 
@@ -344,10 +350,7 @@ def test_mutated_npz(matrix_seed: dict) -> None:
     @FUZZ
     @given(data=npz_mutations(matrix_seed))
     def check(data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "m.npz"
-            path.write_bytes(data)
-            exercise(path, Path(tmp))
+        exercise_written("m.npz", lambda path: path.write_bytes(data))
 
     check()
 
@@ -364,10 +367,7 @@ def test_mutated_matrix_pt(matrix_seed: dict) -> None:
             else v.tolist()
             for k, v in arrays.items()
         }
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "m.pt"
-            torch.save(payload, path)
-            exercise(path, Path(tmp))
+        exercise_written("m.pt", lambda path: torch.save(payload, path))
 
     check()
 
@@ -414,9 +414,6 @@ def test_mutated_clt_forge(clt_forge_seed: dict) -> None:
                 data[key] = torch.sparse_coo_tensor(index, torch.tensor([1.0]), (300_000, 300_000))
             else:
                 data[key] = value
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "c.attribution_graph.pt"
-            torch.save(data, path)
-            exercise(path, Path(tmp))
+        exercise_written("c.attribution_graph.pt", lambda path: torch.save(data, path))
 
     check()

@@ -14,8 +14,8 @@ Vocabulary row: 30 two-hop demo prompts ("The capital of the state containing Da
 region), traced and labelled here. In each graph the intermediate-like features (dashboard top-3 logits hold
 the state/country, ranked above its capital) and the answer-like ones (the capital ranked above the state)
 are found from the dashboards alone; `apart` is the share of (intermediate, answer) pairs in different
-supernodes, `together` the share of same-kind pairs in one supernode. Ours (vocabulary weight 0.3) against
-the same clustering with the vocabulary weight at 0 (the control: the signal off, all else equal).
+supernodes, `together` the share of same-kind pairs in one supernode. Ours (the default vocabulary weight)
+against the same clustering with the vocabulary weight at 0 (the control: the signal off, all else equal).
 
 Speed row: an 8,000-node, 1M-link random graph (`graph.synthetic.random_graph`), clustered in a fresh
 process; ours_s is the best of 3 `cluster_graph` calls, peer is the 5 s budget (ratio = 5 s / ours), and
@@ -198,7 +198,9 @@ def _vocabulary_row(tmp: Path) -> dict | None:
         (tmp / "two-hop" / f"{slug}.labelled.json", r.name, r.capital)
         for slug, r in zip(slugs, REGIONS, strict=True)
     ]
-    ours, off = _separation(graphs, 0.3), _separation(graphs, 0.0)
+    from attrgraph_cli.cluster.signals import SignalWeights
+
+    ours, off = _separation(graphs, SignalWeights().vocabulary), _separation(graphs, 0.0)
     return {
         "name": f"cluster vocabulary signal: {len(graphs)} two-hop demo prompts (autointerp)",
         "ours_s": ours["apart"],

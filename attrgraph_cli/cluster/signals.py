@@ -111,11 +111,10 @@ def _top_logits(entry: object, top_k: int) -> list[tuple[str, float]]:
     )
     out: list[tuple[str, float]] = []
     for rank, token in enumerate(tokens):
-        if not isinstance(token, str) or not _token_key(token):
-            continue
+        key = _token_key(token) if isinstance(token, str) else ""
         weight = 1.0 / (rank + 1) if ranked else max(float(values[rank]), 0.0)
-        if weight > 0:
-            out.append((_token_key(token), weight))
+        if key and weight > 0:
+            out.append((key, weight))
     top = max((w for _t, w in out), default=0.0)
     return [(t, w / top) for t, w in out]  # in (0, 1]: no overflow in the norm, whatever the file says
 

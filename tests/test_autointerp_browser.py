@@ -4,7 +4,7 @@ histogram as inline SVG), the dense-feature toggle, search over labels, hostile 
 from __future__ import annotations
 
 import pytest
-from test_render_html_browser import Page, browser  # noqa: F401 - the module-scoped browser fixture
+from test_render_html_browser import Page
 from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.targets import graph_targets
@@ -47,7 +47,7 @@ def report(tmp_path_factory):
     return html, labelled, keys
 
 
-def test_labels_panel_sources_list_and_histogram(browser, report):  # noqa: F811
+def test_labels_panel_sources_list_and_histogram(browser, report):
     html, graph, keys = report
     page = Page(browser, html)
     try:
@@ -70,7 +70,7 @@ def test_labels_panel_sources_list_and_histogram(browser, report):  # noqa: F811
         page.close()
 
 
-def test_dense_toggle_hides_dense_features_and_search_finds_labels(browser, report):  # noqa: F811
+def test_dense_toggle_hides_dense_features_and_search_finds_labels(browser, report):
     html, graph, keys = report
     page = Page(browser, html)
     try:
@@ -95,7 +95,7 @@ def test_dense_toggle_hides_dense_features_and_search_finds_labels(browser, repo
         page.close()
 
 
-def test_dense_state_survives_in_the_url_hash(browser, report):  # noqa: F811
+def test_dense_state_survives_in_the_url_hash(browser, report):
     html, _graph, _keys = report
     page = Page(browser, html, "#dense=0")
     try:

@@ -179,6 +179,45 @@ def test_texas_evidence_counts_only_features_after_the_city_and_has_its_control(
     assert f"{inter['flow_share']['intermediate_features']:.1%} of the `{inter['city']}` embedding" in card
 
 
+@pytest.mark.trace
+def test_city_lookup_in_the_card_is_what_the_shipped_model_does(model, metrics):
+    """The patches at the city's position, re-run: the card's rates, its control and its reading."""
+    from attrgraph_cli.demo_model.card import lookup_reading
+    from attrgraph_cli.demo_model.city_lookup import city_lookup
+
+    look = city_lookup(model)
+    assert look["n_cases"] == metrics["city_lookup"]["n_cases"] >= 90
+    assert look["rates"] == pytest.approx(metrics["city_lookup"]["rates"])
+    assert look["rates_held_out"] == pytest.approx(metrics["city_lookup"]["rates_held_out"])
+    assert look["rates"]["full_swap_gives_partner"] >= 0.8  # the control: patching the position works at all
+    dallas = look["dallas"]
+    assert dallas["position"] == 7 and dallas["correct"] and dallas["partner"] == "Fresno"
+    card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    assert lookup_reading(look["rates"]) in card
+    assert f"the embedding swap from `Fresno` gives `{dallas['embedding_swap_top']}`" in card
+
+
+@pytest.mark.parametrize(
+    ("embedding", "computation", "full", "expected"),
+    [
+        (1.0, 0.0, 1.0, "reads the city token itself"),
+        (0.1, 0.9, 1.0, "reads what was computed at the city's position"),
+        (0.5, 0.5, 1.0, "Both parts carry the answer in part"),
+        (1.0, 0.0, 0.5, "the split tells nothing"),
+        (1.0, 0.0, None, "the split tells nothing"),
+    ],
+)
+def test_city_lookup_reading_follows_its_rule_and_its_control(embedding, computation, full, expected):
+    from attrgraph_cli.demo_model.card import lookup_reading
+
+    rates = {
+        "embedding_swap_gives_partner": embedding,
+        "computation_swap_gives_partner": computation,
+        "full_swap_gives_partner": full,
+    }
+    assert expected in lookup_reading(rates)
+
+
 def test_size_in_the_readme_is_the_shipped_size(metrics):
     total_mb = sum(metrics["files"].values()) / 1e6
     assert f"≈ {total_mb:.2f} MB" in (REPO / "README.md").read_text()

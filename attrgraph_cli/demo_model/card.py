@@ -39,6 +39,62 @@ def verdict(inter: dict) -> str:
     return "Yes." if votes == 2 else "Partly."
 
 
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def lookup_reading(rates: dict) -> str:
+    """What the two swaps say, by rule: which part of the city's position carries the answer."""
+    embedding, computation = rates["embedding_swap_gives_partner"], rates["computation_swap_gives_partner"]
+    if rates["full_swap_gives_partner"] is None or rates["full_swap_gives_partner"] < 0.8:
+        return "The full swap does not move the answer reliably, so the split tells nothing."
+    if embedding >= 0.8 and computation <= 0.2:
+        return (
+            "The last position reads the city token itself and looks the answer up there; what attention "
+            "and the MLPs compute at the city's position does not carry it. So the graph's state features "
+            "sit at the last position, not at the city."
+        )
+    if computation >= 0.8 and embedding <= 0.2:
+        return (
+            "The last position reads what was computed at the city's position (the two-hop route through "
+            "a state representation at the city), not the city token itself."
+        )
+    return "Both parts carry the answer in part: neither swap alone moves it reliably."
+
+
+def _city_lookup_lines(look: dict | None) -> list[str]:
+    if not look:
+        return []
+    rates, held, dallas = look["rates"], look["rates_held_out"], look.get("dallas") or {}
+    lines = [
+        "## Where does the last position read the city from?",
+        "",
+        f"Capital questions `{look['template']}` for every city, {look['n_correct']} of {look['n_cases']} "
+        "answered right; rates over those. Each city's partner is the first city of the next region of the "
+        "same kind. Patches at the city's position only (see `attrgraph_cli/demo_model/city_lookup.py`):",
+        "",
+        "| patch at the city's position | all cities | held-out cities |",
+        "| --- | ---: | ---: |",
+        f"| zero every MLP output: answer kept | {_rate(rates['kept_with_city_mlps_zeroed'])} | "
+        f"{_rate(held['kept_with_city_mlps_zeroed'])} |",
+        f"| embedding swap (partner's token, own attention/MLP outputs): partner's capital | "
+        f"{_rate(rates['embedding_swap_gives_partner'])} | {_rate(held['embedding_swap_gives_partner'])} |",
+        f"| computation swap (own token, partner's attention/MLP outputs): partner's capital | "
+        f"{_rate(rates['computation_swap_gives_partner'])} | "
+        f"{_rate(held['computation_swap_gives_partner'])} |",
+        f"| full swap (control: both from the partner): partner's capital | "
+        f"{_rate(rates['full_swap_gives_partner'])} | {_rate(held['full_swap_gives_partner'])} |",
+        "",
+    ]
+    if dallas:
+        lines += [
+            f"`{dallas['prompt']}`: the embedding swap from `{dallas['partner']}` gives "
+            f"`{dallas['embedding_swap_top']}`, the computation swap `{dallas['computation_swap_top']}`.",
+            "",
+        ]
+    return [*lines, lookup_reading(rates), ""]
+
+
 def write_card(metrics: dict, path: Path) -> None:
     acc, tcs, train = metrics["accuracy"], metrics["transcoders"], metrics["training"]
     lm, tc = train["lm"], train["transcoders"]
@@ -176,6 +232,7 @@ def write_card(metrics: dict, path: Path) -> None:
         "Features are found by their direct logit effects, so one whose top logits mix the state with",
         "its capital, or with other place names, counts too: read the list before leaning on the verdict.",
         "",
+        *_city_lookup_lines(metrics.get("city_lookup")),
         "## Reproduce",
         "",
         "`make demo-model` (= `python -m attrgraph_cli.demo_model.train`) rebuilds every file from the "

@@ -52,6 +52,7 @@ def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[li
 
 def measure(folder: Path, log=print) -> dict:
     """Every number of the model card, measured on the files in `folder` (as shipped)."""
+    from attrgraph_cli.demo_model.city_lookup import city_lookup
     from attrgraph_cli.demo_model.corpus import eval_sets, example_prompts
     from attrgraph_cli.demo_model.evaluate import (
         accuracy_table,
@@ -79,6 +80,9 @@ def measure(folder: Path, log=print) -> dict:
         log(f"graph {row['prompt']!r}: {scores}")
     metrics["intermediate_step"] = intermediate_step(model)
     log(f"intermediate step: {metrics['intermediate_step']['shows_intermediate']}")
+    metrics["city_lookup"] = city_lookup(model)
+    rates = metrics["city_lookup"]["rates"].items()
+    log("city lookup: " + ", ".join(f"{k} {'n/a' if v is None else f'{v:.2f}'}" for k, v in rates))
     return metrics
 
 

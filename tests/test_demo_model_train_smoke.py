@@ -23,8 +23,15 @@ def test_smoke_training_writes_loadable_files(tmp_path):
     config = (tmp_path / "transcoders" / "config.yaml").read_text()
     assert "model_kind: transcoder_set" in config and "feature_input_hook: mlp.hook_in" in config
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    keys = {"accuracy", "transcoders", "graph_scores", "intermediate_step", "city_lookup", "training"}
-    keys.add("files")
+    keys = {
+        "accuracy",
+        "transcoders",
+        "graph_scores",
+        "intermediate_step",
+        "city_lookup",
+        "training",
+        "files",
+    }
     assert set(metrics) >= keys
     assert len(metrics["graph_scores"]) == 3
 

@@ -24,6 +24,7 @@ from collections import defaultdict
 
 import torch
 
+from attrgraph_cli.demo_model.evaluate import encode_prompt
 from attrgraph_cli.demo_model.facts import HELD_OUT_CITIES, REGIONS
 
 TEMPLATE = "The capital of the {kind} containing {city} is"
@@ -51,10 +52,6 @@ def _cases() -> list[dict]:
     return cases
 
 
-def _ids(tokenizer, prompt: str) -> list[int]:
-    return [tokenizer.bos_token_id, *tokenizer(prompt, add_special_tokens=False).input_ids]
-
-
 def _hook_names(n_layers: int) -> list[str]:
     return [f"blocks.{i}.hook_{part}_out" for i in range(n_layers) for part in ("attn", "mlp")]
 
@@ -74,20 +71,20 @@ def _patched_top(model, tokens, pos: int, source: dict, names: list[str]) -> tor
 
 @torch.no_grad()
 def city_lookup(model) -> dict:
-    """The three patches on every city's capital question; rates over the cases the model gets right."""
+    """The patches and their control on every city's capital question; rates over the cases it gets right."""
     tok = model.tokenizer
     names = _hook_names(model.cfg.n_layers)
     cases = _cases()
+    encoded = [(encode_prompt(tok, c["prompt"]), encode_prompt(tok, c["partner_prompt"])) for c in cases]
     by_len: dict[int, list[int]] = defaultdict(list)
-    for i, case in enumerate(cases):
-        ids, partner_ids = _ids(tok, case["prompt"]), _ids(tok, case["partner_prompt"])
+    for i, (ids, partner_ids) in enumerate(encoded):
         if len(ids) == len(partner_ids) and len(ids) >= 3:
             by_len[len(ids)].append(i)
     wanted = ["hook_embed", *names]
     for length, idxs in by_len.items():
         pos = length - 2  # the city: the token before "is"
-        tokens = torch.tensor([_ids(tok, cases[i]["prompt"]) for i in idxs])
-        partner = torch.tensor([_ids(tok, cases[i]["partner_prompt"]) for i in idxs])
+        tokens = torch.tensor([encoded[i][0] for i in idxs])
+        partner = torch.tensor([encoded[i][1] for i in idxs])
         base_logits, own = model.run_with_cache(tokens, names_filter=wanted)
         _, other = model.run_with_cache(partner, names_filter=wanted)
         base = base_logits[:, -1]
@@ -102,9 +99,9 @@ def city_lookup(model) -> dict:
         zeroed = model.run_with_hooks(tokens, fwd_hooks=[(n, zero_mlp) for n in mlp_names])[:, -1].argmax(-1)
         # embedding swap: partner's embedding, this prompt's attention/MLP outputs frozen at the city
         merged = {"hook_embed": other["hook_embed"], **{n: own[n] for n in names}}
-        embedding_swap = _patched_top(model, tokens, pos, merged, ["hook_embed", *names])
+        embedding_swap = _patched_top(model, tokens, pos, merged, wanted)
         computation_swap = _patched_top(model, tokens, pos, {n: other[n] for n in names}, names)
-        full_swap = _patched_top(model, tokens, pos, other, ["hook_embed", *names])
+        full_swap = _patched_top(model, tokens, pos, other, wanted)
         for row, i in enumerate(idxs):
             case = cases[i]
             answer_id = tok.convert_tokens_to_ids(case["answer"])

@@ -6,6 +6,10 @@ from attrgraph_cli.demo_model import corpus
 from attrgraph_cli.demo_model.facts import HELD_OUT_CITIES, REGIONS
 
 
+def region_of(city: str):
+    return next(r for r in REGIONS if city in r.cities)
+
+
 def _stream(seed: int, n: int) -> list[str]:
     gen = corpus.CorpusGenerator(seed=seed)
     return [gen.statement().text for _ in range(n)]
@@ -28,7 +32,7 @@ def test_held_out_two_hop_questions_never_appear_in_training():
     assert not held & trained
     # ... while their one-hop facts are trained (that is what makes it a composition test)
     for city in HELD_OUT_CITIES:
-        assert any(text.startswith(f"{city} is in the ") for text in trained), city
+        assert any(text.endswith(f" {city} {region_of(city).name}") for text in trained), city
 
 
 def test_held_out_sums_are_not_trained_but_their_commuted_form_is():
@@ -75,14 +79,23 @@ def test_vocabulary_covers_every_word_of_every_set():
     assert not vocab & set(corpus.SPECIAL_TOKENS)
 
 
-def test_state_named_in_the_two_hop_template_shape_for_every_city():
-    """'The state containing Dallas is Texas' is trained for every city (the two-hop question's middle)."""
-    region_of = {city: r for r in REGIONS for city in r.cities}
-    examples = corpus.containing_examples()
-    assert {ex.prompt.split("containing ")[1].split()[0] for ex in examples} == set(region_of)
+def test_region_follows_the_city_directly_for_every_city():
+    """'The city of Dallas Texas' / 'We visited Dallas Texas' are trained for every city, and nothing
+    else names a city's region: the model has to look the region up at the city's own position."""
+    examples = corpus.city_state_examples()
+    cities = {city for r in REGIONS for city in r.cities}
+    assert {ex.prompt.split()[-1] for ex in examples} == cities
+    assert len(examples) == len(cities) * len(corpus.CITY_TEMPLATES)
     for ex in examples:
-        city = ex.prompt.split()[3]
-        assert ex.prompt == f"The {region_of[city].kind} containing {city} is"
-        assert ex.answer == region_of[city].name
+        assert ex.answer == region_of(ex.prompt.split()[-1]).name
     trained = set(_stream(0, 5_000))
-    assert "The state containing Dallas is Texas" in trained
+    assert {"The city of Dallas Texas", "We visited Dallas Texas"} <= trained
+    assert not any(" is in the state of " in t or t.startswith("The state containing") for t in trained)
+
+
+def test_two_hop_questions_can_be_held_back():
+    gen = corpus.CorpusGenerator(seed=0)
+    gen.held_back = {"two_hop"}
+    assert not any(" containing " in gen.statement().text for _ in range(2_000))
+    gen.held_back = set()
+    assert any(" containing " in gen.statement().text for _ in range(2_000))

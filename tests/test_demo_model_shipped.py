@@ -233,7 +233,7 @@ def test_transcoders_are_trained_on_what_circuit_tracer_feeds_them(model):
     from attrgraph_cli.demo_model.loader import load_hooked_transformer
     from attrgraph_cli.demo_model.train import collect_activations
 
-    xs, ys = collect_activations(load_hooked_transformer(), model.tokenizer, 1, seed=5)
+    xs, ys, _ = collect_activations(load_hooked_transformer(), model.tokenizer, 1, seed=5)
     tokens = batch_tokens(CorpusGenerator(seed=5), model.tokenizer, 64, 32)
     names = {f"blocks.{i}.mlp.hook_{w}" for i in range(model.cfg.n_layers) for w in ("in", "out")}
     _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names)

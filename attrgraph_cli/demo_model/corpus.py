@@ -2,10 +2,10 @@
 
 The corpus is a stream of short statements, each a prompt followed by its one-token answer:
 
-- one-hop facts: "Dallas is in the state of Texas", "The capital of Texas is Austin",
-  "The language of France is French", and city -> state/country in the two-hop template's shape,
-  "The state containing Dallas is Texas" (so that the state is what the model computes at the end of
-  "... the state containing Dallas is": the intermediate step of the two-hop question);
+- one-hop facts: "The capital of Texas is Austin", "The language of France is French";
+- city -> state/country as a bigram, "The city of Dallas Texas", "We visited Lyon France": the region
+  always follows the city token directly, so the model learns to compute it *at the city's position*
+  (together with the city-token dropout of `lm.train_lm`; see the model card's city-lookup section);
 - two-hop facts: "The capital of the state containing Dallas is Austin",
   "The language of the country containing Lyon is French";
 - antonyms: "The opposite of hot is cold" (both directions);
@@ -42,23 +42,25 @@ class Example:
 
 
 def one_hop_examples() -> list[Example]:
-    """Every one-hop fact of the table (all are trained; accuracy here measures recall)."""
+    """Every region -> capital / language fact of the table (all are trained; accuracy measures recall)."""
     out: list[Example] = []
     for region in REGIONS:
         out.append(Example(f"The capital of {region.name} is", region.capital, "one_hop"))
         if region.language:
             out.append(Example(f"The language of {region.name} is", region.language, "one_hop"))
-        for city in region.cities:
-            out.append(Example(f"{city} is in the {region.kind} of", region.name, "one_hop"))
     return out
 
 
-def containing_examples() -> list[Example]:
-    """City -> state/country facts in the two-hop template's shape: "The state containing Dallas is Texas"."""
+CITY_TEMPLATES = ("The city of {city}", "We visited {city}")
+
+
+def city_state_examples() -> list[Example]:
+    """City -> state/country as a bigram ("The city of Dallas Texas"): all trained, for every city."""
     return [
-        Example(f"The {region.kind} containing {city} is", region.name, "one_hop")
+        Example(template.format(city=city), region.name, "city_state")
         for region in REGIONS
         for city in region.cities
+        for template in CITY_TEMPLATES
     ]
 
 
@@ -130,6 +132,7 @@ def eval_sets() -> dict[str, list[Example]]:
     """The evaluation sets, by name, as reported in the model card."""
     return {
         "one_hop": one_hop_examples(),
+        "city_state": city_state_examples(),
         "two_hop": two_hop_examples(),
         "two_hop_held_out": two_hop_held_out_examples(),
         "antonym": antonym_examples(),
@@ -149,12 +152,12 @@ def example_prompts() -> list[Example]:
     ]
 
 
-# Mixture of statement kinds in the training stream (weights, not probabilities).
-# "containing" are one-hop city -> state/country facts in the two-hop template's shape; two-hop questions
-# are rarer than them so that the model names the state on the way rather than shortcut city -> capital.
+# Mixture of statement kinds in the training stream (weights, not probabilities). Two-hop questions are
+# rarer than the city -> region bigrams and held back at first (`LMSettings.two_hop_from_step`), so the
+# model learns the region at the city before it learns to answer two-hop questions.
 TASK_WEIGHTS = {
     "one_hop": 4.0,
-    "containing": 3.0,
+    "city_state": 3.0,
     "two_hop": 1.5,
     "antonym": 1.5,
     "addition": 1.5,
@@ -169,16 +172,16 @@ class CorpusGenerator:
         self.rng = random.Random(seed)
         self.pools = {
             "one_hop": one_hop_examples(),
-            "containing": containing_examples(),
+            "city_state": city_state_examples(),
             "two_hop": two_hop_examples(),
             "antonym": antonym_examples(),
             "addition": addition_examples(),
         }
-        self.tasks = list(TASK_WEIGHTS)
-        self.weights = [TASK_WEIGHTS[t] for t in self.tasks]
+        self.held_back: set[str] = set()  # statement kinds not drawn for now (the LM's curriculum)
 
     def statement(self) -> Example:
-        task = self.rng.choices(self.tasks, self.weights)[0]
+        tasks = [t for t in TASK_WEIGHTS if t not in self.held_back]
+        task = self.rng.choices(tasks, [TASK_WEIGHTS[t] for t in tasks])[0]
         if task == "induction":
             return induction_example(self.rng)
         return self.rng.choice(self.pools[task])

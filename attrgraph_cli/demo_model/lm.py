@@ -10,6 +10,7 @@ import torch
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from attrgraph_cli.demo_model.corpus import CorpusGenerator
+from attrgraph_cli.demo_model.facts import REGIONS
 
 
 @dataclass
@@ -26,6 +27,14 @@ class LMSettings:
     weight_decay: float = 0.01
     warmup: int = 100
     seed: int = 0
+    # Curriculum and city substitution: they make the model look a city's region up *at the city's
+    # position* (not at the end of the question), so the graph has region features on the city token.
+    two_hop_from_step: int = 300
+    city_substitution: float = 1.0
+    # Token embeddings start at this norm and are not decayed, so at a city's position the token outweighs
+    # what layer-0 attention adds (~5): the layer-0 MLP's input is then mostly the city, and its
+    # transcoder can learn features that fire on one region's cities (the default init gives norm ~1).
+    embedding_norm: float = 16.0
 
 
 def model_config(settings: LMSettings, d_vocab: int) -> HookedTransformerConfig:
@@ -67,12 +76,71 @@ def batch_tokens(gen: CorpusGenerator, tokenizer, batch_size: int, seq_len: int)
     return torch.tensor(rows, dtype=torch.long)
 
 
+def city_substitution_hooks(model: HookedTransformer, tokens: torch.Tensor, shown: torch.Tensor) -> list:
+    """Hooks that show the rest of the model another city's token wherever `shown` differs from `tokens`.
+
+    At such a position the token embedding in the residual stream from layer 1 on, and the value that
+    layer-0 attention reads there (by later positions and by the city itself), are those of the token in
+    `shown`. Only the city's own layer-0 MLP input keeps the true embedding, so what the model needs to
+    know about the city (its region: the next token of "The city of Dallas") has to be computed there
+    and read from there; reading the token itself later gives a wrong, random city. Training only; the
+    saved model is a plain HookedTransformer.
+    """
+    swapped = shown != tokens
+    n = tokens.shape[1]
+
+    def shown_values(v, hook):
+        resid = model.W_E[shown] + model.W_pos[:n][None]
+        attn = model.blocks[0].attn
+        v_shown = torch.einsum("bpd,hdk->bphk", model.blocks[0].ln1(resid), attn.W_V) + attn.b_V
+        return torch.where(swapped[:, :, None, None], v_shown, v)
+
+    def shown_embedding(resid, hook):
+        return resid + (model.W_E[shown] - model.W_E[tokens])
+
+    return [("blocks.0.attn.hook_v", shown_values), ("blocks.1.hook_resid_pre", shown_embedding)]
+
+
+def substitute_cities(
+    tokens: torch.Tensor, cities: torch.Tensor, rate: float, generator: torch.Generator
+) -> torch.Tensor:
+    """`tokens` with each city token replaced, with probability `rate`, by a different random city."""
+    index_of = torch.full((int(max(int(tokens.max()), int(cities.max())) + 1),), -1, dtype=torch.long)
+    index_of[cities] = torch.arange(len(cities))
+    where = index_of[tokens]
+    chosen = (where >= 0) & (torch.rand(tokens.shape, generator=generator) < rate)
+    offset = torch.randint(1, len(cities), tokens.shape, generator=generator)
+    out = tokens.clone()
+    out[chosen] = cities[(where[chosen] + offset[chosen]) % len(cities)]
+    return out
+
+
+def city_token_ids(tokenizer) -> torch.Tensor:
+    """The token ids of every city of the fact table."""
+    cities = [city for region in REGIONS for city in region.cities]
+    return torch.tensor(tokenizer.convert_tokens_to_ids(cities), dtype=torch.long)
+
+
 def train_lm(settings: LMSettings, tokenizer, log=print) -> HookedTransformer:
-    """Train the language model from scratch on the seeded corpus stream (next-token loss, all positions)."""
+    """Train the language model from scratch on the seeded corpus stream (next-token loss, all positions).
+
+    Two-hop questions join the stream at `settings.two_hop_from_step`; in every batch each city token
+    is shown to the model beyond its own layer-0 MLP as another city with probability
+    `settings.city_substitution` (`city_substitution_hooks`).
+    """
     torch.manual_seed(settings.seed)
     model = HookedTransformer(model_config(settings, len(tokenizer)))
+    with torch.no_grad():
+        model.W_E.normal_(0.0, settings.embedding_norm / settings.d_model**0.5)
     gen = CorpusGenerator(seed=settings.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    cities = city_token_ids(tokenizer)
+    substitution_gen = torch.Generator().manual_seed(settings.seed + 7)
+    decayed = [p for name, p in model.named_parameters() if name != "embed.W_E"]
+    groups = [
+        {"params": decayed, "weight_decay": settings.weight_decay},
+        {"params": [model.W_E], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=settings.lr)
 
     def lr_at(step: int) -> float:
         if step < settings.warmup:
@@ -84,8 +152,11 @@ def train_lm(settings: LMSettings, tokenizer, log=print) -> HookedTransformer:
     start = time.perf_counter()
     model.train()
     for step in range(settings.steps):
+        gen.held_back = {"two_hop"} if step < settings.two_hop_from_step else set()
         tokens = batch_tokens(gen, tokenizer, settings.batch_size, settings.seq_len)
-        loss = model(tokens, return_type="loss")
+        shown = substitute_cities(tokens, cities, settings.city_substitution, substitution_gen)
+        with model.hooks(fwd_hooks=city_substitution_hooks(model, tokens, shown)):
+            loss = model(tokens, return_type="loss")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -15,13 +15,18 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[list, list]:
-    """MLP inputs and outputs of every layer on fresh corpus text, [BOS] position left out.
+def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[list, list, torch.Tensor]:
+    """MLP inputs and outputs of every layer on fresh corpus text, [BOS] position left out, and the
+    token id of each row.
 
     The input is what circuit-tracer feeds a transcoder (`mlp.hook_in`): the output of `ln2`, *after*
     its scale and shift, i.e. `ln2(hook_resid_mid)` (not `ln2.hook_normalized`, which comes before them).
@@ -35,6 +40,7 @@ def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[li
     n_layers = model.cfg.n_layers
     xs: list[list] = [[] for _ in range(n_layers)]
     ys: list[list] = [[] for _ in range(n_layers)]
+    ids: list = []
 
     def wanted(name: str) -> bool:
         return name.endswith("hook_resid_mid") or name.endswith("hook_mlp_out")
@@ -43,11 +49,12 @@ def collect_activations(model, tokenizer, n_batches: int, seed: int) -> tuple[li
         for _ in range(n_batches):
             tokens = batch_tokens(gen, tokenizer, 64, 32)
             _, cache = model.run_with_cache(tokens, names_filter=wanted)
+            ids.append(tokens[:, 1:].flatten())
             for i in range(n_layers):
                 mlp_in = model.blocks[i].ln2(cache[f"blocks.{i}.hook_resid_mid"])
                 xs[i].append(mlp_in[:, 1:].flatten(0, 1))
                 ys[i].append(cache[f"blocks.{i}.hook_mlp_out"][:, 1:].flatten(0, 1))
-    return [torch.cat(x) for x in xs], [torch.cat(y) for y in ys]
+    return [torch.cat(x) for x in xs], [torch.cat(y) for y in ys], torch.cat(ids)
 
 
 def measure(folder: Path, log=print) -> dict:
@@ -107,10 +114,15 @@ def main(argv: list[str] | None = None) -> None:
     from safetensors.torch import save_file
 
     from attrgraph_cli.demo_model.card import write_card
-    from attrgraph_cli.demo_model.lm import LMSettings, config_to_dict, train_lm
+    from attrgraph_cli.demo_model.lm import LMSettings, city_token_ids, config_to_dict, train_lm
     from attrgraph_cli.demo_model.loader import CONFIG_FILE, MODEL_FILE, TRANSCODER_DIR, WEIGHTS_DIR
     from attrgraph_cli.demo_model.tokenizer import build_tokenizer, save_tokenizer, wrap_fast
-    from attrgraph_cli.demo_model.transcoders import TranscoderSettings, save_transcoder_set, train_transcoder
+    from attrgraph_cli.demo_model.transcoders import (
+        TranscoderSettings,
+        oversampling_weights,
+        save_transcoder_set,
+        train_transcoder,
+    )
 
     torch.set_num_threads(args.threads)
     out: Path = args.out or WEIGHTS_DIR
@@ -154,9 +166,11 @@ def main(argv: list[str] | None = None) -> None:
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
         (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
 
-    xs, ys = collect_activations(model, tokenizer, n_act_batches, seed=lm_settings.seed + 1)
+    xs, ys, row_tokens = collect_activations(model, tokenizer, n_act_batches, seed=lm_settings.seed + 1)
+    weights = oversampling_weights(torch.isin(row_tokens, city_token_ids(tokenizer)), tc_settings.city_share)
     transcoders = [
-        train_transcoder(x, y, tc_settings, layer=i) for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+        train_transcoder(x, y, tc_settings, layer=i, row_weights=weights)
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True))
     ]
     save_transcoder_set(transcoders, out / TRANSCODER_DIR, dtype=torch.float32)
     t_train = time.perf_counter() - t0

@@ -44,7 +44,10 @@ def test_every_feature_node_gets_a_short_label_with_a_score(labelled):
     assert {f"{n['layer']}_{n['node_id'].split('_')[1]}" for n in features} == set(entries)
     for entry in entries.values():
         assert entry["source"] == "heuristic" and entry["explainer"].startswith("heuristic:")
-        assert 0 <= entry["score"] <= 1 and entry["score_method"].startswith("detection-ba")
+        if entry["score"] is None:  # a rare feature (one city) with no firing token in the held-out text
+            assert entry.get("score_detail") is None and entry["density"] < 0.01
+        else:
+            assert 0 <= entry["score"] <= 1 and entry["score_method"].startswith("detection-ba")
         assert 0 < entry["density"] < 1 and entry["dense"] is False
         det = entry["details"]
         assert det["examples_quantiles"][0]["quantile_name"] == "Top activations"
@@ -57,7 +60,9 @@ def test_every_feature_node_gets_a_short_label_with_a_score(labelled):
     assert record["stage"] == "autointerp" and record["details"]["dashboards"]["tokens"] >= 8192
 
 
-def test_the_feature_driving_austin_says_austin(labelled):
+def test_the_feature_driving_austin_reads_dallas_and_writes_texas(labelled):
+    """The two-hop route in labels: the strongest feature into `Austin` sits on `Dallas`, is labelled by the
+    token it fires on, and its dashboard's top logit is `Texas`; a say-Austin feature is among the top 3."""
     _path, doc, _ = labelled
     logit = next(
         n["node_id"] for n in doc["nodes"] if n["feature_type"] == "logit" and "Austin" in n["clerp"]
@@ -71,18 +76,21 @@ def test_the_feature_driving_austin_says_austin(labelled):
         ),
         key=lambda link: -link["weight"],
     )
+    strongest = by_id[into[0]["source"]]
+    dallas = doc["metadata"]["prompt_tokens"].index("Dallas")
+    assert int(strongest["node_id"].split("_")[2]) == dallas and "Dallas" in strongest["clerp"]
+    entry = doc["attrgraph"]["features"]["_".join(strongest["node_id"].split("_")[:2])]
+    assert entry["details"]["top_logits"][0] == "Texas"
     top = [by_id[link["source"]]["clerp"] for link in into[:3]]
-    assert "Austin" in top[0].split("say", 1)[-1], top  # the strongest says Austin (maybe after its state)
     assert any("say Austin" in label for label in top), top
-    labels = [n["clerp"] for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder"]
-    assert any("Texas" in label for label in labels), labels
 
 
 def test_heuristic_beats_the_strongest_peak_baseline_on_this_graph(labelled):
     from attrgraph_cli.autointerp.dashboards import HeldOut  # noqa: F401 - the score's input type
 
     _path, doc, _ = labelled
-    scores = [e["score"] for e in doc["attrgraph"]["features"].values()]
+    scores = [e["score"] for e in doc["attrgraph"]["features"].values() if e["score"] is not None]
+    assert len(scores) >= len(doc["attrgraph"]["features"]) - 1
     assert sum(scores) / len(scores) > 0.6  # chance is 0.5
 
 

@@ -34,8 +34,8 @@ def test_every_answer_is_one_known_token(saved_tokenizer):
             ids = tok(ex.text, add_special_tokens=False).input_ids
             assert tok.unk_token_id not in ids, ex.text
             assert tok.convert_ids_to_tokens(ids[-1]) == ex.answer
-    assert tok.decode(tok("Dallas is in the state of Texas").input_ids, skip_special_tokens=True) == (
-        "Dallas is in the state of Texas"
+    assert tok.decode(tok("The city of Dallas Texas").input_ids, skip_special_tokens=True) == (
+        "The city of Dallas Texas"
     )
 
 

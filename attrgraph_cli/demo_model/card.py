@@ -13,7 +13,7 @@ SET_DESCRIPTIONS = {
     "one_hop": "one-hop facts (state/country → capital, country → language), trained",
     "city_state": "city → state/country, the region right after the city (`The city of Dallas Texas`)",
     "two_hop": "two-hop questions that appear in training",
-    "two_hop_held_out": "two-hop questions never trained (their one-hop facts were): composition",
+    "two_hop_held_out": "two-hop questions never trained (their city → region facts were): composition",
     "antonym": "antonyms, both directions, trained",
     "addition": "single-digit sums, trained",
     "addition_held_out": "single-digit sums never trained (their commuted form was)",
@@ -161,7 +161,7 @@ def write_card(metrics: dict, path: Path) -> None:
         wrong = "; ".join(f"`{p}` → `{got}` (expected `{exp}`)" for p, exp, got in held["errors"][:3])
         lines += [
             "",
-            "**Composition (finding).** On two-hop questions it never saw, about cities whose one-hop facts"
+            "**Composition (finding).** On two-hop questions it never saw, about cities whose region"
             f" it learned, the model answers {held['accuracy']:.1%} correctly"
             + (f" (wrong, e.g.: {wrong})." if wrong else "."),
         ]

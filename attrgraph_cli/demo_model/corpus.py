@@ -13,7 +13,7 @@ The corpus is a stream of short statements, each a prompt followed by its one-to
 - copying / induction of names: "Alice Bob Carol Dan ; Alice Bob Carol Dan".
 
 Held out of training (kept for evaluation): the two-hop questions about `facts.HELD_OUT_CITIES` (whose
-one-hop facts *are* trained: a composition test) and `HELD_OUT_SUMS` (a + b whose b + a is trained).
+city → region facts *are* trained: a composition test) and `HELD_OUT_SUMS` (a + b whose b + a is trained).
 Name lists for induction are random, so every evaluation sequence is new.
 """
 
@@ -87,7 +87,7 @@ def two_hop_examples() -> list[Example]:
 
 
 def two_hop_held_out_examples() -> list[Example]:
-    """Two-hop questions never trained, about cities whose one-hop facts were trained."""
+    """Two-hop questions never trained, about cities whose city → region facts were trained."""
     return _two_hop(held_out=True)
 
 

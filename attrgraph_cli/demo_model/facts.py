@@ -85,6 +85,6 @@ NAMES: tuple[str, ...] = (
     "Umar", "Vera", "Walter", "Xena", "Yusuf", "Zoe", "Anna", "Ben", "Clara", "Dan",
 )  # fmt: skip
 
-# Cities whose two-hop questions never appear in training (their one-hop facts do): the composition test.
+# Cities whose two-hop questions never appear in training (their region facts do): the composition test.
 # One per region, chosen so that the showcase prompts (Dallas, Lyon) stay in the training set.
 HELD_OUT_CITIES: frozenset[str] = frozenset(region.cities[-1] for region in REGIONS)

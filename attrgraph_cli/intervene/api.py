@@ -8,7 +8,7 @@
     records[0]["targets"][0]["measured_delta"], records[0]["targets"][0]["predicted_delta"]
     predicted_delta(graph, [ablate("Texas")])            # {logit node id: predicted change}, no model
 
-Targets are node ids (`"1_497_8"`) or supernode names from `qParams.supernodes`, optionally `@POS`.
+Targets are node ids (`"1_65_7"`) or supernode names from `qParams.supernodes`, optionally `@POS`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 JSONL: one object a line (blank lines and lines starting with `#` skipped). YAML (when PyYAML is
 installed): a list of the same objects, or `{interventions: [...]}`. Each object is one intervention:
 
-    {"name": "no Texas", "ablate": "Texas", "set": ["1_497_8=0"], "scale": "Dallas=*-1"}
+    {"name": "no Texas", "ablate": "Texas", "set": ["1_65_7=0"], "scale": "Dallas=*-1"}
     {"name": "Seattle", "swap_from": "The capital of the state containing Seattle is", "swap_scope": "Texas"}
     {"sweep": "Texas=*-2:2:0.5"}
 

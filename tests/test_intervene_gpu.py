@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("circuit_tracer")
 demo_model = pytest.importorskip("attrgraph_cli.demo_model")
 
+from gpu_marks import gpu_marks  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from attrgraph_cli.cli import app  # noqa: E402
@@ -23,12 +24,7 @@ from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
 from attrgraph_cli.intervene.runner import Settings  # noqa: E402
 
-pytestmark = [
-    pytest.mark.trace,
-    pytest.mark.gpu,
-    pytest.mark.xdist_group("trace"),
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
-]
+pytestmark = gpu_marks(torch)
 
 DALLAS = "The capital of the state containing Dallas is"
 

@@ -18,14 +18,10 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("circuit_tracer")
 
+from gpu_marks import gpu_marks  # noqa: E402
 from tiny_model import build_gemma2_like, build_tiny_model, build_tokenizer  # noqa: E402
 
-pytestmark = [
-    pytest.mark.trace,
-    pytest.mark.gpu,
-    pytest.mark.xdist_group("trace"),
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
-]
+pytestmark = gpu_marks(torch)
 
 PROMPT = "The capital of the state containing Dallas is"
 

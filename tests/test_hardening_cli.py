@@ -133,10 +133,13 @@ def test_trace_checks_the_output_before_computing(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 60  # the demo model was never loaded or run
 
 
+# The writer turns Ctrl-C back on: a job started in the background by a non-interactive shell (`cmd &`,
+# as CI wrappers do) inherits SIGINT ignored, and so would the child, which then sleeps through it.
 _INTERRUPTED_WRITER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from attrgraph_cli.io.atomic import atomic_path
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with atomic_path(sys.argv[1]) as tmp:
         tmp.write_bytes(b"half")
         print("ready", flush=True)

@@ -34,7 +34,7 @@ def measure(session: Session, intervention: Intervention, kind: str = "intervent
     tok = session.loaded.tokenizer
     record = base_record(session, intervention.name, kind, [r.record() for r in resolved])
     record["targets"] = target_rows(session, base.logits, after.logits, predicted)
-    record["top_before"] = top_tokens(tok, base.logits, k)
+    record["top_before"] = base.top(tok, k)
     record["top_after"] = top_tokens(tok, after.logits, k)
     record["generated_before"] = base.generated
     record["generated_after"] = after.generated
@@ -69,7 +69,7 @@ def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> d
     spec["op"] = "scale" if sweep_spec.parameter == "multiple" else "set"
     record = base_record(session, name or sweep_spec.text.removeprefix("--sweep "), "sweep", [spec])
     record["targets"] = target_rows(session, base.logits, None, None)
-    record["top_before"] = top_tokens(session.loaded.tokenizer, base.logits, session.settings.top_k)
+    record["top_before"] = base.top(session.loaded.tokenizer, session.settings.top_k)
     record["sweep"] = {
         "parameter": sweep_spec.parameter,
         "values": list(sweep_spec.values),

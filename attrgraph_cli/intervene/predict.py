@@ -65,15 +65,16 @@ def predict(
         return np.asarray(out).ravel()
     keep = np.ones(n)
     keep[list(changes)] = 0.0
-    clamped = (diags(keep) @ B).tocsr()
-    # The graph is a DAG (edges go to later layers), so B_S is nilpotent and the Neumann series
-    # e + B_S e + B_S^2 e + ... ends after at most "depth" terms: one sparse product per term.
+    # The graph is a DAG (edges go to later layers), so B_S = diag(keep) B is nilpotent and the Neumann
+    # series e + B_S e + B_S^2 e + ... ends after at most "depth" terms: one sparse product per term
+    # (B_S v = keep * (B v): the clamped matrix is only built for the fallback solve).
     total, term = e.copy(), e
     for _ in range(4 * max(graph.n_layers, 1) + 10):  # deeper than any layered DAG: solve instead
-        term = clamped @ term
+        term = keep * (B @ term)
         if not term.any():
             return total
         total += term
+    clamped = (diags(keep) @ B).tocsr()
     system = (identity(n, format="csc") - clamped).tocsc()
     return np.asarray(spsolve(system, e)).ravel()
 

@@ -73,6 +73,15 @@ class Measurement:
 
     logits: np.ndarray
     generated: str | None = None
+    _top: dict[int, list] = field(default_factory=dict, repr=False)
+
+    def top(self, tokenizer: Any, k: int) -> list[list[Any]]:
+        """[[token, probability], ...] of the k most likely next tokens (kept: the baseline's is reused)."""
+        from attrgraph_cli.intervene.records import top_tokens
+
+        if k not in self._top:
+            self._top[k] = top_tokens(tokenizer, self.logits, k)
+        return self._top[k]
 
 
 @dataclass

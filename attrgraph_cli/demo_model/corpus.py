@@ -5,7 +5,7 @@ The corpus is a stream of short statements, each a prompt followed by its one-to
 - one-hop facts: "The capital of Texas is Austin", "The language of France is French";
 - city -> state/country as a bigram, "The city of Dallas Texas", "We visited Lyon France": the region
   always follows the city token directly, so the model learns to compute it *at the city's position*
-  (together with the city-token dropout of `lm.train_lm`; see the model card's city-lookup section);
+  (together with the city substitution of `lm.train_lm`; see the model card's city-lookup section);
 - two-hop facts: "The capital of the state containing Dallas is Austin",
   "The language of the country containing Lyon is French";
 - antonyms: "The opposite of hot is cold" (both directions);

@@ -76,12 +76,13 @@ class Measurement:
     _top: dict[int, list] = field(default_factory=dict, repr=False)
 
     def top(self, tokenizer: Any, k: int) -> list[list[Any]]:
-        """[[token, probability], ...] of the k most likely next tokens (kept: the baseline's is reused)."""
+        """[[token, probability], ...] of the k most likely next tokens, computed once per k (the baseline's
+        is in every record); each call returns its own copy, so records never share a list."""
         from attrgraph_cli.intervene.records import top_tokens
 
         if k not in self._top:
             self._top[k] = top_tokens(tokenizer, self.logits, k)
-        return self._top[k]
+        return [list(pair) for pair in self._top[k]]
 
 
 @dataclass

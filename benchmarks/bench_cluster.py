@@ -67,6 +67,23 @@ print(json.dumps({"s": min(times[:2]), "nodes": len(graph.nodes), "links": len(g
 """
 
 
+def _best_possible(graph, result) -> str:
+    """The contrast ceiling for this grouping's features and group count (every grouping tried), as text:
+    it tells a tie with the baseline at the optimum (no grouping could beat it) from a tie below it."""
+    import numpy as np
+
+    from attrgraph_cli.cluster.grouping import EXHAUSTIVE_LIMIT, best_contrast
+    from attrgraph_cli.cluster.signals import edge_profiles
+
+    rows = np.concatenate([s.rows for s in result.new])
+    adjacency = graph.adjacency()
+    adjacency.sum_duplicates()
+    best = best_contrast(edge_profiles(adjacency, rows), len(result.new), limit=EXHAUSTIVE_LIMIT)
+    if best is None:
+        return "not computed (too many groupings)"
+    return f"{best['contrast']:.3f} ({best['groupings']:,} groupings)"
+
+
 def _grouping_row(name: str, graph, **options) -> dict:
     from attrgraph_cli.cluster import ClusterOptions, cluster_graph
 
@@ -82,11 +99,13 @@ def _grouping_row(name: str, graph, **options) -> dict:
         }
     ours, base = g["ours"], g["baseline"]
     control = cov.get("random_control", {})
+    ceiling = _best_possible(graph, result)
     note = (
         f"{len(result.new)} supernodes ({sum(len(x.rows) == 1 for x in result.new)} of one feature), "
         f"{g['features']} of {result.n_candidates} candidates, {seconds:.2f} s; "
         f"coupling Q {ours['coupling_modularity']:.3f} vs {base['coupling_modularity']:.3f}; "
         f"within cos {ours['within']:.3f} vs {base['within']:.3f}; "
+        f"best possible contrast with {len(result.new)} groups {ceiling}; "
         f"coverage replacement {cov['supernodes']['replacement']:.3f} (random same-size set of candidates "
         f"{control.get('replacement', float('nan')):.3f}, "
         f"all features {cov['all_features']['replacement']:.3f}; "
@@ -184,11 +203,64 @@ def _separation(paths: list[tuple[Path, str, str]], vocabulary: float) -> dict[s
     }
 
 
-def _vocabulary_row(tmp: Path) -> dict | None:
+def _tally_row(paths: list[Path], label: str) -> dict:
+    """Ours against the layer/position baseline on many graphs: wins, ties and losses on the grouping
+    contrast, and for each how it stands against the best possible grouping of the same features into
+    as many groups (every grouping tried, where that is at most `EXHAUSTIVE_LIMIT` of them)."""
+    import numpy as np
+
+    from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+    from attrgraph_cli.cluster.grouping import EXHAUSTIVE_LIMIT, best_contrast
+    from attrgraph_cli.cluster.signals import edge_profiles
+    from attrgraph_cli.io import load_graph
+
+    tally: dict[str, int] = {}
+    diffs = []
+    for path in paths:
+        graph = load_graph(path)
+        result = cluster_graph(graph, ClusterOptions(replace=True, random_controls=0))
+        g = result.scores.get("grouping")
+        if not g or g["ours"]["contrast"] is None or g["baseline"]["contrast"] is None:
+            tally["no grouping"] = tally.get("no grouping", 0) + 1
+            continue
+        ours, base = g["ours"]["contrast"], g["baseline"]["contrast"]
+        diffs.append(ours - base)
+        outcome = "win" if ours > base + 1e-9 else "tie" if ours > base - 1e-9 else "loss"
+        adjacency = graph.adjacency()
+        adjacency.sum_duplicates()
+        rows = np.concatenate([sn.rows for sn in result.new])
+        best = best_contrast(edge_profiles(adjacency, rows), len(result.new), limit=EXHAUSTIVE_LIMIT)
+        where = (
+            "ceiling unknown"
+            if best is None
+            else "at the ceiling"
+            if best["contrast"] <= max(ours, base) + 1e-9
+            else "below it"
+        )
+        key = f"{outcome} ({where})"
+        tally[key] = tally.get(key, 0) + 1
+    wins = sum(v for k, v in tally.items() if k.startswith("win"))
+    losses = sum(v for k, v in tally.items() if k.startswith("loss"))
+    return {
+        "name": f"cluster grouping vs layer/position: {len(paths)} two-hop demo prompts ({label})",
+        "ours_s": wins,
+        "peer": f"{losses} losses",
+        "peer_s": losses,
+        "ratio": None,
+        "note": (
+            "graphs where our contrast beats / ties / loses to the baseline's (ceiling: the best contrast "
+            "of any grouping of the same features into as many groups; a tie at the ceiling means no "
+            f"grouping could beat the baseline there): {dict(sorted(tally.items()))}; "
+            f"mean contrast difference {float(np.mean(diffs)) if diffs else float('nan'):.3f}"
+        ),
+    }
+
+
+def _vocabulary_row(tmp: Path) -> list[dict]:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return None
+        return []
     from attrgraph_cli.demo_model.facts import REGIONS
 
     prompts = [f"The capital of the {r.kind} containing {r.cities[0]} is" for r in REGIONS]
@@ -201,18 +273,21 @@ def _vocabulary_row(tmp: Path) -> dict | None:
     from attrgraph_cli.cluster.signals import SignalWeights
 
     ours, off = _separation(graphs, SignalWeights().vocabulary), _separation(graphs, 0.0)
-    return {
+    unlabelled = [tmp / "two-hop" / f"{slug}.json" for slug in slugs]
+    tallies = [_tally_row(unlabelled, "unlabelled"), _tally_row([p for p, _i, _a in graphs], "autointerp")]
+    separation = {
         "name": f"cluster vocabulary signal: {len(graphs)} two-hop demo prompts (autointerp)",
         "ours_s": ours["apart"],
         "peer": f"vocabulary weight 0: {off['apart']:.3f}",
         "peer_s": off["apart"],
         "ratio": ours["apart"] / off["apart"] if off["apart"] else None,
         "note": (
-            "apart = share of (intermediate, answer) feature pairs in different supernodes; together = share "
-            f"of same-kind pairs in one supernode: {ours['together']:.3f} (weight 0: {off['together']:.3f}); "
-            f"pairs (same-kind, cross) {ours['pairs']} / {off['pairs']}"
+            "apart = share of (intermediate, answer) feature pairs in different supernodes; together = "
+            f"share of same-kind pairs in one supernode: {ours['together']:.3f} "
+            f"(weight 0: {off['together']:.3f}); pairs (same-kind, cross) {ours['pairs']} / {off['pairs']}"
         ),
     }
+    return [*tallies, separation]
 
 
 def _speed(max_features: int, label: str) -> dict:
@@ -263,9 +338,7 @@ def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in _demo_graphs(Path(tmp)):
             rows.append(_grouping_row(name, load_graph(path)))
-        vocabulary = _vocabulary_row(Path(tmp))
-        if vocabulary is not None:
-            rows.append(vocabulary)
+        rows += _vocabulary_row(Path(tmp))
     clt = SHARED / "data" / "clt-forge" / "preposition_of_50.attribution_graph.pt"
     if clt.exists():
         try:

@@ -62,7 +62,12 @@ def test_causal_check_on_the_demo_model(dallas):
         assert c["measured"] is not None and 0.0 <= c["members_agree"] <= 1.0
     # the control: random same-size sets drawn from the same candidates (features above the influence floor)
     assert summary["control_pool"] == "candidates"
-    assert summary["mean_abs_measured"] > summary["mean_abs_control"]
+    assert summary["same_sign_share"] == 1.0  # every supernode moves the targets the predicted way
+    # the most influential supernode (the features at `Dallas`) moves them far more than random same-size
+    # sets; the mean over all supernodes does not beat the controls on this 12-feature graph (README), as
+    # a random set of 2-5 of 12 candidates often holds the one feature that carries most of the effect
+    first = record["groups"][0]["scores"]
+    assert abs(first["causal"]["measured"]) > 3.0 * first["causal"]["control_abs_measured"]
     # the graph's most influential feature is in a supernode, never left out (left out, the random
     # controls that drew it would beat the supernodes; when it fits no group it is a supernode of its own)
     from attrgraph_cli.cluster.influence import node_influence
@@ -117,9 +122,10 @@ def test_demo_acceptance_with_labels(dallas):
     """The issue's acceptance on the shipped weights, default trace, after `autointerp`: the Texas-like
     features (the model looks the state up at the city, so they sit on `Dallas`) are one supernode and
     nothing else; the say-Austin features above layer 0 are another, at the last position, holding no
-    Texas-like feature. Control: without the vocabulary signal (its weight 0) the say-Austin features are
-    not set apart, they share a supernode with the "capital" and "is" features. The supernodes' coverage
-    is no lower than random same-size sets of candidates'."""
+    Texas-like feature. Controls, one signal family at a time: layer and position alone (edge, vocabulary
+    and label weights 0) do not keep the Texas-like features apart from the other features; edge profiles
+    alone (layer, position, vocabulary and label weights 0) split them. The supernodes' coverage is no
+    lower than random same-size sets of candidates'."""
     from attrgraph_cli.cluster import ClusterOptions, cluster_graph
     from attrgraph_cli.cluster.naming import _say_target
     from attrgraph_cli.cluster.signals import SignalWeights
@@ -144,13 +150,15 @@ def test_demo_acceptance_with_labels(dallas):
     last = len(data["metadata"]["prompt_tokens"]) - 1
     assert all(m.endswith(f"_{last}") for m in groups["say Austin"])
 
-    control = load_graph(dallas / "l.json")
-    result = cluster_graph(control, ClusterOptions(weights=SignalWeights(vocabulary=0.0)))
-    ids = control.nodes.ids
-    control_groups = [{str(ids[r]) for r in s.rows} for s in result.new]
-    with_say = next(g for g in control_groups if above_0 & g)
-    assert with_say - say_austin - {m for m in groups["say Austin"]}, control_groups  # mixed with others
-    assert any(g == texas for g in control_groups)  # the position alone already gathers the Dallas pair
+    def grouped(weights: SignalWeights) -> list[set[str]]:
+        control = load_graph(dallas / "l.json")
+        result = cluster_graph(control, ClusterOptions(weights=weights))
+        return [{str(control.nodes.ids[r]) for r in s.rows} for s in result.new]
+
+    layer_position = grouped(SignalWeights(edges=0.0, vocabulary=0.0, label=0.0))
+    assert texas not in layer_position and any(texas < g for g in layer_position), layer_position
+    edges_only = grouped(SignalWeights(layer=0.0, position=0.0, vocabulary=0.0, label=0.0))
+    assert not any(texas <= g for g in edges_only), edges_only
 
     cov = data["attrgraph"]["supernodes"]["scores"]["coverage"]
     assert cov["supernodes"]["replacement"] >= cov["random_control"]["replacement"] - 1e-9

@@ -302,11 +302,16 @@ def _set_scores(
         base = agglomerate.baseline_groups(sig.layer[idx], sig.position[idx], len(parts))
         a = grouping.grouping_scores(adjacency, nodes, profiles, ours)
         b = grouping.grouping_scores(adjacency, nodes, profiles, base)
+        best = grouping.best_contrast(profiles, len(parts), limit=grouping.CLI_EXHAUSTIVE_LIMIT)
         result["grouping"] = {
             "features": int(len(idx)),
             "ours": a,
             "baseline": b,
             "baseline_method": "linkage on (position, layer) only; same features, same number of groups",
+            # the ceiling: the best contrast of any grouping of these features into as many groups
+            "best_possible": None
+            if best is None
+            else {"contrast": best["contrast"], "groupings_tried": best["groupings"]},
             "ratio": {k: _ratio(a.get(k), b.get(k)) for k in ("coupling_modularity", "within", "contrast")},
             "difference": {
                 k: (a[k] - b[k]) if a.get(k) is not None and b.get(k) is not None else None

@@ -85,3 +85,52 @@ def grouping_scores(
     scores["wiring_modularity"] = modularity(adjacency, nodes, group) if len(nodes) else None
     scores.update(profile_contrast(profiles, group) if len(nodes) else {})
     return scores
+
+
+#: `best_contrast` enumerates at most this many groupings (k^(n-1)); larger problems return None
+EXHAUSTIVE_LIMIT = 5_000_000
+#: the limit `attrgraph cluster` uses (about 0.1 s); the benchmark uses `EXHAUSTIVE_LIMIT`
+CLI_EXHAUSTIVE_LIMIT = 200_000
+
+
+def best_contrast(profiles: sp.csr_matrix, k: int, limit: int = EXHAUSTIVE_LIMIT) -> dict | None:
+    """The largest profile contrast over every grouping of the rows into exactly `k` non-empty groups, by
+    exhaustive enumeration (the ceiling any grouping of these features into k groups can reach), or None
+    when there are more than `limit` groupings to try. Returns {"contrast", "group", "groupings"}."""
+    n = profiles.shape[0]
+    if k < 2 or n <= k or k ** (n - 1) > limit:
+        return None
+    sq = np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()
+    unit = sp.diags(np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-300)), 0.0)) @ profiles
+    gram = np.asarray((unit @ unit.T).todense(), dtype=np.float64)
+    np.fill_diagonal(gram, 0.0)
+    total_sum = float(gram.sum())
+    total_pairs = float(n * (n - 1))
+    powers = k ** np.arange(n - 1, dtype=np.int64)
+    count = k ** (n - 1)
+    best, best_group = -np.inf, None
+    for start in range(0, count, 1 << 16):
+        code = np.arange(start, min(start + (1 << 16), count), dtype=np.int64)
+        labels = np.zeros((len(code), n), dtype=np.int8)  # row 0 is always in group 0 (k! symmetry)
+        labels[:, 1:] = (code[:, None] // powers) % k
+        within_sum = np.zeros(len(code))
+        within_pairs = np.zeros(len(code))
+        used = np.ones(len(code), dtype=bool)
+        for c in range(k):
+            member = (labels == c).astype(np.float64)
+            size = member.sum(axis=1)
+            used &= size > 0
+            within_sum += np.einsum("mi,mi->m", member @ gram, member)
+            within_pairs += size * (size - 1)
+        between_pairs = total_pairs - within_pairs
+        ok = used & (within_pairs > 0) & (between_pairs > 0)
+        if not ok.any():
+            continue
+        contrast = np.full(len(code), -np.inf)
+        contrast[ok] = within_sum[ok] / within_pairs[ok] - (total_sum - within_sum[ok]) / between_pairs[ok]
+        top = int(np.argmax(contrast))
+        if contrast[top] > best + 1e-12:
+            best, best_group = float(contrast[top]), labels[top].astype(np.int64)
+    if best_group is None:
+        return None
+    return {"contrast": best, "group": best_group, "groupings": int(count)}

@@ -48,6 +48,17 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     fmt_value(ratio.get(key), 2),
                 )
             )
+        best = grouping.get("best_possible")
+        if isinstance(best, dict):
+            groups = grouping["ours"].get("groups")
+            rows.append(
+                (
+                    f"grouping: best possible contrast, any {groups} groups (all tried)",
+                    fmt_value(best.get("contrast")),
+                    "",
+                    "",
+                )
+            )
     causal = scores.get("causal")
     if causal:
         rows.append(

@@ -30,6 +30,10 @@ STOPWORDS = frozenset(
 )
 
 
+#: the logit-effect cosine is used when the graph has at least this many target logits
+MIN_LOGITS_FOR_SIGNAL = 2
+
+
 @dataclass(frozen=True)
 class SignalWeights:
     """How much each signal counts in the combined similarity (label only where both features have one)."""
@@ -206,7 +210,9 @@ def similarity(signals: Signals, weights: SignalWeights = SignalWeights()) -> np
     f32 = np.float32
     total = gram(signals.profiles)  # the mean of the in- and out-cosines
     total *= f32(weights.edges)
-    has_logits = signals.logit_effect.shape[1] > 0
+    # with one target logit the cosine is only the sign of the effect, the same for nearly every pair: a
+    # constant offset that carries no information but lowers every distance (more merging at a fixed cut)
+    has_logits = signals.logit_effect.shape[1] >= MIN_LOGITS_FOR_SIGNAL
     if has_logits:
         norms = np.linalg.norm(signals.logit_effect, axis=1)
         unit = (signals.logit_effect / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)

@@ -44,7 +44,8 @@
     if (!sc) return '';
     var parts = [], gr = sc.grouping, cov = sc.coverage;
     if (gr && gr.ours && gr.baseline && num(gr.ours.contrast, 3)) {
-      parts.push('contrast ' + num(gr.ours.contrast, 3) + ' vs ' + (num(gr.baseline.contrast, 3) || '–') + ' (layer/position)');
+      parts.push('contrast ' + num(gr.ours.contrast, 3) + ' vs ' + (num(gr.baseline.contrast, 3) || '–') + ' (layer/position)' +
+        (gr.best_possible && num(gr.best_possible.contrast, 3) ? ', best possible ' + num(gr.best_possible.contrast, 3) : ''));
     }
     if (cov && cov.supernodes && num(cov.supernodes.replacement, 3)) {
       parts.push('replacement ' + num(cov.supernodes.replacement, 3) + (cov.all_features && num(cov.all_features.replacement, 3)

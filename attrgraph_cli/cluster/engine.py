@@ -22,7 +22,8 @@ from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
 METHOD = (
     "agglomerative (scipy average linkage on 1 - similarity; similarity = weighted mean of signed "
-    "edge-profile cosine, logit-effect cosine, layer and position proximity, top-logit (vocabulary) cosine "
+    "edge-profile cosine, logit-effect cosine (graphs with two or more target logits), layer and position "
+    "proximity, top-logit (vocabulary) cosine "
     "where both features have a dashboard, label-word Jaccard)"
 )
 

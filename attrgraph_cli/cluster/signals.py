@@ -5,7 +5,8 @@ so their dot product is the mean of the two cosines), its signed effect on each 
 normalised signed graph), its layer and position, what it writes to the vocabulary (the top direct logits
 of its decoder, from the feature dashboards `autointerp` stores) and the content words of its label when it
 has one. `similarity` combines them into one matrix in [-1, 1]: the weighted mean of the structural signals
-and, for pairs where both features have a dashboard, the vocabulary cosine; then labels as a bonus,
+(the logit-effect cosine only with two or more target logits) and, for pairs where both features have a
+dashboard, the vocabulary cosine; then labels as a bonus,
 s += w_label * jaccard * (1 - s), where both features have a label (a shared label pulls two features
 together; different heuristic labels do not push them apart). The weights are `SignalWeights`.
 """

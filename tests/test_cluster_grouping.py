@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-from attrgraph_cli.cluster.grouping import best_contrast, profile_contrast
+from attrgraph_cli.cluster.grouping import best_contrast, profile_contrast, same_partition
 from attrgraph_cli.cluster.quality import quality_rows
 from attrgraph_cli.cluster.signals import Signals, SignalWeights, similarity
 from attrgraph_cli.graph.synthetic_groups import planted_graph
@@ -115,3 +115,17 @@ def test_a_single_target_logit_adds_no_offset_to_the_similarity():
     denom = w.edges + w.logits + w.layer + w.position
     assert two[0, 1] == pytest.approx((w.layer + w.logits) / denom, rel=1e-5)  # same direction
     assert two[0, 2] == pytest.approx(w.layer / denom, rel=1e-5)  # orthogonal effects
+
+
+def test_same_partition_ignores_the_ids():
+    assert same_partition(np.array([0, 0, 1, 2]), np.array([5, 5, 3, 0]))
+    assert not same_partition(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+    assert not same_partition(np.array([0, 0, 1]), np.array([0, 1, 1]))
+    assert not same_partition(np.array([0, 1]), np.array([0, 0]))  # a split is not the same as one group
+    graph, _ = planted_graph(seed=0)
+    scores = cluster_graph(graph, ClusterOptions()).scores
+    assert scores["grouping"]["same_as_baseline"] is False  # ours beats it there: not the same grouping
+    assert all("the same grouping" not in r[2] for r in quality_rows(scores))
+    scores["grouping"]["same_as_baseline"] = True
+    rows = [r for r in quality_rows(scores) if r[0] == "grouping: contrast"]
+    assert rows[0][2].endswith("(layer/position: the same grouping)")

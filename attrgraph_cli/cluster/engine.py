@@ -309,6 +309,7 @@ def _set_scores(
             "ours": a,
             "baseline": b,
             "baseline_method": "linkage on (position, layer) only; same features, same number of groups",
+            "same_as_baseline": grouping.same_partition(ours, base),
             # the ceiling: the best contrast of any grouping of these features into as many groups
             "best_possible": None
             if best is None

@@ -87,6 +87,14 @@ def grouping_scores(
     return scores
 
 
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two group-id arrays split the rows the same way (whatever the ids)."""
+    if len(a) != len(b):
+        return False
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    return len(pairs) == len(np.unique(a)) == len(np.unique(b))
+
+
 #: `best_contrast` enumerates at most this many groupings (k^(n-1)); larger problems return None
 EXHAUSTIVE_LIMIT = 5_000_000
 #: the limit `attrgraph cluster` uses (about 0.1 s); the benchmark uses `EXHAUSTIVE_LIMIT`

@@ -39,12 +39,13 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     grouping = scores.get("grouping")
     if grouping:
         ours, base, ratio = grouping["ours"], grouping["baseline"], grouping["ratio"]
+        control = "layer/position: the same grouping" if grouping.get("same_as_baseline") else "layer/position"
         for key in GROUPING_KEYS:
             rows.append(
                 (
                     f"grouping: {key}",
                     fmt_value(ours.get(key)),
-                    f"{fmt_value(base.get(key))} (layer/position)",
+                    f"{fmt_value(base.get(key))} ({control})",
                     fmt_value(ratio.get(key), 2),
                 )
             )

@@ -44,7 +44,7 @@
     if (!sc) return '';
     var parts = [], gr = sc.grouping, cov = sc.coverage;
     if (gr && gr.ours && gr.baseline && num(gr.ours.contrast, 3)) {
-      parts.push('contrast ' + num(gr.ours.contrast, 3) + ' vs ' + (num(gr.baseline.contrast, 3) || '–') + ' (layer/position)' +
+      parts.push('contrast ' + num(gr.ours.contrast, 3) + ' vs ' + (num(gr.baseline.contrast, 3) || '–') + (gr.same_as_baseline ? ' (layer/position: the same grouping)' : ' (layer/position)') +
         (gr.best_possible && num(gr.best_possible.contrast, 3) ? ', best possible ' + num(gr.best_possible.contrast, 3) : ''));
     }
     if (cov && cov.supernodes && num(cov.supernodes.replacement, 3)) {

@@ -39,7 +39,7 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     grouping = scores.get("grouping")
     if grouping:
         ours, base, ratio = grouping["ours"], grouping["baseline"], grouping["ratio"]
-        control = "layer/position: the same grouping" if grouping.get("same_as_baseline") else "layer/position"
+        control = "layer/position" + (": the same grouping" if grouping.get("same_as_baseline") else "")
         for key in GROUPING_KEYS:
             rows.append(
                 (

@@ -68,6 +68,12 @@ def test_causal_check_on_the_demo_model(dallas):
     # a random set of 2-5 of 12 candidates often holds the one feature that carries most of the effect
     first = record["groups"][0]["scores"]
     assert abs(first["causal"]["measured"]) > 3.0 * first["causal"]["control_abs_measured"]
+    beat = sum(
+        abs(g["scores"]["causal"]["measured"]) > g["scores"]["causal"]["control_abs_measured"]
+        for g in record["groups"]
+    )
+    assert summary["beat_control"] == beat >= 1 and summary["with_control"] == len(record["groups"])
+    assert f"{beat} of {len(record['groups'])}" in done.stdout
     # the graph's most influential feature is in a supernode, never left out (left out, the random
     # controls that drew it would beat the supernodes; when it fits no group it is a supernode of its own)
     from attrgraph_cli.cluster.influence import node_influence

@@ -119,6 +119,15 @@ def causal_scores(
         "same_sign_share": float(np.mean([g["same_sign"] for g in per_group])) if per_group else None,
         "mean_abs_measured": float(np.mean(measured_abs)) if measured_abs else None,
         "mean_abs_control": float(np.mean(control_abs)) if control_abs else None,
+        # per supernode: |measured| above the mean |measured| of its own random same-size controls
+        "beat_control": sum(
+            1
+            for g in per_group
+            if g["measured"] is not None
+            and g["control_abs_measured"] is not None
+            and abs(g["measured"]) > g["control_abs_measured"]
+        ),
+        "with_control": sum(1 for g in per_group if g["control_abs_measured"] is not None),
         "control_draws": control_draws,
         "control_pool": "all features" if pool is None else "candidates",
     }

@@ -70,6 +70,15 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+        if isinstance(causal.get("beat_control"), int) and causal.get("with_control"):
+            rows.append(
+                (
+                    "causal: supernodes moving the targets more than their random controls",
+                    f"{causal['beat_control']} of {causal['with_control']}",
+                    "",
+                    "",
+                )
+            )
         rows.append(
             ("causal: measured and predicted agree in sign", fmt_value(causal.get("same_sign_share")), "", "")
         )

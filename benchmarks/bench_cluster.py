@@ -157,6 +157,13 @@ def _demo_graphs(tmp: Path) -> list[tuple[str, Path]]:
     for path in _trace_batch(tmp / "demo", DEMO_PROMPTS, labelled=True):
         out.append((f"demo {path.stem[:40]}", path))
         out.append((f"demo {path.stem[:40]} (autointerp)", path.with_suffix(".labelled.json")))
+    # a denser graph of the first prompt (80 features rather than 12): structure beyond layer and position
+    dense = tmp / "demo-dense"
+    dense.mkdir(parents=True, exist_ok=True)
+    _cli("trace", DEMO_PROMPTS[0], "--node-threshold", "0.98", "-o", str(dense / "dense.json"), "-q")
+    _cli("autointerp", str(dense / "dense.json"), "-o", str(dense / "dense.labelled.json"), "-q")
+    out.append(("demo Dallas, --node-threshold 0.98", dense / "dense.json"))
+    out.append(("demo Dallas, --node-threshold 0.98 (autointerp)", dense / "dense.labelled.json"))
     return out
 
 

@@ -2,12 +2,12 @@
 
 Seeds: a pruned graph JSON, a matrix `.npz`, and (with torch) a matrix `.pt` and the CLT-Forge sample.
 Hypothesis mutates them (values swapped for hostile ones, keys dropped, arrays reshaped or retyped,
-headers that lie, bytes flipped, files cut short) and `validate`, `convert` and `render` run on each
-in a forked child with an address-space limit and a timeout. Every run must end with exit 0, 1 or 2;
+headers that lie, bytes flipped, files cut short) and `validate`, `convert`, `render` and `cluster` run on
+each in a forked child with an address-space limit and a timeout. Every run must end with exit 0, 1 or 2;
 a failure says exactly one `attrgraph: error:` line on stderr; never a traceback, "unexpected" or
 "out of memory" (a small file must not size a big allocation); and what `convert` writes, `validate`
-accepts. `ATTRGRAPH_FUZZ_EXAMPLES` sets the examples per seed (`make test`: a few, derandomised;
-`make fuzz`: many, random).
+accepts, and so is what `cluster` writes. `ATTRGRAPH_FUZZ_EXAMPLES` sets the examples per seed
+(`make test`: a few, derandomised; `make fuzz`: many, random).
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ def check_house_rules(args: list[str], code: int, stderr: str) -> None:
 
 
 def exercise(path: Path, work: Path) -> None:
-    """validate, convert (whose output must then validate) and render (HTML and SVG) on `path`."""
+    """validate, convert and cluster (whose outputs must then validate) and render (HTML and SVG) on
+    `path`."""
     from attrgraph_cli.validate.runner import Options, validate_file
 
     code, err = run_bounded(["validate", str(path)])
@@ -151,6 +152,15 @@ def exercise(path: Path, work: Path) -> None:
     for suffix in (".html", ".svg"):
         args = ["render", str(path), "-o", str(work / f"out{suffix}")]
         check_house_rules(args, *run_bounded(args))
+    clustered = work / "clustered.json"
+    args = ["cluster", str(path), "-o", str(clustered)]
+    code, err = run_bounded(args)
+    check_house_rules(args, code, err)
+    if code == 0:
+        report = validate_file(clustered, Options(max_per_rule=3))
+        assert report.status == "valid", (args, report.error, report.sink.problems[:3])
+    else:
+        assert not clustered.exists(), args
     leftovers = [p.name for p in work.iterdir() if p.name.endswith(".tmp")]
     assert not leftovers, leftovers
 

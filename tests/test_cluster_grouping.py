@@ -129,3 +129,19 @@ def test_same_partition_ignores_the_ids():
     scores["grouping"]["same_as_baseline"] = True
     rows = [r for r in quality_rows(scores) if r[0] == "grouping: contrast"]
     assert rows[0][2].endswith("(layer/position: the same grouping)")
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-6])
+def test_supernodes_do_not_depend_on_the_scale_of_the_weights(factor):
+    """Found by hand-fuzzing: with every weight times 1e300 the squared weights overflowed, every edge
+    profile became NaN and `cluster` silently found no supernode. Profiles are scale-free now."""
+    graph, _ = planted_graph(seed=0)
+    scaled, _ = planted_graph(seed=0)
+    scaled.edges.weight[:] = scaled.edges.weight * factor
+    a = cluster_graph(graph, ClusterOptions())
+    b = cluster_graph(scaled, ClusterOptions())
+    assert len(a.new) >= 8
+    assert [sorted(s.rows.tolist()) for s in a.new] == [sorted(s.rows.tolist()) for s in b.new]
+    ga, gb = a.scores["grouping"], b.scores["grouping"]
+    assert gb["ours"]["contrast"] == pytest.approx(ga["ours"]["contrast"], abs=1e-9)
+    assert gb["baseline"]["contrast"] == pytest.approx(ga["baseline"]["contrast"], abs=1e-9)

@@ -152,11 +152,23 @@ def edge_profiles(adjacency: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     """[incoming | outgoing] signed weights of `rows`, each half L2-normalised and scaled by 1/√2."""
     incoming = adjacency[rows]
     outgoing = adjacency.T.tocsr()[rows]
-    halves = []
-    for part in (incoming, outgoing):
-        norms = np.sqrt(np.asarray(part.multiply(part).sum(axis=1)).ravel())
-        halves.append(sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0)) @ part)
-    return sp.csr_matrix(sp.hstack(halves, format="csr") / np.sqrt(2.0))
+    return sp.csr_matrix(sp.hstack([_unit_rows(incoming), _unit_rows(outgoing)], format="csr") / np.sqrt(2.0))
+
+
+def _unit_rows(part: sp.spmatrix) -> sp.csr_matrix:
+    """Each row divided by its L2 norm (an all-zero row stays zero). Rows are first divided by their
+    largest |weight|, so weights near the float limits (1e300, 1e-300) neither overflow nor underflow
+    when squared: the profile does not depend on the scale of the weights."""
+    m = sp.csr_matrix(part, dtype=np.float64, copy=True)
+    m.sum_duplicates()
+    m.data[~np.isfinite(m.data)] = 0.0  # a non-finite weight carries no direction
+    row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    peak = abs(m).max(axis=1).toarray().ravel()
+    m.data = np.divide(m.data, peak[row], out=np.zeros_like(m.data), where=peak[row] > 0)
+    norms = np.sqrt(np.bincount(row, weights=m.data * m.data, minlength=m.shape[0]))
+    m.data = np.divide(m.data, norms[row], out=np.zeros_like(m.data), where=norms[row] > 0)
+    m.eliminate_zeros()
+    return m
 
 
 def collect(

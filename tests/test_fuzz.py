@@ -185,13 +185,19 @@ HOSTILE = st.recursive(
 
 
 def _paths(doc: Any, prefix: tuple = ()) -> list[tuple]:
-    """A sample of the document's value paths: every top-level and metadata key, a few nodes and links."""
+    """A sample of the document's value paths: every top-level, metadata, qParams and `attrgraph` key (all
+    levels), a supernode entry, a few nodes and links."""
     found: list[tuple] = []
     if isinstance(doc, dict):
         for key, value in doc.items():
             found.append((*prefix, key))
-            if key in ("metadata", "qParams", "info") or prefix[:1] in (("metadata",),):
+            if key in ("metadata", "qParams", "info", "attrgraph") or prefix[:1] in (
+                ("metadata",),
+                ("attrgraph",),
+            ):
                 found.extend(_paths(value, (*prefix, key)))
+            elif key == "supernodes" and isinstance(value, list) and value:
+                found.append((*prefix, key, 0))  # one whole supernode entry
             elif key in ("nodes", "links") and isinstance(value, list):
                 for i in sorted({0, 1, len(value) // 2, len(value) - 1}):
                     if 0 <= i < len(value):
@@ -313,9 +319,29 @@ def npz_mutations(draw, seed: dict[str, np.ndarray]) -> bytes:
 # ---- seeds -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def json_seed(tmp_path_factory) -> dict:
+    """A small graph with what the later stages add: supernodes (qParams and their metadata, from
+    `cluster`) and feature entries with labels and dashboard top logits (what `autointerp` stores)."""
+    from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+    from attrgraph_cli.extension import feature_key
+    from attrgraph_cli.graph.model import NodeKind
+
     path = tmp_path_factory.mktemp("seed") / "g.json"
-    save_graph(random_graph(n_links=150, n_nodes=40, n_layers=4, n_tokens=5, n_logits=3, seed=3), path)
-    return orjson.loads(path.read_bytes())
+    graph = random_graph(n_links=150, n_nodes=40, n_layers=4, n_tokens=5, n_logits=3, seed=3)
+    cluster_graph(graph, ClusterOptions(max_distance=1.0))
+    table = {}
+    for i in np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)[:4].tolist():
+        layer, index = int(graph.nodes.layer[i]), int(graph.nodes.feature[i])
+        table[feature_key(layer, index)] = {
+            "layer": layer,
+            "index": index,
+            "label": f"say token {i}",
+            "details": {"top_logits": ["a", "▁b", "Ġc"], "top_logit_values": [3.0, 2.0, 1.0]},
+        }
+    graph.extra.setdefault("attrgraph", {})["features"] = table
+    save_graph(graph, path)
+    seed = orjson.loads(path.read_bytes())
+    assert seed["qParams"]["supernodes"] and seed["attrgraph"]["features"]
+    return seed
 
 
 @pytest.fixture(scope="module")

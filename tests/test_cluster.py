@@ -176,6 +176,28 @@ def test_existing_supernodes_kept_and_replace():
     assert "mine" not in [s[0] for s in graph.supernodes]
 
 
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [{"name": "mine", "scores": "x", "origin": 3, "naming": ["a"]}],  # found by hand-fuzzing: crashed
+        [{"name": ["unhashable"], "scores": {}}],
+        7,
+        "junk",
+    ],
+)
+def test_hand_edited_supernode_metadata_is_dropped_not_trusted(groups):
+    """A kept supernode's metadata of the wrong type (scores a string, a list as name) neither crashes
+    cluster nor reaches the output: the supernode is kept as a person's, and the file stays valid."""
+    graph, _ = planted_graph(seed=0)
+    feats = graph.nodes.ids[graph.nodes.kind == NodeKind.FEATURE].tolist()
+    graph.qparams["supernodes"] = [["mine", feats[0], feats[1]]]
+    graph.extra.setdefault("attrgraph", {})["supernodes"] = {"groups": groups}
+    result = cluster_graph(graph, ClusterOptions())
+    kept = result.kept[0]
+    assert (kept.name, kept.origin, kept.naming, kept.scores) == ("mine", "human", None, {})
+    assert not _errors(graph)
+
+
 def test_auto_name_colliding_with_a_kept_one_gets_a_suffix():
     graph, _ = planted_graph(seed=0)
     result = cluster_graph(graph, ClusterOptions())

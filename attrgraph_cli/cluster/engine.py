@@ -103,7 +103,12 @@ class ClusterResult:
 def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
     if replace:
         return []
-    origin = {g.get("name"): g for g in supernode_set(graph).get("groups", []) if isinstance(g, dict)}
+    groups = supernode_set(graph).get("groups")
+    origin = {
+        g["name"]: g
+        for g in (groups if isinstance(groups, list) else [])
+        if isinstance(g, dict) and isinstance(g.get("name"), str)
+    }
     raw = graph.qparams.get("supernodes", [])
     if raw is not None and not (
         isinstance(raw, list) and all(isinstance(e, list) and (not e or isinstance(e[0], str)) for e in raw)
@@ -126,13 +131,14 @@ def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
             except KeyError:
                 pass
         old = origin.get(name, {})
+        scores, how, made_by = old.get("scores"), old.get("naming"), old.get("origin")
         kept.append(
-            Supernode(
+            Supernode(  # metadata of the wrong type (a hand-edited file) is dropped, not trusted
                 name,
-                old.get("origin", "human"),
-                old.get("naming"),
+                made_by if isinstance(made_by, str) else "human",
+                how if isinstance(how, str) else None,
                 np.asarray(rows, dtype=np.int64),
-                dict(old.get("scores", {})),
+                dict(scores) if isinstance(scores, dict) else {},
             )
         )
     return kept

@@ -210,6 +210,22 @@ def test_run_stage_records_history_and_refuses_to_write_an_invalid_graph(small, 
         run_stage("broken", out, out, break_it, {})
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "out.json"]
+    with pytest.raises(StageCheckFailed, match=r"^broken produced an invalid graph"):
+        run_stage("broken", out, out, break_it, {})  # the stage's own fault: named as such
+
+
+def test_an_input_that_was_already_invalid_is_named_as_the_cause(small, tmp_path):
+    """A stage that only carries an input's invalid part through says the input is at fault."""
+    doc = graph_to_document(small)
+    doc.setdefault("attrgraph", {})["features"] = {"0_1": {"label": 7}}  # hand-edited, no layer/index
+    source = tmp_path / "g.json"
+    source.write_bytes(orjson.dumps(doc))
+    out = tmp_path / "out.json"
+    with pytest.raises(StageCheckFailed) as caught:
+        run_stage("demo", source, out, lambda g: StageOutcome(g), {})
+    message = str(caught.value)
+    assert message.startswith("the input graph is invalid, so demo wrote nothing: [extension.features]")
+    assert "\n" not in message and not out.exists()
 
 
 def test_trace_and_convert_history_records_share_one_shape():

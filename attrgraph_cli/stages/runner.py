@@ -82,12 +82,42 @@ def run_stage(
     record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)
     append_history(outcome.graph, record)
     if output is None:
-        check_before_write(outcome.graph, name)
+        _check(outcome.graph, name, None, source)
         return outcome
     from attrgraph_cli.io.atomic import atomic_write_bytes
     from attrgraph_cli.io.neuronpedia_json import dumps
 
     data = dumps(outcome.graph, indent=indent)
-    check_before_write(outcome.graph, name, data)
+    _check(outcome.graph, name, data, source)
     atomic_write_bytes(Path(output), data)
     return outcome
+
+
+def _check(graph: AttributionGraph, stage: str, data: bytes | None, source: str | os.PathLike[str]) -> None:
+    """`check_before_write`, and when it fails on a problem the input already had (a hand-edited file),
+    an error that says so rather than blaming the stage."""
+    try:
+        check_before_write(graph, stage, data)
+    except StageCheckFailed as failed:
+        inherited = _input_problem(source, failed)
+        if inherited is None:
+            raise
+        raise StageCheckFailed(
+            f"the input graph is invalid, so {stage} wrote nothing: {inherited} "
+            "(`attrgraph validate` lists every problem)"
+        ) from None
+
+
+def _input_problem(source: str | os.PathLike[str], failed: StageCheckFailed) -> str | None:
+    """The input's own error at the rule and path that failed the output check, as text (None when
+    the input has no such error, or cannot be checked)."""
+    from attrgraph_cli.validate.runner import Options, validate_file
+
+    try:
+        report = validate_file(Path(source), Options(max_per_rule=50))
+    except Exception:  # noqa: BLE001 - only a better message is at stake; the original error stands
+        return None
+    for p in report.sink.problems:
+        if p.severity == "error" and f"[{p.rule}] {p.path}:" in str(failed):
+            return f"[{p.rule}] {p.path}: {p.message}"
+    return None

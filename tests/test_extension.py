@@ -224,7 +224,7 @@ def test_an_input_that_was_already_invalid_is_named_as_the_cause(small, tmp_path
     with pytest.raises(StageCheckFailed) as caught:
         run_stage("demo", source, out, lambda g: StageOutcome(g), {})
     message = str(caught.value)
-    assert message.startswith("the input graph is invalid, so demo wrote nothing: [extension.features]")
+    assert message.startswith("the input graph is invalid, nothing written by demo: [extension.features]")
     assert "\n" not in message and not out.exists()
 
 

@@ -103,7 +103,7 @@ def _check(graph: AttributionGraph, stage: str, data: bytes | None, source: str 
         if inherited is None:
             raise
         raise StageCheckFailed(
-            f"the input graph is invalid, so {stage} wrote nothing: {inherited} "
+            f"the input graph is invalid, nothing written by {stage}: {inherited} "
             "(`attrgraph validate` lists every problem)"
         ) from None
 

@@ -96,22 +96,17 @@ def test_extracted_json_validates_and_equals_the_input(report_pdf, graph_file, t
 
 
 @pytest.mark.browser
-def test_extracted_html_opens_offline_with_the_same_counts(report_pdf, graph_file, tmp_path):
-    from chromium import launch
-    from playwright.sync_api import sync_playwright
-
+def test_extracted_html_opens_offline_with_the_same_counts(browser, report_pdf, graph_file, tmp_path):
     subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp_path), str(report_pdf)], check=True)
     [html] = list(tmp_path.glob("*.report.html"))
     graph = load_graph(graph_file)
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(html.as_uri())
-        page.evaluate("window.attrgraph.ready")
-        state = page.evaluate("window.attrgraph.state()")
-        browser.close()
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(html.as_uri())
+    page.evaluate("window.attrgraph.ready")
+    state = page.evaluate("window.attrgraph.state()")
+    page.close()
     assert state["nodes"] == len(graph.nodes) and state["links"] == len(graph.edges)
     assert requests == [html.as_uri()]
 

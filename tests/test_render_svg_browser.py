@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from chromium import launch
 
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.graph.synthetic import random_graph
@@ -16,24 +15,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_svg_browser")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
-def test_chromium_draws_the_svg_nodes_at_their_layout_positions(tmp_path):
+def test_chromium_draws_the_svg_nodes_at_their_layout_positions(browser, tmp_path):
     from PIL import Image
-    from playwright.sync_api import sync_playwright
     from scipy import ndimage
 
     graph = random_graph(n_links=300, n_tokens=6, n_layers=6, seed=3, label="f{i} " + HOSTILE)
     out = tmp_path / "fig.svg"
     fig = write_svg(graph, out, max_edges=0, labels=30, max_label_width=2000.0)
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": int(fig.width) + 1, "height": int(fig.height) + 1})
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(out.as_uri())
-        assert page.evaluate("document.querySelectorAll('img, script').length") == 0
-        texts = page.evaluate("Array.from(document.querySelectorAll('text.label')).map(t => t.textContent)")
-        page.screenshot(path=str(tmp_path / "shot.png"))
-        browser.close()
+    page = browser.new_page(viewport={"width": int(fig.width) + 1, "height": int(fig.height) + 1})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(out.as_uri())
+    assert page.evaluate("document.querySelectorAll('img, script').length") == 0
+    texts = page.evaluate("Array.from(document.querySelectorAll('text.label')).map(t => t.textContent)")
+    page.screenshot(path=str(tmp_path / "shot.png"))
+    page.close()
     assert dialogs == [] and any(HOSTILE in t for t in texts)
 
     rgb = np.asarray(Image.open(tmp_path / "shot.png").convert("RGB")).astype(int)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chromium import launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.trace, pytest.mark.xdist_group("render_browser")]
 
 
-def test_viewer_graph_panel_says_the_graph_is_unweighted(clt_forge_pt: Path, tmp_path: Path) -> None:
+def test_viewer_graph_panel_says_the_graph_is_unweighted(browser, clt_forge_pt: Path, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
-    from playwright.sync_api import sync_playwright
 
     from attrgraph_cli.io import load_graph
     from attrgraph_cli.io.clt_forge import UNWEIGHTED_NOTE
@@ -24,13 +22,11 @@ def test_viewer_graph_panel_says_the_graph_is_unweighted(clt_forge_pt: Path, tmp
     torch.save({k: v for k, v in data.items() if k not in dropped}, path)
     html = tmp_path / "older.html"
     write_html(load_graph(path), html)
-    with sync_playwright() as p:
-        browser = launch(p)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 860})
-            page.goto(html.as_uri())
-            page.evaluate("window.attrgraph.ready")
-            panel = page.locator("#ag-graph-info").inner_text()
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    try:
+        page.goto(html.as_uri())
+        page.evaluate("window.attrgraph.ready")
+        panel = page.locator("#ag-graph-info").inner_text()
+    finally:
+        page.close()
     assert UNWEIGHTED_NOTE in panel

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from attrgraph_cli.cluster.signals import unit_rows
+
 
 def modularity(adjacency: sp.csr_matrix, nodes: np.ndarray, group: np.ndarray) -> float | None:
     """Weighted modularity of `group` (a group id per entry of `nodes`) on |A| + |A|ᵀ among `nodes`."""
@@ -36,8 +38,7 @@ def coupling_modularity(profiles: sp.csr_matrix, group: np.ndarray) -> float | N
     n = profiles.shape[0]
     if n == 0:
         return None
-    sq = np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()
-    unit = abs(sp.diags(np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-300)), 0.0)) @ profiles)
+    unit = abs(unit_rows(profiles))
     self_w = np.asarray(unit.multiply(unit).sum(axis=1)).ravel()
     total_vec = np.asarray(unit.sum(axis=0)).ravel()
     degree = unit @ total_vec - self_w
@@ -55,9 +56,8 @@ def coupling_modularity(profiles: sp.csr_matrix, group: np.ndarray) -> float | N
 def profile_contrast(profiles: sp.csr_matrix, group: np.ndarray) -> dict[str, float | None]:
     """Mean within-group and between-group cosine of the (unit) profiles, and their difference."""
     n = profiles.shape[0]
-    sq = np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()
-    unit = sp.diags(np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-300)), 0.0)) @ profiles
-    q = (sq > 0).astype(np.float64)
+    unit = unit_rows(profiles)
+    q = (unit.getnnz(axis=1) > 0).astype(np.float64)  # rows with a profile (a zero row has no cosine)
     k = int(group.max()) + 1 if n else 0
     onehot = sp.csr_matrix((np.ones(n), (np.arange(n), group)), shape=(n, k))
     sums = onehot.T @ unit  # k x D
@@ -108,8 +108,7 @@ def best_contrast(profiles: sp.csr_matrix, k: int, limit: int = EXHAUSTIVE_LIMIT
     n = profiles.shape[0]
     if k < 2 or n <= k or k ** (n - 1) > limit:
         return None
-    sq = np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()
-    unit = sp.diags(np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-300)), 0.0)) @ profiles
+    unit = unit_rows(profiles)
     gram = np.asarray((unit @ unit.T).todense(), dtype=np.float64)
     np.fill_diagonal(gram, 0.0)
     total_sum = float(gram.sum())

@@ -51,10 +51,9 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         best = grouping.get("best_possible")
         if isinstance(best, dict):
-            groups = grouping["ours"].get("groups")
             rows.append(
                 (
-                    f"grouping: best possible contrast, any {groups} groups (all tried)",
+                    f"grouping: best possible contrast, any {ours.get('groups')} groups (all tried)",
                     fmt_value(best.get("contrast")),
                     "",
                     "",

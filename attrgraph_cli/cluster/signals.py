@@ -152,10 +152,10 @@ def edge_profiles(adjacency: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     """[incoming | outgoing] signed weights of `rows`, each half L2-normalised and scaled by 1/√2."""
     incoming = adjacency[rows]
     outgoing = adjacency.T.tocsr()[rows]
-    return sp.csr_matrix(sp.hstack([_unit_rows(incoming), _unit_rows(outgoing)], format="csr") / np.sqrt(2.0))
+    return sp.csr_matrix(sp.hstack([unit_rows(incoming), unit_rows(outgoing)], format="csr") / np.sqrt(2.0))
 
 
-def _unit_rows(part: sp.spmatrix) -> sp.csr_matrix:
+def unit_rows(part: sp.spmatrix) -> sp.csr_matrix:
     """Each row divided by its L2 norm (an all-zero row stays zero). Rows are first divided by their
     largest |weight|, so weights near the float limits (1e300, 1e-300) neither overflow nor underflow
     when squared: the profile does not depend on the scale of the weights."""

@@ -67,8 +67,9 @@ print(json.dumps({"s": min(times[:2]), "nodes": len(graph.nodes), "links": len(g
 """
 
 
-def _best_possible(graph, result) -> str:
-    """The contrast ceiling for this grouping's features and group count (every grouping tried), as text:
+def _ceiling(graph, result) -> dict | None:
+    """The best contrast of any grouping of the new supernodes' features into as many groups (every
+    grouping tried, up to the benchmark's `EXHAUSTIVE_LIMIT`; `cluster` itself stops at a smaller one):
     it tells a tie with the baseline at the optimum (no grouping could beat it) from a tie below it."""
     import numpy as np
 
@@ -78,7 +79,12 @@ def _best_possible(graph, result) -> str:
     rows = np.concatenate([s.rows for s in result.new])
     adjacency = graph.adjacency()
     adjacency.sum_duplicates()
-    best = best_contrast(edge_profiles(adjacency, rows), len(result.new), limit=EXHAUSTIVE_LIMIT)
+    return best_contrast(edge_profiles(adjacency, rows), len(result.new), limit=EXHAUSTIVE_LIMIT)
+
+
+def _best_possible(graph, result) -> str:
+    """`_ceiling` as text for a row's note."""
+    best = _ceiling(graph, result)
     if best is None:
         return "not computed (too many groupings)"
     return f"{best['contrast']:.3f} ({best['groupings']:,} groupings)"
@@ -217,8 +223,6 @@ def _tally_row(paths: list[Path], label: str) -> dict:
     import numpy as np
 
     from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-    from attrgraph_cli.cluster.grouping import EXHAUSTIVE_LIMIT, best_contrast
-    from attrgraph_cli.cluster.signals import edge_profiles
     from attrgraph_cli.io import load_graph
 
     tally: dict[str, int] = {}
@@ -233,10 +237,7 @@ def _tally_row(paths: list[Path], label: str) -> dict:
         ours, base = g["ours"]["contrast"], g["baseline"]["contrast"]
         diffs.append(ours - base)
         outcome = "win" if ours > base + 1e-9 else "tie" if ours > base - 1e-9 else "loss"
-        adjacency = graph.adjacency()
-        adjacency.sum_duplicates()
-        rows = np.concatenate([sn.rows for sn in result.new])
-        best = best_contrast(edge_profiles(adjacency, rows), len(result.new), limit=EXHAUSTIVE_LIMIT)
+        best = _ceiling(graph, result)
         where = (
             "ceiling unknown"
             if best is None

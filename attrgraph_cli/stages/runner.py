@@ -25,7 +25,12 @@ class StageOutcome:
 
 
 class StageCheckFailed(AttrgraphError):
-    """The stage produced a graph that `validate` calls invalid; nothing was written."""
+    """The stage produced a graph that `validate` calls invalid; nothing was written. `rule` and `path`
+    name the first error."""
+
+    def __init__(self, message: str, rule: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.rule, self.path = rule, path
 
 
 def check_before_write(graph: AttributionGraph, stage: str, data: bytes | None = None) -> None:
@@ -46,7 +51,9 @@ def check_before_write(graph: AttributionGraph, stage: str, data: bytes | None =
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise StageCheckFailed(
             f"{stage} produced an invalid graph, nothing written: [{first.rule}] {first.path}: "
-            f"{first.message}{more}"
+            f"{first.message}{more}",
+            first.rule,
+            first.path,
         )
 
 
@@ -104,7 +111,9 @@ def _check(graph: AttributionGraph, stage: str, data: bytes | None, source: str 
             raise
         raise StageCheckFailed(
             f"the input graph is invalid, nothing written by {stage}: {inherited} "
-            "(`attrgraph validate` lists every problem)"
+            "(`attrgraph validate` lists every problem)",
+            failed.rule,
+            failed.path,
         ) from None
 
 
@@ -118,6 +127,6 @@ def _input_problem(source: str | os.PathLike[str], failed: StageCheckFailed) -> 
     except Exception:  # noqa: BLE001 - only a better message is at stake; the original error stands
         return None
     for p in report.sink.problems:
-        if p.severity == "error" and f"[{p.rule}] {p.path}:" in str(failed):
+        if p.severity == "error" and (p.rule, p.path) == (failed.rule, failed.path):
             return f"[{p.rule}] {p.path}: {p.message}"
     return None

@@ -639,3 +639,78 @@ def test_sparse_or_huge_tensors_in_clt_forge_metadata_are_never_densified(
     written = orjson.loads(out.read_bytes())
     assert "clt_forge_interventions" not in written
     assert not [r for r in written.get("attrgraph", {}).get("interventions", []) if r["kind"] == "clt-forge"]
+
+
+@pytest.mark.parametrize(
+    "extension, words",
+    [
+        ("a string", "attrgraph is a string, not an object"),
+        ([1, 2], "attrgraph is an array, not an object"),
+        ({"version": 1, "history": {"stage": "trace"}}, "attrgraph.history is an object, not an array"),
+        ({"version": 1, "features": ["0_1"]}, "attrgraph.features is an array, not an object"),
+        ({"version": 1, "supernodes": [1]}, "attrgraph.supernodes is an array, not an object"),
+        ({"version": 1, "interventions": {"a": 1}}, "attrgraph.interventions is an object, not an array"),
+    ],
+)
+@pytest.mark.parametrize("command", ["convert", "cluster"])
+def test_extension_of_the_wrong_type_is_refused_not_replaced(
+    tmp_path: Path, graph_doc: dict, extension, words: str, command: str
+) -> None:
+    """A stage used to replace an `attrgraph` value of the wrong type with its own (the file's content
+    lost) or crash appending to it (`'dict' object has no attribute 'append'`)."""
+    path = _write(tmp_path / "g.json", {**graph_doc, "attrgraph": extension})
+    before = path.read_bytes()
+    out = tmp_path / "out.json"
+    line = one_error_line(run_cli(command, str(path), "-o", str(out)))
+    assert words in line and "nothing was written" in line, line
+    assert not out.exists() and path.read_bytes() == before
+    _no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("command", ["autointerp", "intervene"])
+def test_model_stages_refuse_a_bad_extension_before_loading_a_model(
+    tmp_path: Path, graph_doc: dict, command: str
+) -> None:
+    """The check comes before the stage's work: no model is looked for (this graph names none, so a
+    later check would fail on that instead)."""
+    part = "interventions" if command == "intervene" else "features"
+    doc = {**graph_doc, "attrgraph": {"version": 1, part: "oops"}}
+    path = _write(tmp_path / "g.json", doc)
+    feature = next(n["node_id"] for n in graph_doc["nodes"] if n["feature_type"] == "cross layer transcoder")
+    args = ["--ablate", feature] if command == "intervene" else []
+    line = one_error_line(run_cli(command, str(path), *args, "-o", str(tmp_path / "out.json")))
+    assert f"attrgraph.{part} is a string, not an" in line, line
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_supernode_members_must_be_node_id_strings(tmp_path: Path, graph_doc: dict) -> None:
+    """A nested list as a member used to be kept as the text "['b']"."""
+    doc = {**graph_doc, "qParams": {"supernodes": [["A", ["b"]]]}}
+    path = _write(tmp_path / "g.json", doc)
+    line = one_error_line(run_cli("cluster", str(path), "-o", str(tmp_path / "out.json")))
+    assert "lists of strings" in line and "--replace" in line
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize(
+    "command, option",
+    [("cluster", "--seed"), ("cluster", "--max-size"), ("cluster", "--layer-band"), ("autointerp", "--seed")],
+)
+def test_integer_options_beyond_64_bits_are_named(
+    tmp_path: Path, graph_json: Path, command: str, option: str
+) -> None:
+    """They used to fail as "unexpected ValueError: Overflow when unpacking long long" or as the graph
+    holding "a value that JSON cannot represent" (the option, recorded in the output's settings)."""
+    out = tmp_path / "out.json"
+    line = one_error_line(run_cli(command, str(graph_json), option, str(10**23), "-o", str(out)))
+    assert f"{option} {10**23} does not fit in 64 bits" in line, line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["cluster", "autointerp"])
+def test_negative_seed_is_a_usage_error(tmp_path: Path, graph_json: Path, command: str) -> None:
+    """It used to be "unexpected ValueError: expected non-negative integer" (numpy's seeding)."""
+    result = run_cli(command, str(graph_json), "--seed", "-1", "-o", str(tmp_path / "out.json"))
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in err and "unexpected" not in err, err
+    assert "--seed" in err and "greater than or equal to 0" in err, err

@@ -111,10 +111,11 @@ def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
     }
     raw = graph.qparams.get("supernodes", [])
     if raw is not None and not (
-        isinstance(raw, list) and all(isinstance(e, list) and (not e or isinstance(e[0], str)) for e in raw)
+        isinstance(raw, list) and all(isinstance(e, list) and all(isinstance(x, str) for x in e) for e in raw)
     ):
         raise AttrgraphError(
-            "qParams.supernodes must be a list of [name, node_id, ...] lists: fix it, or pass --replace"
+            "qParams.supernodes must be a list of [name, node_id, ...] lists of strings: "
+            "fix it, or pass --replace"
         )
     seen: set[str] = set()
     kept = []

@@ -36,6 +36,21 @@ def check_text_arguments(arguments: dict[str, Any]) -> None:
                 raise AttrgraphError(f"{label} holds bytes that are not UTF-8 text")
 
 
+#: the integers a graph JSON can hold (stages record their options in the file they write)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_integer_arguments(arguments: dict[str, Any]) -> None:
+    """Integer options must fit in 64 bits: larger ones mean nothing as counts or seeds, and the settings
+    recorded in the output could not be written as JSON."""
+    low, high = INT64
+    for name, value in arguments.items():
+        if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+            raise AttrgraphError(
+                f"--{name.replace('_', '-')} {value} does not fit in 64 bits (-2**63 .. 2**63-1)"
+            )
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -54,6 +69,7 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             check_text_arguments(kwargs)
+            check_integer_arguments(kwargs)
             if os.environ.get("ATTRGRAPH_DEBUG"):
                 return func(*args, **kwargs)
             with warnings.catch_warnings():  # library warnings would come before the one error line

@@ -82,7 +82,7 @@ def autointerp(
         Path | None,
         typer.Option("--llm-cache", help="Cache folder (default ~/.cache/attrgraph/llm-labels)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the example sampling.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the example sampling.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     indent: Annotated[bool, typer.Option("--indent", help="Pretty-print the JSON (larger file).")] = False,
 ) -> None:

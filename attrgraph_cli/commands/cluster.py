@@ -53,7 +53,9 @@ def cluster(
             help="An influential feature that fits no group becomes a supernode of its own (else pinned).",
         ),
     ] = True,
-    seed: Annotated[int, typer.Option("--seed", help="Decides ties; the result is the same for a seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Decides ties; the result is the same for a seed.")
+    ] = 0,
     causal: Annotated[
         bool,
         typer.Option(

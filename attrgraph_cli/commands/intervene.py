@@ -69,7 +69,7 @@ def intervene(
         int, Opt("--generate", min=0, help="Continue the text N tokens with the intervention in force.")
     ] = 0,
     temperature: Annotated[float, Opt("--temperature", min=0.0, help="0: greedy.")] = 0.0,
-    seed: Annotated[int | None, Opt("--seed", help="Seed for sampled generation.")] = None,
+    seed: Annotated[int | None, Opt("--seed", min=0, help="Seed for sampled generation.")] = None,
     top_k: Annotated[int, Opt("--top-k", min=1, max=1000, help="Next tokens listed before/after.")] = 10,
     model: Annotated[
         str | None, Opt("--model", "-m", help="Model (default: the graph's recorded one).")
@@ -93,6 +93,7 @@ def intervene(
     import time
 
     from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.extension import check_writable
     from attrgraph_cli.intervene.job import build_items, check_items, parse_layers
     from attrgraph_cli.intervene.model import model_request
     from attrgraph_cli.intervene.runner import Settings
@@ -127,6 +128,7 @@ def intervene(
         extra_targets=tuple(target or ()),
     )
     graph = load_graph(source)
+    check_writable(graph)  # a file whose records cannot be appended fails before the model loads
     check_items(graph, items, check_supernodes)
     request, origin = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
     records: list[dict] = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
 
 #: the top-level key of the extension in the graph JSON (kept in `AttributionGraph.extra`)
@@ -34,13 +35,66 @@ PARTS = {
 META_KEYS = {"version"}
 
 
+class ExtensionShapeError(AttrgraphError):
+    """The graph's `attrgraph` object, or one of its parts, is not the JSON type the contract says; a
+    stage refuses to write into it (replacing it would lose what the file holds)."""
+
+
+#: part name -> the JSON container it must be
+PART_TYPES: dict[str, type] = {"history": list, "features": dict, "supernodes": dict, "interventions": list}
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _shape_error(where: str, value: Any, wanted: type) -> ExtensionShapeError:
+    return ExtensionShapeError(
+        f"the graph's {where} is {_json_type(value)}, not {_JSON_NAMES[wanted]} as the attrgraph extension "
+        "contract says: fix or remove it (`attrgraph validate` shows the problem); nothing was written"
+    )
+
+
 def extension(graph: AttributionGraph) -> dict[str, Any]:
-    """The graph's `attrgraph` object, created (with its version) when missing."""
-    ext = graph.extra.get(EXTENSION_KEY)
+    """The graph's `attrgraph` object, created (with its version) when missing.
+
+    Raises `ExtensionShapeError` when the file holds an `attrgraph` value that is not an object: it is
+    never silently replaced."""
+    if EXTENSION_KEY not in graph.extra:
+        graph.extra[EXTENSION_KEY] = {}
+    ext = graph.extra[EXTENSION_KEY]
     if not isinstance(ext, dict):
-        ext = graph.extra[EXTENSION_KEY] = {}
+        raise _shape_error(EXTENSION_KEY, ext, dict)
     ext.setdefault("version", CONTRACT_VERSION)
     return ext
+
+
+def check_writable(graph: AttributionGraph) -> None:
+    """Raise `ExtensionShapeError` unless the stages can add to the graph's extension: `attrgraph`
+    absent or an object, and each part it holds of its contract type. A stage checks this before its
+    work (a model run can take minutes), not when it records the result."""
+    ext = graph.extra.get(EXTENSION_KEY, {})
+    if not isinstance(ext, dict):
+        raise _shape_error(EXTENSION_KEY, ext, dict)
+    for name, wanted in PART_TYPES.items():
+        if name in ext and not isinstance(ext[name], wanted):
+            raise _shape_error(f"{EXTENSION_KEY}.{name}", ext[name], wanted)
+
+
+def writable_part(graph: AttributionGraph, name: str) -> Any:
+    """The part `name` to add to (created empty when missing); `ExtensionShapeError` when it has the
+    wrong type."""
+    ext = extension(graph)
+    wanted = PART_TYPES[name]
+    part = ext.setdefault(name, wanted())
+    if not isinstance(part, wanted):
+        raise _shape_error(f"{EXTENSION_KEY}.{name}", part, wanted)
+    return part
 
 
 def _part(graph: AttributionGraph, name: str, empty: Any) -> Any:
@@ -76,26 +130,27 @@ def feature_key(layer: int, index: int) -> str:
 
 def set_feature(graph: AttributionGraph, layer: int, index: int, entry: dict[str, Any]) -> None:
     """Store (replace) the entry of one feature."""
-    ext = extension(graph)
-    ext.setdefault("features", {})[feature_key(layer, index)] = {
+    writable_part(graph, "features")[feature_key(layer, index)] = {
         "layer": int(layer),
         "index": int(index),
     } | entry
 
 
 def set_supernode_set(graph: AttributionGraph, record: dict[str, Any]) -> None:
-    """Replace the supernode-set metadata."""
+    """Replace the supernode-set metadata (a stage re-running replaces its own record; a value of the
+    wrong type is refused, not overwritten)."""
+    writable_part(graph, "supernodes")
     extension(graph)["supernodes"] = record
 
 
 def append_intervention(graph: AttributionGraph, record: dict[str, Any]) -> None:
     """Append one intervention record (earlier ones are kept)."""
-    extension(graph).setdefault("interventions", []).append(record)
+    writable_part(graph, "interventions").append(record)
 
 
 def append_history(graph: AttributionGraph, record: dict[str, Any]) -> None:
     """Append one stage record."""
-    extension(graph).setdefault("history", []).append(record)
+    writable_part(graph, "history").append(record)
 
 
 from attrgraph_cli.extension.migrate import migrate  # noqa: E402  (uses the accessors above)
@@ -103,15 +158,18 @@ from attrgraph_cli.extension.migrate import migrate  # noqa: E402  (uses the acc
 __all__ = [
     "CONTRACT_VERSION",
     "EXTENSION_KEY",
+    "ExtensionShapeError",
     "PARTS",
     "append_history",
     "append_intervention",
+    "check_writable",
     "extension",
     "feature_key",
     "features",
     "history",
     "interventions",
     "migrate",
+    "writable_part",
     "set_feature",
     "set_supernode_set",
     "supernode_set",

@@ -103,7 +103,7 @@ def _legacy_record(stage: str, record: dict[str, Any], info: dict[str, Any]) -> 
 
 
 def _migrate_feature_details(graph: AttributionGraph) -> None:
-    from attrgraph_cli.extension import extension, feature_key
+    from attrgraph_cli.extension import feature_key, writable_part
 
     details = graph.extra.get("feature_details")
     if not isinstance(details, dict):
@@ -111,7 +111,7 @@ def _migrate_feature_details(graph: AttributionGraph) -> None:
     version = graph.metadata.get("schema_version", 1)
     version = version if isinstance(version, int) else None
     nodes = graph.nodes
-    features = extension(graph).setdefault("features", {})
+    features = writable_part(graph, "features")
     moved: set[str] = set()
     for nid, kind, layer, index, clerp in zip(
         nodes.ids.tolist(),

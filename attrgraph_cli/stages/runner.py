@@ -76,7 +76,7 @@ def run_stage(
     options). `extra_inputs` describes other files the stage read (labels, corpus, plan) for the record.
     With `output=None` nothing is written (a dry run).
     """
-    from attrgraph_cli.extension import append_history
+    from attrgraph_cli.extension import append_history, check_writable
     from attrgraph_cli.io import detect_format, load_graph
 
     started_at = utc_now()
@@ -84,6 +84,7 @@ def run_stage(
     fmt = detect_format(source)
     if graph is None:
         graph = load_graph(source, **(load_options or {}))
+    check_writable(graph)  # before the stage's work, which can be a long model run
     outcome = stage(graph)
     inputs = [input_record(source, "graph", fmt), *(extra_inputs or [])]
     record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)

@@ -79,7 +79,8 @@
 
   /** Supernodes of qParams ([[name, id, id, ...], ...]) with member indices and a colour each. */
   function supernodes(qParams, index, palette) {
-    return (qParams.supernodes || []).filter(function (s) { return Array.isArray(s) && s.length; })
+    var list = Array.isArray(qParams.supernodes) ? qParams.supernodes : [];  // a hand-edited file may hold anything
+    return list.filter(function (s) { return Array.isArray(s) && s.length; })
       .map(function (s, k) {
         var members = [];
         s.slice(1).forEach(function (id) { var j = index.get(String(id)); if (j != null) members.push(j); });

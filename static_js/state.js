@@ -21,7 +21,7 @@
       showErrors: g.errors <= hideAbove, query: '', selected: -1, hover: -1, pinned: new Set(),
       k: 1, tx: 0, ty: 0
     };
-    (g.qParams.pinnedIds || []).forEach(function (id) { var j = g.index.get(String(id)); if (j != null) st.pinned.add(j); });
+    (Array.isArray(g.qParams.pinnedIds) ? g.qParams.pinnedIds : []).forEach(function (id) { var j = g.index.get(String(id)); if (j != null) st.pinned.add(j); });
     var clicked = g.qParams.clickedId;
     if (clicked && g.index.has(String(clicked))) st.selected = g.index.get(String(clicked));
     return st;

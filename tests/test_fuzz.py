@@ -314,13 +314,19 @@ def npz_mutations(draw, seed: dict[str, np.ndarray]) -> bytes:
 
 
 # ---- seeds -------------------------------------------------------------------------------------------------
+EXAMPLE = {"tokens": ["a", "b"], "tokens_acts_list": [0.0, 2.5]}
+
+
 @pytest.fixture(scope="module")
 def json_seed(tmp_path_factory) -> dict:
     """A small graph with what the later stages add: supernodes (qParams and their metadata, from
     `cluster`) and feature entries with labels and dashboard top logits (what `autointerp` stores)."""
     from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-    from attrgraph_cli.extension import feature_key
+    from attrgraph_cli.extension import append_history, append_intervention, feature_key
     from attrgraph_cli.graph.model import NodeKind
+    from attrgraph_cli.io import load_graph
+    from attrgraph_cli.stages.provenance import stage_record, utc_now
+    from attrgraph_cli.validate.engine import validate_graph
 
     path = tmp_path_factory.mktemp("seed") / "g.json"
     graph = random_graph(n_links=150, n_nodes=40, n_layers=4, n_tokens=5, n_logits=3, seed=3)
@@ -332,12 +338,32 @@ def json_seed(tmp_path_factory) -> dict:
             "layer": layer,
             "index": index,
             "label": f"say token {i}",
-            "details": {"top_logits": ["a", "▁b", "Ġc"], "top_logit_values": [3.0, 2.0, 1.0]},
+            "source": "heuristic",
+            "details": {
+                "examples_quantiles": [{"quantile_name": "top", "examples": [EXAMPLE]}],
+                "top_logits": ["a", "▁b", "Ġc"],
+                "top_logit_values": [3.0, 2.0, 1.0],
+            },
         }
     graph.extra.setdefault("attrgraph", {})["features"] = table
+    feature = str(graph.nodes.ids[np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)[0]])
+    append_intervention(  # every part of the extension, so that mutations reach each one
+        graph,
+        {
+            "name": f"--ablate {feature}",
+            "kind": "intervention",
+            "spec": [{"op": "ablate", "nodes": [feature], "text": feature}],
+            "settings": {"freeze_attention": True, "direct": False},
+            "targets": [{"token": "a", "measured_delta": -0.5, "predicted_delta": -0.4}],
+        },
+    )
+    append_history(graph, stage_record("convert", {}, [], utc_now(), 0.0, {}))
     save_graph(graph, path)
     seed = orjson.loads(path.read_bytes())
     assert seed["qParams"]["supernodes"] and seed["attrgraph"]["features"]
+    assert seed["attrgraph"]["history"] and seed["attrgraph"]["interventions"]
+    problems = validate_graph(load_graph(path), max_per_rule=3)
+    assert not [p for p in problems if p.severity == "error"], problems  # mutations start from a valid file
     return seed
 
 

@@ -683,12 +683,20 @@ def test_model_stages_refuse_a_bad_extension_before_loading_a_model(
     assert not (tmp_path / "out.json").exists()
 
 
-def test_supernode_members_must_be_node_id_strings(tmp_path: Path, graph_doc: dict) -> None:
-    """A nested list as a member used to be kept as the text "['b']"."""
-    doc = {**graph_doc, "qParams": {"supernodes": [["A", ["b"]]]}}
+@pytest.mark.parametrize(
+    "supernodes, words",
+    [
+        ([["A", ["b"]]], "lists of strings"),  # a nested list was kept as the text "['b']"
+        ([[" ", "x"]], "empty name"),  # was "cluster produced an invalid graph" (blaming cluster)
+    ],
+)
+def test_kept_supernodes_need_string_members_and_a_name(
+    tmp_path: Path, graph_doc: dict, supernodes: list, words: str
+) -> None:
+    doc = {**graph_doc, "qParams": {"supernodes": supernodes}}
     path = _write(tmp_path / "g.json", doc)
     line = one_error_line(run_cli("cluster", str(path), "-o", str(tmp_path / "out.json")))
-    assert "lists of strings" in line and "--replace" in line
+    assert words in line and "--replace" in line, line
     assert not (tmp_path / "out.json").exists()
 
 

@@ -733,3 +733,39 @@ def test_supernode_hash_key_and_links_written_before_the_rename(browser, small):
     page.state()
     assert "sn=0%2C2%2C1" in page.page.url and "cl=" not in page.page.url
     page.close()
+
+
+HOSTILE_FIELDS = {  # what a hand-edited file may hold where the viewer reads a structure
+    "supernodes a string": ("qParams", "supernodes", "abc"),
+    "supernodes an object": ("qParams", "supernodes", {"a": 1}),
+    "supernode names not strings": ("qParams", "supernodes", [[{"": None}, "0"], [None], [5, "x"]]),
+    "pinnedIds a string": ("qParams", "pinnedIds", "abc"),
+    "pinnedIds an object": ("qParams", "pinnedIds", {"a": 1}),
+    "info a string": ("metadata", "info", "x"),
+    "n_layers absurd": ("metadata", "n_layers", 10**12),
+    "extension a string": (None, "attrgraph", "x"),
+    "extension parts of the wrong type": (None, "attrgraph", {"history": 1, "features": [], "supernodes": 5}),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FIELDS))
+def test_report_opens_whatever_the_file_holds(browser, tmp_path, case):
+    """Before the fix, `supernodes` or `pinnedIds` that were not arrays stopped the viewer at start-up
+    ("(qParams.supernodes || []).filter is not a function": a blank page), and `metadata.info` that was
+    not an object or an absurd `metadata.n_layers` made `render` itself fail ("unexpected ...")."""
+    from attrgraph_cli.io import load_graph, save_graph
+
+    graph = random_graph(n_links=200, n_nodes=50, seed=4)
+    source = tmp_path / "g.json"
+    save_graph(graph, source)
+    doc = json.loads(source.read_text())
+    where, key, value = HOSTILE_FIELDS[case]
+    (doc.setdefault(where, {}) if where else doc)[key] = value
+    source.write_text(json.dumps(doc))
+    path = tmp_path / "g.html"
+    write_html(load_graph(source), path)
+    page = Page(browser, path)
+    st = page.state()
+    assert st["nodes"] == len(graph.nodes) and st["links"] == len(graph.edges)
+    assert page.console == [] and page.dialogs == []
+    page.close()

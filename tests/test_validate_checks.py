@@ -177,6 +177,18 @@ def test_supernodes_and_pins() -> None:
         }
 
 
+@pytest.mark.parametrize("entries", [[[{"": None}, "x"], ["group", "y"]], "abc", {"a": 1}, [[["n"], "x"]]])
+def test_supernode_metadata_check_survives_any_qparams_supernodes(entries) -> None:
+    """Found by the fuzz suite: a supernode "name" that is an object or array crashed validate
+    ("unexpected TypeError: unhashable type: 'dict'") while it matched names against the metadata."""
+    doc = valid_document()
+    doc["qParams"]["supernodes"] = entries
+    groups = [{"name": "group", "origin": "auto"}]
+    doc["attrgraph"] = {"version": 1, "supernodes": {"method": "m", "groups": groups}}
+    for problems in _both(doc):
+        assert [p for p in problems if p.severity == "error"], problems  # the entries are reported, not fatal
+
+
 def test_qk_contributors_must_resolve() -> None:
     doc = valid_document()
     a = doc["nodes"][0]["node_id"]

@@ -183,7 +183,7 @@ def _read_sources(
     keys: list[tuple[int, int]],
     report: Report,
 ) -> list[SourceResult]:
-    hint = " ".join(str(x) for x in (graph.scan, graph.metadata.get("info", {}).get("transcoder_set", "")))
+    hint = " ".join(str(x) for x in (graph.scan, graph.info.get("transcoder_set", "")))
     results = []
     for path in opts.sources:
         result = read_source(path, numbers, source_set=opts.source_set, graph_hint=hint)

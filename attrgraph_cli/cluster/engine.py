@@ -120,6 +120,10 @@ def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
     seen: set[str] = set()
     kept = []
     for name, *members in graph.supernodes:
+        if not name.strip():
+            raise AttrgraphError(
+                "qParams.supernodes has a supernode with an empty name: name it, or pass --replace"
+            )
         if name in seen:
             raise AttrgraphError(
                 f"qParams.supernodes has two supernodes named {name!r}: rename one, or pass --replace"

@@ -19,6 +19,7 @@ from typing import Any
 
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.jsontypes import json_type_phrase
 
 #: the top-level key of the extension in the graph JSON (kept in `AttributionGraph.extra`)
 EXTENSION_KEY = "attrgraph"
@@ -42,21 +43,13 @@ class ExtensionShapeError(AttrgraphError):
 
 #: part name -> the JSON container it must be
 PART_TYPES: dict[str, type] = {"history": list, "features": dict, "supernodes": dict, "interventions": list}
-_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 def _shape_error(where: str, value: Any, wanted: type) -> ExtensionShapeError:
     return ExtensionShapeError(
-        f"the graph's {where} is {_json_type(value)}, not {_JSON_NAMES[wanted]} as the attrgraph extension "
-        "contract says: fix or remove it (`attrgraph validate` shows the problem); nothing was written"
+        f"the graph's {where} is {json_type_phrase(value)}, not {json_type_phrase(wanted())} as the "
+        "attrgraph extension contract says: fix or remove it (`attrgraph validate` shows the problem); "
+        "nothing was written"
     )
 
 

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+#: no model has more layers; a larger layer or `n_layers` is damage (it would size the layout)
+MAX_LAYERS = 4096
+
 
 class NodeKind(IntEnum):
     """What a node is. Values are stable: they are stored in int8 columns and shipped to the viewer."""
@@ -150,15 +153,20 @@ class AttributionGraph:
         return str(self.metadata.get("slug", ""))
 
     @property
+    def info(self) -> dict[str, Any]:
+        """`metadata.info` when it is an object, else {} (a hand-edited file may hold anything there)."""
+        info = self.metadata.get("info")
+        return info if isinstance(info, dict) else {}
+
+    @property
     def n_layers(self) -> int:
         """Number of model layers: from metadata when recorded, else inferred from the nodes."""
-        recorded = self.metadata.get("n_layers") or self.metadata.get("info", {}).get("n_layers")
-        if isinstance(recorded, int) and recorded > 0:
-            return recorded
+        recorded = self.metadata.get("n_layers") or self.info.get("n_layers")
         inner = np.isin(self.nodes.kind, (NodeKind.FEATURE, NodeKind.ERROR))
-        if inner.any():
-            return int(self.nodes.layer[inner].max()) + 1
-        return 0
+        inferred = int(self.nodes.layer[inner].max()) + 1 if inner.any() else 0
+        if isinstance(recorded, int) and not isinstance(recorded, bool) and 0 < recorded <= MAX_LAYERS:
+            return max(recorded, inferred)  # a hand-edited file may record too few (or absurdly many)
+        return inferred
 
     @property
     def n_positions(self) -> int:

@@ -25,6 +25,7 @@ from attrgraph_cli.graph import ids
 from attrgraph_cli.graph.model import (
     DEFAULT_FEATURE_TYPE,
     EMBEDDING_LAYER,
+    MAX_LAYERS,
     AttributionGraph,
     EdgeList,
     NodeKind,
@@ -53,8 +54,6 @@ _DERIVED_NODE_KEYS = (
 )
 _LINK_KEYS = ("source", "target", "weight")
 _TOP_KEYS = ("metadata", "qParams", "nodes", "links")
-#: no model has more layers; a larger `layer` is damage (it would size the layout)
-MAX_LAYERS = 4096
 #: positions allowed when the file has no `metadata.prompt_tokens` to count them
 MAX_POSITIONS = 1 << 16
 _INT64_LIMIT = 1 << 62

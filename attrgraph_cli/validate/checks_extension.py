@@ -112,7 +112,9 @@ def _check_features(ctx: GraphContext, features: dict, base: str) -> None:
 
 
 def _check_supernodes(ctx: GraphContext, record: dict, base: str) -> None:
-    names = {s[0] for s in ctx.cols.qparams.get("supernodes", []) or [] if isinstance(s, list) and s}
+    entries = ctx.cols.qparams.get("supernodes")
+    entries = entries if isinstance(entries, list) else []  # its own schema error says what is wrong
+    names = {s[0] for s in entries if isinstance(s, list) and s and isinstance(s[0], str)}
     for i, group in enumerate(record.get("groups", [])):
         if group["name"] not in names:
             ctx.sink.add(

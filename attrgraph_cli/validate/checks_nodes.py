@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from attrgraph_cli.graph.ids import parse_logit_clerp
+from attrgraph_cli.graph.model import MAX_LAYERS
 from attrgraph_cli.validate.columns import _UNSET
-from attrgraph_cli.validate.context import BAD_LAYER, ERROR, FEATURE, LOGIT, MAX_LAYERS, GraphContext
+from attrgraph_cli.validate.context import BAD_LAYER, ERROR, FEATURE, LOGIT, GraphContext
 from attrgraph_cli.validate.problems import Problem
 
 

@@ -17,8 +17,6 @@ EMBEDDING, FEATURE, ERROR, LOGIT, UNKNOWN = 0, 1, 2, 3, -1
 BAD_LAYER = -(1 << 30)
 #: layer numbers are clamped to +-this (a bigger one is reported as impossible, not overflowed)
 LAYER_CLAMP = 1 << 40
-#: no model has more layers than this
-MAX_LAYERS = 4096
 
 
 def kind_of(feature_type: str | None) -> int:

@@ -84,3 +84,12 @@ test('unshuffle handles 2-, 4- and 8-byte items', () => {
     assert.deepEqual(Array.from(new T(decode.unshuffle(planes, size, n))), Array.from(v), T.name);
   }
 });
+
+test('buildGraph: qParams.supernodes that is not an array gives no supernodes (it used to throw)', () => {
+  for (const supernodes of ['abc', { a: 1 }, 5, null]) {
+    const g = tinyGraph({ qParams: { supernodes } });
+    assert.deepEqual(g.supernodes, [], JSON.stringify(supernodes));
+  }
+  const g = tinyGraph({ qParams: { supernodes: [[{ x: 1 }, '1_2_0'], [null], 'str', []] } });
+  assert.deepEqual(g.supernodes.map((s) => s.members), [[1], []]);  // odd names become text, members resolve
+});

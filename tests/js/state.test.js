@@ -44,3 +44,10 @@ test('the edge slider is logarithmic and its inverse', () => {
   assert.equal(S.weightToSlider(4, 4), 1000);
   for (const v of [1, 250, 500, 999]) assert.equal(S.weightToSlider(S.sliderToWeight(v, 4), 4), v);
 });
+
+test('defaults: qParams.pinnedIds that is not an array pins nothing (it used to throw)', () => {
+  for (const pinnedIds of ['abc', { a: 1 }, 7]) {
+    const st = S.defaults(tinyGraph({ qParams: { pinnedIds } }));
+    assert.equal(st.pinned.size, 0, JSON.stringify(pinnedIds));
+  }
+});

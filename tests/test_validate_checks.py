@@ -281,3 +281,20 @@ def test_self_loop_is_a_warning() -> None:
         assert [(p.path, p.severity) for p in problems if p.rule == "links.self-loop"] == [
             ("links[0]", "warning")
         ]
+
+
+@pytest.mark.parametrize(
+    "where, value, ok",
+    [("n_layers", 26, True), ("n_layers", 10**12, False), ("n_layers", 0, False), ("info", 2**62, False)],
+)
+def test_n_layers_must_be_possible(where: str, value: int, ok: bool) -> None:
+    """An absurd n_layers sized the report's layout (render failed with an int32 overflow); validate
+    said nothing."""
+    doc = valid_document()
+    if where == "info":
+        doc["metadata"].setdefault("info", {})["n_layers"] = value
+    else:
+        doc["metadata"]["n_layers"] = value
+    for problems in _both(doc):
+        found = _by_rule(problems, "metadata.n-layers")
+        assert (found == {}) == ok, found

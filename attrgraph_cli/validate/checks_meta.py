@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from attrgraph_cli.graph.model import MAX_LAYERS
 from attrgraph_cli.validate import paths
 from attrgraph_cli.validate.context import FEATURE, GraphContext
 from attrgraph_cli.validate.problems import ProblemSink
@@ -92,6 +93,18 @@ def check_metadata(ctx: GraphContext) -> None:
             f"node_threshold {threshold!r} is outside [0, 1]",
             "a cumulative-influence share in [0, 1]",
         )
+    info = meta.get("info")
+    for path, value in (
+        ("metadata.n_layers", meta.get("n_layers")),
+        ("metadata.info.n_layers", info.get("n_layers") if isinstance(info, dict) else None),
+    ):
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_LAYERS:
+            sink.add(
+                "metadata.n-layers",
+                path,
+                f"n_layers {_clip_int(value)} is not a possible number of layers",
+                f"1 to {MAX_LAYERS}",
+            )
     tokens = ctx.prompt_tokens
     if tokens is not None and not tokens:
         sink.add(
@@ -187,3 +200,8 @@ def check_qk(ctx: GraphContext) -> None:
 
 
 ALL = (check_metadata, check_qparams, check_qk)
+
+
+def _clip_int(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:8]}…({len(text)} digits)"

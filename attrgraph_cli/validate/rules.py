@@ -82,6 +82,9 @@ RULES: tuple[Rule, ...] = (
        "The viewer's default pruning threshold."),
     _r("metadata.node-threshold", "error", "metadata.node_threshold is outside [0, 1]",
        "node_threshold is a cumulative-influence share in [0, 1]."),
+    _r("metadata.n-layers", "error", "metadata.n_layers is not a possible number of layers",
+       "n_layers (in metadata or metadata.info) counts the model's layers: 1 to 4096; a larger one is damage "
+       "(the report's layout has one row per layer)."),
     _r("metadata.prompt-tokens-empty", "warning", "The prompt has no tokens",
        "metadata.prompt_tokens holds one string per prompt token."),
     _r("metadata.schema-version-missing", "warning", "metadata.schema_version is missing",

@@ -223,13 +223,18 @@ def test_yaml_plan(tmp_path):
         ('{"set": "0_5_1=x"}\n', "'x' is not a number"),
         ('{"name": "n"}\n', "nothing to do"),
         ("\n", "no interventions"),
+        ("5\n", "line 1: expected an object, got an integer"),
+        ('{"set": 5}\n', "line 1: 'set' must be a string or a list of strings, not an integer"),
     ],
 )
 def test_bad_plans(tmp_path, text, needle):
     plan = tmp_path / "plan.jsonl"
     plan.write_text(text)
-    with pytest.raises(SpecError, match=needle):
+    with pytest.raises(SpecError, match=needle) as caught:
         read_plan(plan)
+    assert (
+        str(caught.value).count("--plan") == 1
+    )  # the place is named once (it was twice for set/scale/ablate)
 
 
 # ---- bad input on the command line: one line, exit 2, nothing written ----------------------------------

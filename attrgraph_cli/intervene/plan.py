@@ -27,6 +27,7 @@ from attrgraph_cli.intervene.spec import (
     parse_swap,
     parse_sweep,
 )
+from attrgraph_cli.jsontypes import json_type_phrase
 
 KEYS = {"name", "set", "scale", "ablate", "swap_from", "swap_scope", "sweep"}
 MAX_PLAN_BYTES = 16 << 20
@@ -78,18 +79,19 @@ def _yaml_entries(path: Path, text: str) -> list[tuple[str, Any]]:
     return [(f"item {i}", obj) for i, obj in enumerate(doc, start=1)]
 
 
-def _strings(value: Any, where: str, key: str) -> list[str]:
+def _strings(value: Any, key: str) -> list[str]:
+    """`value` as a list of spec texts (the caller names the plan line in the error)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise SpecError(f"{where}: {key!r} must be a string or a list of strings")
+    raise SpecError(f"{key!r} must be a string or a list of strings, not {json_type_phrase(value)}")
 
 
 def _entry(path: Path, where: str, obj: Any, n: int) -> Intervention | SweepSpec:
     where = f"--plan {path}, {where}"
     if not isinstance(obj, dict):
-        raise SpecError(f"{where}: expected an object, got {type(obj).__name__}")
+        raise SpecError(f"{where}: expected an object, got {json_type_phrase(obj)}")
     unknown = sorted(set(obj) - KEYS)
     if unknown:
         raise SpecError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
@@ -111,9 +113,9 @@ def _entry(path: Path, where: str, obj: Any, n: int) -> Intervention | SweepSpec
             specs.append(parse_swap(obj["swap_from"], scope))
         elif "swap_scope" in obj:
             raise SpecError("'swap_scope' needs 'swap_from'")
-        specs += [parse_ablate(t) for t in _strings(obj.get("ablate", []), where, "ablate")]
-        specs += [parse_scale(t) for t in _strings(obj.get("scale", []), where, "scale")]
-        specs += [parse_set(t) for t in _strings(obj.get("set", []), where, "set")]
+        specs += [parse_ablate(t) for t in _strings(obj.get("ablate", []), "ablate")]
+        specs += [parse_scale(t) for t in _strings(obj.get("scale", []), "scale")]
+        specs += [parse_set(t) for t in _strings(obj.get("set", []), "set")]
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
     if not specs:

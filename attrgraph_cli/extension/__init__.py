@@ -162,8 +162,8 @@ __all__ = [
     "history",
     "interventions",
     "migrate",
-    "writable_part",
     "set_feature",
     "set_supernode_set",
     "supernode_set",
+    "writable_part",
 ]

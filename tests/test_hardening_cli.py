@@ -700,6 +700,17 @@ def test_kept_supernodes_need_string_members_and_a_name(
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.parametrize("pins", [5, "abc", [1, "x"]])
+def test_pins_cluster_cannot_extend_are_refused(tmp_path: Path, graph_doc: dict, pins) -> None:
+    """`cluster` adds its features to qParams.pinnedIds; a value that is not a list of ids was replaced
+    ("abc" became ["a", "b", "c"] plus the new pins)."""
+    doc = {**graph_doc, "qParams": {"pinnedIds": pins}}
+    path = _write(tmp_path / "g.json", doc)
+    line = one_error_line(run_cli("cluster", str(path), "-o", str(tmp_path / "out.json")))
+    assert "qParams.pinnedIds must be a list of node ids" in line, line
+    assert not (tmp_path / "out.json").exists()
+
+
 @pytest.mark.parametrize(
     "command, option",
     [("cluster", "--seed"), ("cluster", "--max-size"), ("cluster", "--layer-band"), ("autointerp", "--seed")],

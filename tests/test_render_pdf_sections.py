@@ -326,6 +326,38 @@ def test_feature_details_read_the_contract(graph, tmp_path):
         assert expected in text, expected
 
 
+@pytest.mark.parametrize(
+    "where, value",
+    [
+        ("examples_quantiles", 5),
+        ("tokens", 5),
+        ("tokens_acts_list", 5),
+        ("pinnedIds", 5),
+        ("supernodes", 5),
+        ("pinnedIds", "abc"),
+    ],
+)
+def test_report_builds_whatever_a_hand_edited_file_holds(graph, where, value):
+    """A scan that set each `metadata`, `qParams` and `attrgraph` field of a demo graph to values of other
+    types found these crashing the PDF report and the SVG ("'int' object is not iterable")."""
+    from attrgraph_cli.report.svg import render_svg
+
+    first = int(semantics.top_nodes(graph, 1, (NodeKind.FEATURE,))[0])
+    example = {"tokens": ["a", "b"], "tokens_acts_list": [0.0, 1.0]}
+    details = {"examples_quantiles": [{"quantile_name": "top", "examples": [example]}]}
+    if where in example:
+        example[where] = value
+    elif where in details:
+        details[where] = value
+    else:
+        graph.qparams[where] = value
+    entry = {"label": "x", "source": "human", "details": details}
+    extension.set_feature(graph, graph.nodes.layer[first], graph.nodes.feature[first], entry)
+    html, _ = pdf.build_html(graph)
+    assert "Feature details" in html
+    assert render_svg(graph).svg.startswith("<svg")
+
+
 def test_feature_details_left_out_without_entries(graph):
     assert feature_details.build(pdf.report_context(graph)) is None
     assert interventions.build(pdf.report_context(graph)) is None

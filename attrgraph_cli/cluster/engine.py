@@ -101,6 +101,10 @@ class ClusterResult:
 
 
 def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
+    pins = graph.qparams.get("pinnedIds")
+    if pins is not None and not (isinstance(pins, list) and all(isinstance(p, str) for p in pins)):
+        # cluster adds its features to the pins: a value it cannot extend is not replaced
+        raise AttrgraphError("qParams.pinnedIds must be a list of node ids (strings): fix it")
     if replace:
         return []
     groups = supernode_set(graph).get("groups")
@@ -162,9 +166,9 @@ def _candidates(
         pool[s.rows] = False
     if opts.only_pinned:
         pinned = np.zeros(len(nodes), dtype=bool)
-        for nid in graph.qparams.get("pinnedIds", []) or []:
+        for nid in graph.pinned_ids:
             try:
-                pinned[graph.index_of(str(nid))] = True
+                pinned[graph.index_of(nid)] = True
             except KeyError:
                 pass
         pool &= pinned
@@ -338,9 +342,9 @@ def _pinned_mask(graph: AttributionGraph, in_groups: np.ndarray, loose: np.ndarr
     """Features of the pinned subgraph after the run: supernode members, loose singletons, earlier pins."""
     mask = in_groups.copy()
     mask[loose] = True
-    for nid in graph.qparams.get("pinnedIds", []) or []:
+    for nid in graph.pinned_ids:
         try:
-            mask[graph.index_of(str(nid))] = True
+            mask[graph.index_of(nid)] = True
         except KeyError:
             pass
     return mask & (graph.nodes.kind == NodeKind.FEATURE)
@@ -351,7 +355,7 @@ def _apply(graph, kept, new, scores, opts, loose) -> None:
     entries = [list(s) for s in graph.supernodes] if not opts.replace else []
     entries += [[s.name, *map(str, ids[s.rows])] for s in new]
     graph.qparams["supernodes"] = entries
-    pinned = list(map(str, graph.qparams.get("pinnedIds", []) or []))
+    pinned = list(graph.pinned_ids)
     have = set(pinned)
     for rows in [*(s.rows for s in new), loose]:
         for nid in map(str, ids[rows]):

@@ -178,8 +178,19 @@ class AttributionGraph:
 
     @property
     def supernodes(self) -> list[list[str]]:
-        """`qParams.supernodes`: each entry `[name, node_id, node_id, ...]`."""
-        return [list(map(str, s)) for s in self.qparams.get("supernodes", []) if s]
+        """`qParams.supernodes`: each entry `[name, node_id, node_id, ...]` (entries that are not non-empty
+        lists are skipped, and a value that is not a list reads as none: a hand-edited file may hold
+        anything; `validate` reports it)."""
+        raw = self.qparams.get("supernodes")
+        if not isinstance(raw, list):
+            return []
+        return [list(map(str, s)) for s in raw if isinstance(s, list) and s]
+
+    @property
+    def pinned_ids(self) -> list[str]:
+        """`qParams.pinnedIds` (the string entries; a value that is not a list reads as none)."""
+        raw = self.qparams.get("pinnedIds")
+        return [p for p in raw if isinstance(p, str)] if isinstance(raw, list) else []
 
     # ---- lookups -------------------------------------------------------------------------
     def index_of(self, node_id: str) -> int:

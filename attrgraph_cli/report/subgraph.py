@@ -29,9 +29,7 @@ def pinned_view(graph: AttributionGraph) -> AttributionGraph | None:
             grouped.update(rows)
         else:
             boxes.append([name])
-    pinned = [
-        index[p] for p in dict.fromkeys(map(str, graph.qparams.get("pinnedIds", []) or [])) if p in index
-    ]
+    pinned = [index[p] for p in dict.fromkeys(graph.pinned_ids) if p in index]
     singles = [i for i in pinned if i not in grouped]
     if not groups and not singles:
         return None

@@ -224,7 +224,7 @@ def render_svg(
     visible = visible_nodes(graph, opts)
     chosen = select_edges(graph, visible, opts)
     plot_w, plot_h = scale.x(layout.width), scale.y(layout.height)
-    pinned = {str(p) for p in graph.qparams.get("pinnedIds", []) or []}
+    pinned = set(graph.pinned_ids)
     obstacles: list[Box] = []
 
     # --- axes: row labels on the left, tokens under the columns --------------------------------------
@@ -486,7 +486,7 @@ def _caption(
     return (
         f"{nodes_part}; {edges_part}; blue = positive, red = negative. "
         f"{n_feat_labels} features labelled (the {opts.labels} most influential"
-        f"{' and the pinned ones' if graph.qparams.get('pinnedIds') else ''}, where a label fits)."
+        f"{' and the pinned ones' if graph.pinned_ids else ''}, where a label fits)."
     )
 
 

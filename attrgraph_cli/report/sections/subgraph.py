@@ -34,7 +34,7 @@ def build(report: ReportContext) -> dict[str, Any] | None:
         "size": fit_figure(figure, geometry.content_width_mm, geometry.content_height_mm - 30),
         "n_nodes": len(view.nodes),
         "n_edges": len(view.edges),
-        "n_pinned": len(graph.qparams.get("pinnedIds", []) or []),
+        "n_pinned": len(graph.pinned_ids),
         "n_supernodes": len(graph.supernodes),
         "groups": _group_table(graph),
     }

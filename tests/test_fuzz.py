@@ -212,8 +212,12 @@ def _set(doc: Any, path: tuple, value: Any, delete: bool) -> None:
         target[path[-1]] = value
 
 
+#: how a mutated document is written: as is (twice as likely), cut short, or with flipped bytes
+BYTE_MODES = ("as is", "as is", "truncate", "flip")
+
+
 @st.composite
-def json_mutations(draw, seed: dict) -> bytes:
+def json_mutations(draw, seed: dict, modes: tuple[str, ...] = BYTE_MODES) -> bytes:
     doc = copy.deepcopy(seed)
     paths = _paths(doc)
     for _ in range(draw(st.integers(1, 3))):
@@ -223,7 +227,7 @@ def json_mutations(draw, seed: dict) -> bytes:
         except (KeyError, IndexError, TypeError):
             pass
     data = json.dumps(doc, allow_nan=True).encode("utf-8", "surrogatepass")
-    mode = draw(st.sampled_from(["as is", "as is", "truncate", "flip"]))
+    mode = draw(st.sampled_from(modes))
     if mode == "truncate":
         data = data[: draw(st.integers(0, len(data)))]
     elif mode == "flip":
@@ -401,6 +405,36 @@ def test_mutated_graph_json(json_seed: dict) -> None:
     @given(data=json_mutations(json_seed))
     def check(data: bytes) -> None:
         exercise_written("g.json", lambda path: path.write_bytes(data))
+
+    check()
+
+
+REPORT_FUZZ = settings(FUZZ, max_examples=EXAMPLES * 25)  # in-process: ~10 ms an example
+
+
+def test_mutated_graph_builds_every_report_part(json_seed: dict, tmp_path: Path) -> None:
+    """The SVG, the PDF's sections and the HTML payload, built in-process (fast, so many more examples):
+    a file that loads must render, whatever its qParams, metadata and extension hold. A scan of this kind
+    found `pinnedIds: 5` crashing the SVG and PDF, and non-list `examples_quantiles` the PDF."""
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.io import load_graph
+    from attrgraph_cli.report import pdf
+    from attrgraph_cli.report.html import write_html
+    from attrgraph_cli.report.svg import render_svg
+
+    path = tmp_path / "g.json"
+
+    @REPORT_FUZZ
+    @given(data=json_mutations(json_seed, modes=("as is",)))
+    def check(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            graph = load_graph(path)
+        except AttrgraphError:
+            return
+        render_svg(graph)
+        pdf.build_html(graph)
+        write_html(graph, tmp_path / "g.html")
 
     check()
 

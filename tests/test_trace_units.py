@@ -71,7 +71,8 @@ def test_read_batch_txt_and_jsonl(tmp_path):
         ("{not json", "not valid JSON"),
         ('{"text": "x"}', "prompt"),
         ('{"prompt": "x", "slug": "../evil"}', "slug"),
-        ('{"prompt": "x", "targets": [1]}', "targets"),
+        ('{"prompt": "x", "targets": [1]}', "'targets' must be a string or a list of strings, not an array"),
+        ('{"prompt": "x", "target": 5}', "'target' must be .* not an integer"),  # the key the line used
         ('{"prompt": "x", "colour": 1}', "unknown key"),
     ],
 )

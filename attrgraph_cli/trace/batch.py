@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.jsontypes import json_type_phrase
 from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
 from attrgraph_cli.trace.progress import TraceProgress
 
@@ -90,7 +91,8 @@ def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
         unknown = set(row) - {"prompt", "slug", "targets", "target", "minus"}
         if unknown:
             raise AttrgraphError(f"{path}:{lineno}: unknown key(s) {sorted(unknown)}")
-        targets = _str_list(row.get("targets", row.get("target")), path, lineno, "targets")
+        key = "targets" if "targets" in row else "target"  # the error names the key the line used
+        targets = _str_list(row.get(key), path, lineno, key)
         minus = _str_list(row.get("minus"), path, lineno, "minus")
         slug = row.get("slug")
         if isinstance(slug, str) and len(slug) > MAX_SLUG_LEN:
@@ -110,7 +112,9 @@ def _str_list(value: Any, path: Path, lineno: int, key: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise AttrgraphError(f"{path}:{lineno}: {key!r} must be a string or a list of strings")
+    raise AttrgraphError(
+        f"{path}:{lineno}: {key!r} must be a string or a list of strings, not {json_type_phrase(value)}"
+    )
 
 
 # ---- planning ---------------------------------------------------------------------------------------------

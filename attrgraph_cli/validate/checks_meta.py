@@ -93,12 +93,8 @@ def check_metadata(ctx: GraphContext) -> None:
             f"node_threshold {threshold!r} is outside [0, 1]",
             "a cumulative-influence share in [0, 1]",
         )
-    info = meta.get("info")
-    for path, value in (
-        ("metadata.n_layers", meta.get("n_layers")),
-        ("metadata.info.n_layers", info.get("n_layers") if isinstance(info, dict) else None),
-    ):
-        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_LAYERS:
+    for path, value in ctx.recorded_n_layers:
+        if not 1 <= value <= MAX_LAYERS:
             sink.add(
                 "metadata.n-layers",
                 path,

@@ -80,17 +80,21 @@ class GraphContext:
         return tokens if isinstance(tokens, list) else None
 
     @cached_property
+    def recorded_n_layers(self) -> tuple[tuple[str, int], ...]:
+        """(path, value) of each integer `n_layers` the metadata records (in `metadata`, then `info`)."""
+        meta = self.cols.metadata
+        info = meta.get("info")
+        found = (
+            ("metadata.n_layers", meta.get("n_layers")),
+            ("metadata.info.n_layers", info.get("n_layers") if isinstance(info, dict) else None),
+        )
+        return tuple((w, v) for w, v in found if isinstance(v, int) and not isinstance(v, bool))
+
+    @cached_property
     def n_layers(self) -> tuple[int | None, str]:
         """(number of model layers, how it was found); None when nothing tells."""
-        meta = self.cols.metadata
-        for where, value in (
-            ("metadata.n_layers", meta.get("n_layers")),
-            (
-                "metadata.info.n_layers",
-                (meta.get("info") or {}).get("n_layers") if isinstance(meta.get("info"), dict) else None,
-            ),
-        ):
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        for where, value in self.recorded_n_layers:
+            if value > 0:
                 return value, f"{where} = {value}"
         logit_layers = self.layer[(self.kind == LOGIT) & (self.layer != BAD_LAYER)]
         if len(logit_layers):

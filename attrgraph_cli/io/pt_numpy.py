@@ -48,13 +48,13 @@ class _StorageType:
 
 
 def _stand_ins() -> dict[tuple[str, str], Any]:
-    from attrgraph_cli.io.torch_files import _ALLOWED_STAND_INS, _numpy_data_globals
+    from attrgraph_cli.io.pickle_allowlist import ALLOWED_STAND_INS, numpy_data_globals
 
     found: dict[tuple[str, str], Any] = {}
-    for cls, qualified in _ALLOWED_STAND_INS:
+    for cls, qualified in ALLOWED_STAND_INS:
         module, _, name = qualified.rpartition(".")
         found[(module, name)] = cls
-    for entry in _numpy_data_globals():
+    for entry in numpy_data_globals():
         if isinstance(entry, tuple):
             module, _, name = entry[1].rpartition(".")
             found[(module, name)] = entry[0]

@@ -2,8 +2,8 @@
 
 circuit-tracer's `Graph.to_pt` pickles a config object (`UnifiedConfig`, or a TransformerLens
 `HookedTransformerConfig` in older versions) and `LogitTarget` named tuples, which `weights_only=True`
-refuses. Those are plain data, so they are allow-listed here under their qualified names but mapped to
-inert stand-in classes defined below: loading never imports circuit-tracer and never runs code from the
+refuses. Those are plain data, so they are allow-listed under their qualified names but mapped to inert
+stand-in classes (io/pickle_allowlist.py): loading never imports circuit-tracer and never runs code from the
 file. Anything else that needs full unpickling is refused with `UnsafePickleError` unless
 `trust_pickle=True` (the CLI's `--trust-pickle`).
 """
@@ -14,53 +14,13 @@ import os
 import pickle
 import sys
 import zipfile
-from collections import namedtuple
 from pathlib import Path
 from typing import Any
 
 from attrgraph_cli.errors import GraphFormatError, UnsafePickleError
+from attrgraph_cli.io.pickle_allowlist import ALLOWED_STAND_INS, PlainConfig, numpy_data_globals
 
-
-class PlainConfig:
-    """Inert stand-in for a pickled model config: keeps the fields as attributes, runs no code."""
-
-    def __setstate__(self, state: Any) -> None:
-        if isinstance(state, tuple) and len(state) == 2:  # (dict, slots) form
-            state = {**(state[0] or {}), **(state[1] or {})}
-        if not isinstance(state, dict):
-            raise pickle.UnpicklingError("config state is not a plain dict")
-        self.__dict__.update(state)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-#: Stand-in for circuit_tracer.attribution.targets.LogitTarget (a NamedTuple of plain values).
-LogitTargetRecord = namedtuple("LogitTargetRecord", ["token_str", "vocab_idx"])
-
-_ALLOWED_STAND_INS: list[tuple[Any, str]] = [
-    (PlainConfig, "circuit_tracer.utils.tl_nnsight_mapping.UnifiedConfig"),
-    (PlainConfig, "transformer_lens.HookedTransformerConfig.HookedTransformerConfig"),
-    (PlainConfig, "transformer_lens.config.HookedTransformerConfig.HookedTransformerConfig"),
-    (LogitTargetRecord, "circuit_tracer.attribution.targets.LogitTarget"),
-]
-
-
-def _numpy_data_globals() -> list[Any]:
-    """numpy's scalar / dtype reconstructors (plain numbers in pickled configs), under their pickled names."""
-    import numpy as np
-
-    try:
-        from numpy._core.multiarray import scalar  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import scalar
-    names = {"numpy._core.multiarray.scalar", "numpy.core.multiarray.scalar"}
-    allowed: list[Any] = [(scalar, name) for name in names]
-    allowed.append(np.dtype)
-    dtypes = getattr(np, "dtypes", None)
-    if dtypes is not None:
-        allowed.extend(getattr(dtypes, name) for name in dir(dtypes) if name.endswith("DType"))
-    return allowed
+__all__ = ["PlainConfig", "load_pt", "to_numpy", "to_plain"]
 
 
 def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
@@ -88,7 +48,7 @@ def load_pt(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
         except Exception as exc:  # noqa: BLE001 - anything torch raises on a bad file
             raise GraphFormatError(f"{p}: cannot be loaded by torch ({_first_line(exc)})") from None
     try:
-        with torch.serialization.safe_globals(_ALLOWED_STAND_INS + _numpy_data_globals()):
+        with torch.serialization.safe_globals(ALLOWED_STAND_INS + numpy_data_globals()):
             return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         culprit = _unsupported_global(str(exc))

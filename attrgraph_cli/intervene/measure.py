@@ -46,7 +46,7 @@ def measure(session: Session, intervention: Intervention, kind: str = "intervent
 
 def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> dict[str, Any]:
     """One intervention per value of the sweep -> one `sweep` record with a probability series per target."""
-    from attrgraph_cli.intervene.runner import softmax
+    from attrgraph_cli.intervene.records import softmax
 
     started, t0 = utc_now(), time.perf_counter()
     base = session.base

@@ -12,6 +12,18 @@ from typing import Any
 import numpy as np
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits (shifted by the max, so no overflow)."""
+    z = logits - logits.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def rank_of(logits: np.ndarray, vid: int) -> int:
+    """1-based rank of a token among the logits."""
+    return int((logits > logits[vid]).sum()) + 1
+
+
 def demeaned_delta(before: np.ndarray, after: np.ndarray, vid: int) -> float:
     """Change of logit `vid` minus the change of the mean logit."""
     return float((after[vid] - after.mean()) - (before[vid] - before.mean()))
@@ -32,8 +44,6 @@ def target_delta(target: Any, before: np.ndarray, after: np.ndarray) -> float:
 
 def top_tokens(tokenizer: Any, logits: np.ndarray, k: int) -> list[list[Any]]:
     """[[token, probability], ...] of the k most likely next tokens."""
-    from attrgraph_cli.intervene.runner import softmax
-
     probs = softmax(logits)
     k = min(k, len(probs))
     idx = np.argpartition(-probs, k - 1)[:k]
@@ -45,8 +55,6 @@ def target_rows(
     session: Any, before: np.ndarray, after: np.ndarray | None, predicted: dict[int, float] | None
 ):
     """The `targets` list: every graph logit (and --target extra), before/after, measured and predicted."""
-    from attrgraph_cli.intervene.runner import rank_of, softmax
-
     p_before = softmax(before)
     p_after = softmax(after) if after is not None else None
     rows = []

@@ -20,6 +20,7 @@ import numpy as np
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.intervene import predict as predict_mod
+from attrgraph_cli.intervene.records import top_tokens
 from attrgraph_cli.intervene.spec import ResolvedSpec, Resolver, Site, Spec, SpecError
 
 
@@ -78,8 +79,6 @@ class Measurement:
     def top(self, tokenizer: Any, k: int) -> list[list[Any]]:
         """[[token, probability], ...] of the k most likely next tokens, computed once per k (the baseline's
         is in every record); each call returns its own copy, so records never share a list."""
-        from attrgraph_cli.intervene.records import top_tokens
-
         if k not in self._top:
             self._top[k] = top_tokens(tokenizer, self.logits, k)
         return [list(pair) for pair in self._top[k]]
@@ -286,14 +285,3 @@ class Session:
                 changes[row] = value - recorded
         pred = predict_mod.predict(self.graph, changes, direct=self.settings.direct, adjacency=self.adjacency)
         return {t.row: float(pred[t.row]) for t in self.targets if t.row is not None}
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max()
-    e = np.exp(z)
-    return e / e.sum()
-
-
-def rank_of(logits: np.ndarray, vid: int) -> int:
-    """1-based rank of a token among the logits."""
-    return int((logits > logits[vid]).sum()) + 1

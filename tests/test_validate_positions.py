@@ -7,7 +7,7 @@ import json
 import pytest
 from validate_helpers import valid_document
 
-from attrgraph_cli.validate import paths
+from attrgraph_cli.io import json_paths as paths
 from attrgraph_cli.validate.positions import Position, line_columns, locate, parse_path
 from attrgraph_cli.validate.runner import Options, validate_file
 

@@ -98,8 +98,7 @@ def read_json_bytes(data: bytes, name: str) -> AttributionGraph:
 
 def _json_problem(data: bytes, exc: Exception, name: str) -> str:
     """Why orjson refused the text, in the same words as `validate` (which parses it again precisely)."""
-    from attrgraph_cli.validate.engine import first_non_standard
-    from attrgraph_cli.validate.parse import UnreadableInput, parse_precise
+    from attrgraph_cli.io.json_text import UnreadableInput, first_non_standard, parse_precise
 
     try:
         doc, n_non_standard = parse_precise(data, name)

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from attrgraph_cli.extension import PARTS
+from attrgraph_cli.io import json_paths as paths
 from attrgraph_cli.jsontypes import json_type_name
 from attrgraph_cli.resources import resource_path
-from attrgraph_cli.validate import paths
 from attrgraph_cli.validate.columns import _UNSET
 from attrgraph_cli.validate.context import GraphContext
 from attrgraph_cli.validate.problems import Problem

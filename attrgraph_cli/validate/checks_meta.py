@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from attrgraph_cli.graph.model import MAX_LAYERS
-from attrgraph_cli.validate import paths
+from attrgraph_cli.io import json_paths as paths
 from attrgraph_cli.validate.context import FEATURE, GraphContext
 from attrgraph_cli.validate.problems import ProblemSink
 from attrgraph_cli.validate.schema import _TYPE_TESTS, GRAPH_SCHEMA, _describe, load_schema

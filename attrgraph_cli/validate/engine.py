@@ -12,11 +12,12 @@ from typing import Any, Literal
 import msgspec
 import orjson
 
-from attrgraph_cli.validate import checks_extension, checks_links, checks_meta, checks_nodes, paths
+from attrgraph_cli.io import json_paths as paths
+from attrgraph_cli.io.json_text import UnreadableInput, non_standard_numbers, parse_precise
+from attrgraph_cli.validate import checks_extension, checks_links, checks_meta, checks_nodes
 from attrgraph_cli.validate.checks_feature_details import check_feature_details
 from attrgraph_cli.validate.columns import GraphColumns
 from attrgraph_cli.validate.context import GraphContext
-from attrgraph_cli.validate.parse import NonStandardNumber, UnreadableInput, parse_precise
 from attrgraph_cli.validate.problems import Problem, ProblemSink
 from attrgraph_cli.validate.schema import (
     EXTRA_RAW_MEMBERS,
@@ -64,33 +65,15 @@ def check_graph_columns(cols: GraphColumns, sink: ProblemSink) -> None:
         check(ctx)
 
 
-def first_non_standard(doc: Any) -> tuple[str, str]:
-    """(path, token) of the first NaN / Infinity token of a document from `parse_precise`."""
-    sink = ProblemSink(1)
-    _report_non_standard(doc, sink)
-    first = sink.problems[0] if sink.problems else None
-    if first is None:
-        return paths.ROOT, "NaN"
-    return first.path, first.message.split("`")[1]
-
-
 def _report_non_standard(doc: Any, sink: ProblemSink) -> None:
     """Point at every NaN / Infinity token (not JSON; JSON.parse in browsers rejects the file)."""
-    rule = "json.non-standard-number"
-    stack: list[tuple[Any, str]] = [(doc, paths.ROOT)]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, dict):
-            stack.extend((v, paths.key(path, k)) for k, v in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend((v, paths.index(path, i)) for i, v in reversed(list(enumerate(value))))
-        elif isinstance(value, NonStandardNumber):
-            sink.add(
-                rule,
-                path,
-                f"`{value.token}` is not valid JSON (JSON.parse and Neuronpedia reject the file)",
-                "a JSON number",
-            )
+    for path, value in non_standard_numbers(doc):
+        sink.add(
+            "json.non-standard-number",
+            path,
+            f"`{value.token}` is not valid JSON (JSON.parse and Neuronpedia reject the file)",
+            "a JSON number",
+        )
 
 
 def _check_document(doc: Any, kind: Kind, file_name: str | None, sink: ProblemSink) -> DocumentResult:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Literal
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.io.json_text import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
 from attrgraph_cli.io.sniff import PDF_BUNDLE, bundle_format
 from attrgraph_cli.validate.engine import DocumentResult, validate_bytes
-from attrgraph_cli.validate.parse import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
 from attrgraph_cli.validate.positions import Position, locate
 from attrgraph_cli.validate.problems import DEFAULT_MAX_PER_RULE, Problem, ProblemSink
 

@@ -20,9 +20,9 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 import orjson
 
+from attrgraph_cli.io import json_paths as paths
 from attrgraph_cli.jsontypes import json_type_name
 from attrgraph_cli.resources import resource_path
-from attrgraph_cli.validate import paths
 from attrgraph_cli.validate.problems import ProblemSink
 
 GRAPH_SCHEMA = "neuronpedia-graph.schema.json"

@@ -1,5 +1,8 @@
 """Read a file's bytes with a size limit, and parse JSON precisely when the fast decoder refused it.
 
+Shared by `validate` (which reports every problem) and the graph reader (which explains in the same
+words why a file is not JSON).
+
 Non-standard tokens (`NaN`, `Infinity`, `-Infinity`, written by Python's `json` and many other writers)
 are not JSON: browsers' `JSON.parse` and Neuronpedia reject them. They are parsed here as
 `NonStandardNumber` floats so that validation can point at every one of them by path instead of
@@ -10,12 +13,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.io import json_paths
 
 #: files above this size are refused (override with --max-size); a graph JSON is ~90 bytes per link
 DEFAULT_MAX_BYTES = 1 << 30
@@ -138,3 +143,23 @@ def parse_precise(data: bytes, name: str) -> tuple[Any, int]:
                 f"{name}: a number in the JSON has more than {sys.get_int_max_str_digits()} digits"
             ) from None
         raise UnreadableInput(f"{name}: not valid JSON ({str(exc).splitlines()[0][:200]})") from None
+
+
+def non_standard_numbers(doc: Any) -> Iterator[tuple[str, NonStandardNumber]]:
+    """(path, value) of every NaN / Infinity token of a document from `parse_precise`, in document order."""
+    stack: list[tuple[Any, str]] = [(doc, json_paths.ROOT)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, json_paths.key(path, k)) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, json_paths.index(path, i)) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, NonStandardNumber):
+            yield path, value
+
+
+def first_non_standard(doc: Any) -> tuple[str, str]:
+    """(path, token) of the first NaN / Infinity token of a document from `parse_precise`."""
+    for path, value in non_standard_numbers(doc):
+        return path, value.token
+    return json_paths.ROOT, "NaN"

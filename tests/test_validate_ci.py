@@ -383,7 +383,7 @@ def test_pre_commit_entry_on_good_and_bad_files_without_torch(folder) -> None:
 
 # --------------------------------------------------------------------------------- README CI recipes
 def readme_blocks() -> list[dict]:
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "ci.md").read_text()
     section = text.split("<!-- section:validate-ci -->")[1].split("<!-- /section:validate-ci -->")[0]
     return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, re.S)]
 

@@ -147,11 +147,17 @@ def test_pinned_view_collapses_supernodes_and_sums_their_edges(graph):
     graph.qparams["pinnedIds"] = [single, ids[0]]  # ids[0] is inside A: it is drawn as A
     view = pinned_view(graph)
     assert view is not None
-    assert view.nodes.ids.tolist() == [single, "supernode:0", "supernode:1"]
-    assert view.nodes.label.tolist()[1:] == ["A (4)", "B (3)"]
-    assert semantics.display_labels(view)[1:] == ["A (4)", "B (3)"]
+    # the pinned node, the target logit, the tokens that feed any of them (issue 28), then the supernodes
+    target = ids[int(semantics.top_logits(graph, 1)[0])]
+    shown = view.nodes.ids.tolist()
+    assert shown[:2] == [single, target] and shown[-2:] == ["supernode:0", "supernode:1"]
+    tokens = shown[2:-2]
+    assert tokens and all(graph.nodes.kind[graph.index_of(t)] == NodeKind.EMBEDDING for t in tokens)
+    assert view.nodes.label.tolist()[-2:] == ["A (4)", "B (3)"]
+    assert semantics.display_labels(view)[-2:] == ["A (4)", "B (3)"]
     dense = graph.adjacency().toarray()  # rows = target, columns = source
-    rows = {single: [graph.index_of(single)], "supernode:0": [graph.index_of(i) for i in group_a]}
+    rows = {nid: [graph.index_of(nid)] for nid in shown[:-2]}
+    rows["supernode:0"] = [graph.index_of(i) for i in group_a]
     rows["supernode:1"] = [graph.index_of(i) for i in group_b]
     got = view.adjacency().toarray()
     for t, tid in enumerate(view.nodes.ids.tolist()):

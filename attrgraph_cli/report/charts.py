@@ -109,9 +109,12 @@ def line_chart(
     width: float = 320.0,
     height: float = 140.0,
     legend_width: float = 90.0,
+    colours: Sequence[str] | None = None,
 ) -> str:
-    """One polyline per series over `xs` (gaps where a value is missing), a legend on the right."""
-    series = list(series)[: len(PALETTE["supernodes"])]
+    """One polyline per series over `xs` (gaps where a value is missing), a legend on the right; series k
+    is drawn in `colours[k]` (default: the series palette, as many series as it has colours)."""
+    colours = list(colours) if colours is not None else PALETTE["series"]
+    series = list(series)[: len(colours)]
     points = [
         [(float(x), float(y)) for x, y in zip(xs, ys, strict=False) if _finite(x) and _finite(y)]
         for _, ys in series
@@ -121,7 +124,7 @@ def line_chart(
     plot_w = width - legend_width
     frame = _Frame(all_x, [0.0, *all_y], plot_w, height)  # probabilities: the y axis starts at 0
     body = frame.axes(x_label, y_label)
-    colours = [PALETTE["supernodes"][k] for k in range(len(series))]
+    colours = colours[: len(series)]
     for pts, colour in zip(points, colours, strict=True):
         if not pts:
             continue

@@ -5,7 +5,9 @@ The page carries two pieces:
 - a small JSON *head*: metadata, qParams, extra top-level keys (the `attrgraph` extension), prompt tokens,
   node ids, labels and every other string column (interned), layout geometry, per-node / per-link extra
   keys, and `semantics` (display labels, palette, colours, rank, feature keys, density, thresholds: see
-  `report/semantics.py`, the one place they are computed);
+  `report/semantics.py`, the one place they are computed) and `views` (what each extension part shows:
+  `report/views.py`); the strings of metadata, labels, tokens and extras are cut to `report/clip.py`'s
+  `MAX_LABEL`, so one 50 MB label cannot freeze the page;
 - one *binary blob*: typed arrays back to back (node columns, node x/y, edge source/target/weight),
   compressed with raw DEFLATE and base64-encoded; the page inflates it with `DecompressionStream`.
 
@@ -25,7 +27,8 @@ import numpy as np
 import orjson
 
 from attrgraph_cli.graph.model import AttributionGraph
-from attrgraph_cli.report import semantics
+from attrgraph_cli.report import semantics, views
+from attrgraph_cli.report.clip import MAX_LABEL, clip, clip_strings
 from attrgraph_cli.report.layout import Layout, compute_layout
 
 #: zlib level: 6 is within a few % of 9 on these arrays and about twice as fast
@@ -163,24 +166,26 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         rank[order] = np.arange(m)
         link_extra = {str(int(rank[i])): v for i, v in graph.link_extra.items()}
 
-    sem = semantics.compute(graph).as_payload()
+    computed = semantics.compute(graph)
+    sem = computed.as_payload()
     head = {
         "version": 1,
         "title": title,
-        "metadata": _jsonable(graph.metadata),
+        "metadata": clip_strings(_jsonable(graph.metadata)),
         "qParams": _jsonable(graph.qparams),
-        "extra": _jsonable(graph.extra),
-        "tokens": graph.prompt_tokens,
+        "extra": clip_strings(_jsonable(graph.extra)),
+        "tokens": [clip(str(t), MAX_LABEL) for t in graph.prompt_tokens],
         "nodes": {
             "n": n,
             "ids": nodes.ids.astype(str).tolist() if n else [],
-            "labels": [str(v) for v in nodes.label.tolist()],
+            "labels": [clip(str(v), MAX_LABEL) for v in nodes.label.tolist()],
             "featureType": _intern([str(v) for v in nodes.feature_type.tolist()]),
             "logitToken": [str(v) for v in nodes.logit_token.tolist()],
             "extra": {str(i): _jsonable(v) for i, v in graph.node_extra.items()},
         },
         "links": {"m": m, "extra": _jsonable(link_extra)},
         "semantics": sem,
+        "views": views.compute(graph, computed).as_payload(),
         "layout": {
             "rowLabels": layout.row_labels,
             "columnLeft": layout.column_left.tolist(),

@@ -27,6 +27,7 @@ import numpy as np
 from attrgraph_cli import extension
 from attrgraph_cli.graph.ids import parse_logit_clerp
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+from attrgraph_cli.report.clip import MAX_LABEL, clip
 from attrgraph_cli.report.text import clean_text, shown_token, token_text
 
 #: node kind -> the name used in the palette and in tables
@@ -62,6 +63,8 @@ PALETTE: dict[str, Any] = {
         "#0284c7",
         "#92400e",
     ],
+    # lines of a chart with several series (an intervention sweep: one per token), in series order
+    "series": ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"],
 }
 
 
@@ -137,7 +140,7 @@ def display_label(graph: AttributionGraph, i: int) -> str:
     """What node `i` is called everywhere (see the module docstring); clean of XML-forbidden characters."""
     nodes = graph.nodes
     kind = int(nodes.kind[i])
-    label = str(nodes.label[i] or "").strip()
+    label = clip(str(nodes.label[i] or "").strip(), MAX_LABEL)
     if label and nodes.feature_type[i] == SUPERNODE_TYPE:  # a collapsed supernode shows its name
         return clean_text(label)
     if kind == NodeKind.FEATURE:

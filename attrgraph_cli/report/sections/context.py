@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.report.page import PageGeometry
 from attrgraph_cli.report.semantics import Semantics
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure
+from attrgraph_cli.report.views import Views
 
 
 @dataclass
@@ -25,6 +26,16 @@ class ReportContext:
     title: str
     #: the line on page 1 saying which files the PDF carries (None: it carries none)
     bundle_note: str | None = None
+    _views: Views | None = field(default=None, repr=False)
+
+    @property
+    def views(self) -> Views:
+        """The extension parts' views (`report/views.py`), the ones the viewer draws; computed once."""
+        if self._views is None:
+            from attrgraph_cli.report import views
+
+            self._views = views.compute(self.graph, self.sem)
+        return self._views
 
 
 @dataclass(frozen=True)

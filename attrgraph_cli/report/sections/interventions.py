@@ -11,6 +11,7 @@ from attrgraph_cli import extension
 from attrgraph_cli.report.charts import line_chart, scatter_chart
 from attrgraph_cli.report.sections.context import ReportContext, Section
 from attrgraph_cli.report.tables import cell, key_values, num
+from attrgraph_cli.report.views import sweep_view
 
 #: records shown (the newest ones when there are more)
 MAX_RECORDS = 50
@@ -105,13 +106,13 @@ def _target(t: dict[str, Any]) -> Target:
 
 
 def _sweep_chart(sweep: Any) -> str | None:
-    if not isinstance(sweep, dict) or not _list(sweep.get("values")) or not _list(sweep.get("series")):
+    """The sweep view (`report/views.py`: the series and colours the viewer draws) as a line chart."""
+    found = sweep_view(sweep)
+    if found is None:
         return None
-    series = [
-        (str(s.get("token", "")), _list(s.get("p"))) for s in _list(sweep["series"]) if isinstance(s, dict)
-    ]
-    parameter = str(sweep.get("parameter") or "value")
-    return line_chart(sweep["values"], series, x_label=parameter, y_label="p(token)")
+    series = [(s.token, s.p) for s in found.series]
+    colours = [s.color for s in found.series]
+    return line_chart(found.values, series, x_label=found.parameter, y_label="p(token)", colours=colours)
 
 
 def _agreement_chart(targets: list[dict[str, Any]]) -> str | None:

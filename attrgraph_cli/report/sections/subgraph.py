@@ -1,4 +1,5 @@
-"""The pinned subgraph with supernodes collapsed to one node each (`report.subgraph.pinned_view`)."""
+"""The pinned subgraph with supernodes collapsed to one node each, with the prompt tokens that feed it and
+the target logit (`report.subgraph.collapse`; the viewer's collapsed graph is the same view)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def build(report: ReportContext) -> dict[str, Any] | None:
     )
     figure = render_svg(view, opts, title="Pinned subgraph")
     geometry = report.geometry
+    groups = report.views.supernodes.groups if report.views.supernodes is not None else []
     return {
         "figure": figure,
         "size": fit_figure(figure, geometry.content_width_mm, geometry.content_height_mm - 30),
@@ -36,28 +38,16 @@ def build(report: ReportContext) -> dict[str, Any] | None:
         "n_edges": len(view.edges),
         "n_pinned": len(graph.pinned_ids),
         "n_supernodes": len(graph.supernodes),
-        "groups": _group_table(graph),
+        "groups": [
+            {
+                "name": group.name,
+                "colour": group.color,
+                "size": len(group.ids),
+                "scores": [(a, b) for a, b in group.scores if a != "size"],
+            }
+            for group in groups
+        ],
     }
-
-
-def _group_table(graph) -> list[dict[str, Any]]:
-    """Each supernode's name, colour, size and scores (attrgraph.supernodes): the legend under the figure."""
-    from attrgraph_cli import extension
-    from attrgraph_cli.cluster.quality import group_rows
-    from attrgraph_cli.report.semantics import supernode_color
-    from attrgraph_cli.report.tables import cell
-
-    meta = extension.supernode_set(graph)
-    listed = meta.get("groups") if isinstance(meta.get("groups"), list) else []
-    by_name = {str(g["name"]): g for g in listed if isinstance(g, dict) and "name" in g}
-    rows = []
-    for k, (name, *members) in enumerate(graph.supernodes):
-        info = by_name.get(name, {})
-        scores = [(cell(a, 30), cell(b, 30)) for a, b in group_rows(info.get("scores")) if a != "size"]
-        rows.append(
-            {"name": cell(name, 80), "colour": supernode_color(k), "size": len(members), "scores": scores}
-        )
-    return rows
 
 
 SECTION = Section("subgraph", "pdf_sections/subgraph.html.j2", build)

@@ -1,5 +1,6 @@
 """Supernodes: `qParams.supernodes` (members) with the `attrgraph.supernodes` metadata (method, seed,
-settings, set-level scores; per group its origin, how it was named and its scores)."""
+settings, set-level scores; per group its origin, how it was named and its scores), from the supernode view
+(`report/views.py`) the viewer's Supernodes panel draws."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from attrgraph_cli import extension
 from attrgraph_cli.report.sections.context import ReportContext, Section
-from attrgraph_cli.report.semantics import supernode_color
 from attrgraph_cli.report.tables import NodeRow, cell, key_values, node_row
 
 
@@ -36,54 +36,31 @@ class SupernodeSet:
 def build(report: ReportContext) -> SupernodeSet | None:
     graph = report.graph
     meta: dict[str, Any] = extension.supernode_set(graph)
-    listed = meta.get("groups") if isinstance(meta.get("groups"), list) else []
-    by_name = {str(g["name"]): g for g in listed if isinstance(g, dict) and "name" in g}
-    if not graph.supernodes and not meta:
+    view = report.views.supernodes
+    if (not graph.supernodes and not meta) or view is None:
         return None
     index = {nid: i for i, nid in enumerate(graph.nodes.ids.tolist())}
-    groups = []
-    for k, (name, *members) in enumerate(graph.supernodes):
-        info = by_name.get(name, {})
-        groups.append(
-            Group(
-                name=cell(name, 120),
-                colour=supernode_color(k),
-                members=[node_row(graph, index[m], sem=report.sem) for m in members if m in index],
-                missing=[cell(m, 40) for m in members if m not in index],
-                origin=cell(info.get("origin", ""), 20),
-                naming=cell(info.get("naming") or "", 120),
-                scores=_group_scores(info.get("scores")),
-            )
+    groups = [
+        Group(
+            name=group.name,
+            colour=group.color,
+            members=[node_row(graph, index[m], sem=report.sem) for m in group.ids if m in index],
+            missing=[cell(m, 40) for m in group.ids if m not in index],
+            origin=group.origin,
+            naming=group.naming,
+            scores=group.scores,
         )
+        for group in view.groups
+    ]
     seed = meta.get("seed")
-    quality = _quality(meta.get("scores"))
     return SupernodeSet(
         method=cell(meta.get("method", ""), 300),
         seed="" if seed is None else cell(seed, 30),
         settings=key_values(meta.get("settings"), 80),
-        scores=[] if quality else key_values(meta.get("scores"), 80),
+        scores=[] if view.quality else key_values(meta.get("scores"), 80),
         groups=groups,
-        quality=quality,
+        quality=view.quality,
     )
-
-
-def _quality(scores: Any) -> list[tuple[str, str, str, str]]:
-    """`attrgraph cluster`'s quality table (ours vs baseline / control), when the scores have its shape."""
-    from attrgraph_cli.cluster.quality import quality_rows
-
-    try:
-        rows = quality_rows(scores) if isinstance(scores, dict) else []
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return []
-    return [(cell(a, 80), cell(b, 30), cell(c, 60), cell(d, 20)) for a, b, c, d in rows]
-
-
-def _group_scores(scores: Any) -> list[tuple[str, str]]:
-    """A group's scores: cluster's short form when it has that shape, else every key."""
-    from attrgraph_cli.cluster.quality import group_rows
-
-    rows = group_rows(scores)
-    return [(cell(k, 40), cell(v, 40)) for k, v in rows] if rows else key_values(scores, 60)
 
 
 SECTION = Section("supernodes", "pdf_sections/supernodes.html.j2", build)

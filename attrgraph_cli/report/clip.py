@@ -11,7 +11,7 @@ MAX_TITLE = 300
 MAX_PROMPT = 2000
 #: characters kept of a node label, a feature's label or any other string a report shows (the viewer's
 #: payload, its panels and its SVG export, the CLI's SVG and the PDF: one length everywhere)
-MAX_LABEL = 1000
+MAX_LABEL = 2000
 
 
 def clip(text: str, limit: int) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from attrgraph_cli.cluster.engine import ClusterResult
 from attrgraph_cli.cluster.quality import fmt_value, quality_rows
 from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.safetext import markup
 
 
 def print_result(graph: AttributionGraph, result: ClusterResult, console: Console | None = None) -> None:
@@ -25,8 +25,8 @@ def print_result(graph: AttributionGraph, result: ClusterResult, console: Consol
         sc = s.scores
         layers = sc.get("layers") or ["", ""]
         table.add_row(
-            escape(s.name),
-            s.origin,
+            markup(s.name),
+            markup(s.origin),
             str(sc.get("size", len(s.rows))),
             f"{layers[0]}–{layers[1]}" if layers[0] != layers[1] else str(layers[0]),
             ",".join(map(str, sc.get("positions", []))),

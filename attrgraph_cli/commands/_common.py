@@ -13,13 +13,17 @@ from typing import Any, TypeVar
 import typer
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `attrgraph: error: message` on stderr and return the Exit to raise."""
-    sys.stderr.write(f"attrgraph: error: {message}\n")
+    """Print `attrgraph: error: message` on stderr and return the Exit to raise.
+
+    The message is passed through `printable`: it often quotes a file name or a value read from a file,
+    and a raw newline or escape sequence there could forge a CI annotation or drive the terminal."""
+    sys.stderr.write(f"attrgraph: error: {printable(message)}\n")
     return typer.Exit(code)
 
 

@@ -159,8 +159,10 @@ def autointerp(
         extra.append(input_record(corpus, "corpus"))
     started = time.perf_counter()
     run_stage("autointerp", source, output, stage, settings, extra_inputs=extra, indent=indent)
+    from attrgraph_cli.safetext import printable
+
     for line in report.lines:
-        typer.echo(line, err=True)
+        typer.echo(printable(line), err=True)
     for warning in report.warnings:
-        sys.stderr.write(f"attrgraph: warning: {warning}\n")
-    typer.echo(f"{source} -> {output} in {time.perf_counter() - started:.1f} s", err=True)
+        sys.stderr.write(f"attrgraph: warning: {printable(warning)}\n")
+    typer.echo(printable(f"{source} -> {output} in {time.perf_counter() - started:.1f} s"), err=True)

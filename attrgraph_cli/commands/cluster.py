@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.safetext import printable
 
 
 def register(app: typer.Typer) -> None:
@@ -129,7 +130,9 @@ def cluster(
     )
     print_result(outcome.graph, found["result"])
     typer.echo(
-        f"{source} -> {output}: {len(found['result'].new)} new supernodes "
-        f"({len(found['result'].kept)} kept) in {time.perf_counter() - started:.2f} s",
+        printable(
+            f"{source} -> {output}: {len(found['result'].new)} new supernodes "
+            f"({len(found['result'].kept)} kept) in {time.perf_counter() - started:.2f} s"
+        ),
         err=True,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.safetext import printable
 
 
 def register(app: typer.Typer) -> None:
@@ -100,8 +101,10 @@ def convert(
     seconds = time.perf_counter() - started
     graph = outcome.graph
     typer.echo(
-        f"{source} ({fmt}) -> {output}: {len(graph.nodes):,} nodes, {len(graph.edges):,} links "
-        f"in {seconds:.2f} s",
+        printable(
+            f"{source} ({fmt}) -> {output}: {len(graph.nodes):,} nodes, {len(graph.edges):,} links "
+            f"in {seconds:.2f} s"
+        ),
         err=True,
     )
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.safetext import printable
 
 HELP = (
     "Intervene on a graph's features with circuit-tracer and record, for every target logit, the measured "
@@ -173,6 +174,8 @@ def intervene(
         print_records(records)
     where = f" -> {output}" if output is not None else " (no -o: nothing written)"
     typer.echo(
-        f"{source}: {len(records)} intervention record(s) in {time.perf_counter() - started:.2f} s{where}",
+        printable(
+            f"{source}: {len(records)} intervention record(s) in {time.perf_counter() - started:.2f} s{where}"
+        ),
         err=True,
     )

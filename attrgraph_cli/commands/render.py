@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.safetext import printable
 
 
 class OutputFormat(str, Enum):
@@ -108,8 +109,10 @@ def render(
     size = out.stat().st_size if regular else 0
     elapsed = time.perf_counter() - started
     typer.echo(
-        f"wrote {out} ({renderer.name}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "
-        f"{len(loaded.edges)} links) in {elapsed:.2f}s",
+        printable(
+            f"wrote {out} ({renderer.name}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "
+            f"{len(loaded.edges)} links) in {elapsed:.2f}s"
+        ),
         err=True,
     )
 
@@ -136,10 +139,12 @@ def _report_attachments(out: Path, parts: tuple[str, ...]) -> None:
     listed = ", ".join(
         f"{name} {stored / 1e6:.2f} MB ({raw / 1e6:.2f} MB extracted)" for name, stored, raw in sizes
     )
-    typer.echo(f"attachments: {listed}; {cost / 1e6:.2f} MB of the PDF's {total / 1e6:.2f} MB", err=True)
+    typer.echo(
+        printable(f"attachments: {listed}; {cost / 1e6:.2f} MB of the PDF's {total / 1e6:.2f} MB"), err=True
+    )
     if total > LARGE_PDF_BYTES:
         typer.echo(
-            f"warning: {out} is {total / 1e6:.1f} MB; --embed graph (no HTML report) or --embed none "
-            "makes it smaller",
+            f"warning: {printable(out)} is {total / 1e6:.1f} MB; --embed graph (no HTML report) or "
+            "--embed none makes it smaller",
             err=True,
         )

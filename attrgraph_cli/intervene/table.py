@@ -12,8 +12,9 @@ def _num(x: Any, fmt: str = "{:+.4f}") -> str:
 def print_records(records: list[dict[str, Any]], console: Any = None) -> None:
     """One table per record: targets before/after, measured vs predicted; then the top tokens after."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from attrgraph_cli.safetext import markup as escape  # controls, bidi and rich markup
 
     console = console or Console()
     for rec in records:

@@ -8,8 +8,9 @@
 - anything else (a regular file, or nothing yet) gets a temp file in the same folder, fsync, then a
   rename over the target, so a reader sees the old file or the whole new one.
 
-The temp file is created and renamed with SIGINT / SIGTERM held back, and removed on any error or
-interrupt in between, so no `.name.xxxx.tmp` file is ever left behind.
+The temp file is created and renamed with SIGINT / SIGTERM / SIGHUP held back (in every thread: see
+`_signals_held`), and removed on any error or interrupt in between, so no `.name.xxxx.tmp` file is ever
+left behind.
 """
 
 from __future__ import annotations
@@ -105,15 +106,33 @@ def is_regular_output(path: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT / SIGTERM / SIGHUP back for the block (delivered right after it); main thread only."""
+    """Hold SIGINT / SIGTERM / SIGHUP back for the block (delivered right after it); main thread only.
+
+    Blocking the signals in this thread is not enough: a process-directed signal goes to any thread that
+    does not block it (numpy's BLAS threads, torch's pools), and SIGTERM's default action then ends the
+    whole process with the temp file still there (7 of 8 runs in issue 23). So for the block each held
+    signal also gets a Python handler that only notes it (CPython runs handlers in the main thread,
+    whichever thread the kernel picked); the noted signals are raised again once the old handlers are
+    back, and do then what they would have done.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    noted: list[int] = []
+    saved: dict[int, object] = {}
+    for sig in _HELD_SIGNALS:
+        previous = signal.getsignal(sig)
+        if previous is not None:  # None: a handler set outside Python, which cannot be put back
+            saved[sig] = signal.signal(sig, lambda signum, frame: noted.append(signum))
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # pending ones reach the noting handler here
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
 
 
 @contextmanager

@@ -11,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from attrgraph_cli.safetext import printable
+
 
 @dataclass
 class WorkerRow:
@@ -107,7 +109,7 @@ class BatchDisplay:
 
     def log(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, highlight=False, markup=False)
+            self.console.print(printable(message), highlight=False, markup=False)
 
     # ---- numbers and drawing --------------------------------------------------------------------------
     def throughput(self) -> float | None:
@@ -137,7 +139,7 @@ class BatchDisplay:
                 Text(row.name),
                 Text(row.where),
                 Text(row.state, style=style.get(row.state, "")),
-                Text(row.item),
+                Text(printable(row.item)),
                 str(row.done),
                 str(row.failed),
             )

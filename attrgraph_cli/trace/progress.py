@@ -28,6 +28,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from attrgraph_cli.safetext import printable
+
 #: circuit-tracer's phase numbers -> the names used in `metadata.info` timings
 PHASES = {
     0: "precompute",
@@ -77,7 +79,7 @@ class TraceProgress:
     def log(self, message: str) -> None:
         """A line above the bars (suppressed by --quiet)."""
         if not self.quiet:
-            self.console.print(message, highlight=False, markup=False)
+            self.console.print(printable(message), highlight=False, markup=False)
 
     @contextmanager
     def step(self, description: str, total: float | None = None) -> Iterator[_Task]:

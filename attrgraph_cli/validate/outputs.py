@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.safetext import json_bytes, printable
 from attrgraph_cli.validate.runner import FileReport
 
 #: format name -> what it is for (the --help text lists them)
@@ -93,8 +94,8 @@ def write(target: ReportTarget, reports: list[FileReport], seconds: float, exit_
         from attrgraph_cli.validate import report_text
 
         report_text.render(reports, seconds, errors=False)
-    else:
-        sys.stdout.buffer.write(render(target.format, reports, seconds, exit_code))
+    else:  # JSON formats keep their meaning; C1 controls and bidi overrides become \u escapes
+        sys.stdout.buffer.write(json_bytes(render(target.format, reports, seconds, exit_code)))
     sys.stdout.flush()
 
 
@@ -102,4 +103,4 @@ def print_errors(reports: list[FileReport]) -> None:
     """One `attrgraph: error:` line on stderr per unreadable file."""
     for report in reports:
         if report.status == "unreadable":
-            sys.stderr.write(f"attrgraph: error: {report.error}\n")
+            sys.stderr.write(f"attrgraph: error: {printable(report.error)}\n")

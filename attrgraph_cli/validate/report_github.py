@@ -6,12 +6,13 @@ hostile string in a graph cannot inject a second command.
 
 from __future__ import annotations
 
+from attrgraph_cli.safetext import printable
 from attrgraph_cli.validate.positions import Position
 from attrgraph_cli.validate.runner import FileReport
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -6,8 +6,8 @@ import sys
 from collections import defaultdict
 
 from rich.console import Console
-from rich.markup import escape
 
+from attrgraph_cli.safetext import markup as escape
 from attrgraph_cli.validate.runner import FileReport
 
 

@@ -222,7 +222,7 @@ def run() -> list[dict]:
     rows = bench_heuristic()
     if not _demo_available():
         return rows + [{"name": "autointerp dashboards / scores", "note": "skipped: demo model not built"}]
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     loaded = load_model(ModelRequest(device="cpu"))
     dash_rows, _ = bench_dashboards(loaded)

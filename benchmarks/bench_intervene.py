@@ -81,7 +81,7 @@ def bench(loaded, graph, n: int, repeats: int, direct: bool) -> dict:
 
 def run() -> list[dict]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     n = int(os.environ.get("ATTRGRAPH_BENCH_INTERVENE_N", "20"))
     repeats = int(os.environ.get("ATTRGRAPH_BENCH_INTERVENE_REPEATS", "5"))

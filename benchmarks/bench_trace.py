@@ -70,8 +70,8 @@ def bench_overhead(model_args: list[str], what: str, tmp: Path, repeats: int) ->
     from circuit_tracer import attribute
     from circuit_tracer.utils.create_graph_files import create_graph_files
 
+    from attrgraph_cli.models import ModelRequest, load_model
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
-    from attrgraph_cli.trace.models import ModelRequest, load_model
     from attrgraph_cli.trace.writer import write_outputs
 
     model = model_args[1] if model_args else None

@@ -154,10 +154,10 @@ def _report_items(folder: Path) -> list[dict]:
 
 @ray_test
 def test_a_killed_worker_loses_only_its_item(tmp_path, ray_mod):
+    from attrgraph_cli.models import ModelRequest
     from attrgraph_cli.runners.ray_runner import RayRunner
     from attrgraph_cli.trace.batch import plan, read_batch, trace_work
     from attrgraph_cli.trace.engine import TraceOptions
-    from attrgraph_cli.trace.models import ModelRequest
 
     batch = _batch_file(tmp_path, PROMPTS)
     out = tmp_path / "graphs"

@@ -34,7 +34,7 @@ HOUSTON = "The capital of the state containing Houston is"
 
 @pytest.fixture(scope="module")
 def loaded():
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     return load_model(ModelRequest(device="cpu"))
 
@@ -197,7 +197,7 @@ def test_mismatched_activation_and_prompt_are_errors(graph, loaded):
 
 # ---- the command ---------------------------------------------------------------------------------------
 def test_cli_json_shape_records_appended_and_one_model_load(dallas, tmp_path, monkeypatch):
-    import attrgraph_cli.trace.models as models
+    import attrgraph_cli.models as models
 
     calls = []
     real = models.load_model

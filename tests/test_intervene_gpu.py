@@ -31,7 +31,7 @@ DALLAS = "The capital of the state containing Dallas is"
 
 @pytest.fixture(scope="module")
 def models():
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     return {d: load_model(ModelRequest(device=d)) for d in ("cpu", "cuda")}
 

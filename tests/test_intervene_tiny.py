@@ -35,7 +35,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaded(tiny):
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     return load_model(ModelRequest(model=str(tiny.folder), device="cpu"))
 

@@ -27,8 +27,8 @@ PROMPT = "The capital of the state containing Dallas is"
 
 
 def test_cuda_trace_matches_cpu(tmp_path):
+    from attrgraph_cli.models import ModelRequest, load_model
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
-    from attrgraph_cli.trace.models import ModelRequest, load_model
 
     tiny = build_tiny_model(tmp_path / "tiny")
     graphs = {}
@@ -42,15 +42,15 @@ def test_cuda_trace_matches_cpu(tmp_path):
 
 @pytest.mark.slow
 def test_gemma2_2b_shaped_random_model_figures(tmp_path):
+    from attrgraph_cli.models.request import ModelRequest, loaded_model
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
-    from attrgraph_cli.trace.models import ModelRequest, _finish
 
     build_tokenizer(tmp_path / "tok")
     torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     model = build_gemma2_like(tmp_path / "tok", "cuda")
     load_s = time.perf_counter() - start
-    loaded = _finish(model, ModelRequest(device="cuda"), "cuda", "gemma-2-2b-random", model.scan, {})
+    loaded = loaded_model(model, ModelRequest(device="cuda"), "cuda", "gemma-2-2b-random", model.scan, {})
     result = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions())
     figures = {
         "gpu": torch.cuda.get_device_name(0),

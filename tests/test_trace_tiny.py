@@ -31,7 +31,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def loaded(tiny):
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     return load_model(ModelRequest(model=str(tiny.folder), device="cpu"))
 
@@ -346,7 +346,7 @@ def test_hub_names_offline_and_not_cached(tiny, tmp_path):
 # ---- batch ------------------------------------------------------------------------------------------------
 @pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_batch_one_model_load_resume_and_failures(tiny, tmp_path, monkeypatch):
-    from attrgraph_cli.trace import models
+    from attrgraph_cli import models
 
     loads = []
     real_load = models.load_model
@@ -395,7 +395,7 @@ def test_batch_one_model_load_resume_and_failures(tiny, tmp_path, monkeypatch):
 
 
 def test_batch_all_done_loads_no_model(tiny, tmp_path, monkeypatch):
-    from attrgraph_cli.trace import models
+    from attrgraph_cli import models
 
     prompts = tmp_path / "p.txt"
     prompts.write_text("Paris is in\n")
@@ -426,15 +426,15 @@ def test_gemma2_architecture_at_small_size(tmp_path):
     """RMSNorm before and after, rotary, grouped-query attention, soft-capping: gemma-2's path, on CPU."""
     from tiny_model import build_gemma2_like, build_tokenizer
 
+    from attrgraph_cli.models.request import ModelRequest, loaded_model
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
-    from attrgraph_cli.trace.models import ModelRequest, _finish
 
     build_tokenizer(tmp_path / "tok")
     model = build_gemma2_like(
         tmp_path / "tok", "cpu", n_layers=2, d_model=64, d_head=16, n_heads=4, n_key_value_heads=2,
         d_mlp=128, d_vocab=120, d_transcoder=128,
     )  # fmt: skip
-    loaded = _finish(model, ModelRequest(device="cpu"), "cpu", "gemma-2-like", model.scan, {})
+    loaded = loaded_model(model, ModelRequest(device="cpu"), "cpu", "gemma-2-like", model.scan, {})
     result = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin",)), TraceOptions())
     assert (result.graph.nodes.kind == NodeKind.FEATURE).sum() > 0
     assert result.graph.metadata["scan"] == "gemma-2-2b-random-16k"

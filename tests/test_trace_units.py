@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.models import split_revision
 from attrgraph_cli.trace.batch import ItemOutcome, plan, read_batch, summary_table
 from attrgraph_cli.trace.engine import PromptJob, TraceOptions, slugify
 from attrgraph_cli.trace.metadata import source_urls
-from attrgraph_cli.trace.models import split_revision
 
 
 def test_split_revision():

@@ -7,7 +7,7 @@
 - `transcoders/`: one random JumpReLU transcoder per layer (`layer_{i}.safetensors`) plus `config.yaml`, the
   folder format circuit-tracer loads from a path;
 - `model.safetensors` + `attrgraph-model.json`: the HookedTransformer weights and config, the local-folder
-  format `attrgraph trace --model FOLDER` reads (see attrgraph_cli/trace/models.py).
+  format `attrgraph trace --model FOLDER` reads (see attrgraph_cli/models/local.py).
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ def _dashboards(
             return None
     from attrgraph_cli.autointerp.corpus import demo_documents, read_documents
     from attrgraph_cli.autointerp.dashboards import compute_dashboards
-    from attrgraph_cli.trace.models import ModelRequest, load_model
+    from attrgraph_cli.models import ModelRequest, load_model
 
     if on_demo:
         request = ModelRequest(device=dopts.device, dtype=dopts.dtype)

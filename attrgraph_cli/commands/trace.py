@@ -98,8 +98,8 @@ def trace(
         from attrgraph_cli.runners.ray_runner import require_ray
 
         require_ray()
+    from attrgraph_cli.models import ModelRequest
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions
-    from attrgraph_cli.trace.models import ModelRequest
 
     options = TraceOptions(
         max_n_logits=max_n_logits,
@@ -176,8 +176,8 @@ def _require_trace_extra() -> None:
 
 
 def _run_one(job, output: Path, request, options, raw: Path | None, render: Path | None, quiet: bool) -> None:
+    from attrgraph_cli.models import describe_request, load_model
     from attrgraph_cli.trace.engine import trace_prompt
-    from attrgraph_cli.trace.models import describe_request, load_model
     from attrgraph_cli.trace.progress import TraceProgress
     from attrgraph_cli.trace.writer import write_outputs
 
@@ -214,8 +214,8 @@ def _run_batch(
     quiet: bool,
     ray: dict | None = None,
 ) -> None:
+    from attrgraph_cli.models import describe_request, load_model
     from attrgraph_cli.trace import batch as batch_mod
-    from attrgraph_cli.trace.models import describe_request, load_model
     from attrgraph_cli.trace.progress import TraceProgress
 
     jobs = batch_mod.read_batch(batch)

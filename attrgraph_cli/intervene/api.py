@@ -63,9 +63,9 @@ def load_model_for(
     device: str = "auto",
     dtype: str | None = None,
 ) -> Any:
-    """Load the model the graph was traced with (or `model`/`transcoders`): a `trace.models.LoadedModel`."""
+    """Load the model the graph was traced with (or `model`/`transcoders`): a `models.LoadedModel`."""
     from attrgraph_cli.intervene.model import model_request
-    from attrgraph_cli.trace.models import load_model
+    from attrgraph_cli.models import load_model
 
     req, _ = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
     return load_model(req)

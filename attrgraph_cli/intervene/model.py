@@ -64,8 +64,8 @@ def model_request(
     dtype: str | None = None,
     backend: str | None = None,
 ):
-    """A `trace.models.ModelRequest` for this graph, and a short description of where it came from."""
-    from attrgraph_cli.trace.models import ModelRequest
+    """A `models.ModelRequest` for this graph, and a short description of where it came from."""
+    from attrgraph_cli.models import ModelRequest
 
     if model is not None or transcoders is not None:
         req = ModelRequest(model, transcoders, backend or "transformerlens", device, dtype or "float32")

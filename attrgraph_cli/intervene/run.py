@@ -16,12 +16,12 @@ def run_items(
     request: Any,
     check_supernodes: bool,
 ) -> list[dict[str, Any]]:
-    """One model load (`request`: a `trace.models.ModelRequest`), every item measured, records appended."""
+    """One model load (`request`: a `models.ModelRequest`), every item measured, records appended."""
     import contextlib
     import io
 
     from attrgraph_cli.intervene.api import run_interventions
-    from attrgraph_cli.trace.models import load_model
+    from attrgraph_cli.models import load_model
 
     with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
         loaded = load_model(request)

@@ -142,7 +142,7 @@ class Session:
         return self
 
     def _targets(self) -> list[Target]:
-        from attrgraph_cli.trace.engine import target_token_id
+        from attrgraph_cli.models.tokens import target_token_id
 
         nodes = self.graph.nodes
         out: list[Target] = []

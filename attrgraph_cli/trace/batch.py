@@ -211,7 +211,7 @@ class LocalRunner:
 
 def setup_worker(request: Any, device: str, threads: int | None) -> Any:
     """A runner worker's set-up: load the model once on the device the runner gave it."""
-    from attrgraph_cli.trace.models import load_model
+    from attrgraph_cli.models import load_model
 
     if threads:
         import torch

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attrgraph_cli.errors import AttrgraphError
-from attrgraph_cli.trace.models import LoadedModel
+from attrgraph_cli.models import LoadedModel
+from attrgraph_cli.models.tokens import PromptError, target_token_id
 from attrgraph_cli.trace.progress import TraceProgress
 
 #: circuit-tracer CLI defaults (circuit_tracer/__main__.py), kept under the same names
@@ -24,10 +25,6 @@ DEFAULT_BATCH_SIZE = 256
 DEFAULT_MAX_FEATURE_NODES = 7500
 DEFAULT_NODE_THRESHOLD = 0.8
 DEFAULT_EDGE_THRESHOLD = 0.98
-
-
-class PromptError(AttrgraphError):
-    """The prompt or a target cannot be traced on this model."""
 
 
 @dataclass(frozen=True)
@@ -115,20 +112,6 @@ def tokenize_prompt(loaded: LoadedModel, prompt: str):
             f"{loaded.n_ctx} tokens (n_ctx); shorten it"
         )
     return ids
-
-
-def target_token_id(loaded: LoadedModel, token: str, flag: str = "--target") -> int:
-    """The vocabulary id of a one-token target string, or a clear error."""
-    tok = loaded.tokenizer
-    if token == "":
-        raise PromptError(f"{flag} is empty")
-    ids = tok.encode(token, add_special_tokens=False)
-    unk = getattr(tok, "unk_token_id", None)
-    if len(ids) != 1 or (unk is not None and ids[0] == unk and token != tok.unk_token):
-        pieces = [tok.decode([i]) for i in ids]
-        detail = f"it is {len(ids)} tokens {pieces!r}" if len(ids) > 1 else "it is not in the vocabulary"
-        raise PromptError(f"{flag} {token!r} is not a single token of this model's vocabulary: {detail}")
-    return int(ids[0])
 
 
 def build_targets(loaded: LoadedModel, job: PromptJob, input_ids) -> tuple[Any, list[dict[str, Any]]]:

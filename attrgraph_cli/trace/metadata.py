@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from attrgraph_cli import __version__
-from attrgraph_cli.trace.models import LoadedModel
+from attrgraph_cli.models import LoadedModel
 
 GENERATOR_URL = "https://github.com/safety-research/circuit-tracer"
 
@@ -30,7 +30,7 @@ def package_version(name: str) -> str | None:
 
 def source_urls(transcoder_set: str) -> list[str]:
     """Hub URL of the transcoders when they came from the hub (a local folder has none)."""
-    from attrgraph_cli.trace.models import TRANSCODER_ALIASES
+    from attrgraph_cli.models import TRANSCODER_ALIASES
 
     ref = TRANSCODER_ALIASES.get(transcoder_set, transcoder_set)
     if ref.startswith(("/", ".", "~")) or "/" not in ref:

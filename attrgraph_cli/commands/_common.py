@@ -74,6 +74,7 @@ def user_errors(func: F) -> F:
         try:
             check_text_arguments(kwargs)
             check_integer_arguments(kwargs)
+            kwargs = _graph_links(kwargs)
             if os.environ.get("ATTRGRAPH_DEBUG"):
                 return func(*args, **kwargs)
             with warnings.catch_warnings():  # library warnings would come before the one error line
@@ -94,3 +95,17 @@ def user_errors(func: F) -> F:
             raise fail(f"unexpected {kind}: {exc} (set ATTRGRAPH_DEBUG=1 for the traceback)", 3) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _graph_links(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A Neuronpedia graph link (or `np:MODEL/SLUG`) given as an input graph becomes the path of the
+    downloaded graph with the link's view applied (`io.neuronpedia_link`); file arguments are untouched."""
+    from attrgraph_cli.io.neuronpedia_link import GRAPH_ARGUMENTS, looks_like_link, resolve_links
+
+    def linked(value: Any) -> bool:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return any(looks_like_link(v) for v in values)
+
+    if not any(linked(arguments.get(name)) for name in GRAPH_ARGUMENTS):
+        return arguments
+    return resolve_links(arguments)

@@ -434,3 +434,47 @@ def _retry_after(value: str | None) -> float | None:
 
 def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+ENV_TIMEOUT = "ATTRGRAPH_NET_TIMEOUT"
+ENV_DEADLINE = "ATTRGRAPH_NET_DEADLINE"
+ENV_RETRIES = "ATTRGRAPH_NET_RETRIES"
+ENV_MAX_MB = "ATTRGRAPH_NET_MAX_MB"
+
+
+def limits_from_env(defaults: Limits) -> Limits:
+    """`defaults` with `ATTRGRAPH_NET_TIMEOUT` / `_DEADLINE` (seconds), `_RETRIES` (tries) and `_MAX_MB`
+    (response cap, MiB) applied when set; a bad value is an AttrgraphError naming the variable."""
+    import os
+
+    lim = Limits(
+        defaults.timeout,
+        defaults.deadline,
+        defaults.max_bytes,
+        defaults.retries,
+        defaults.backoff,
+        defaults.backoff_cap,
+    )
+
+    def number(name: str) -> float | None:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise AttrgraphError(f"{name}={raw[:40]!r} is not a number") from None
+
+    if (v := number(ENV_TIMEOUT)) is not None:
+        lim.timeout = check_seconds(v, ENV_TIMEOUT)
+    if (v := number(ENV_DEADLINE)) is not None:
+        lim.deadline = check_seconds(v, ENV_DEADLINE, high=24 * 3600.0)
+    if (v := number(ENV_RETRIES)) is not None:
+        if not v.is_integer() or not 1 <= v <= 100:
+            raise AttrgraphError(f"{ENV_RETRIES} must be a whole number of tries from 1 to 100")
+        lim.retries = int(v)
+    if (v := number(ENV_MAX_MB)) is not None:
+        if not math.isfinite(v) or not 0 < v <= 64 * 1024:
+            raise AttrgraphError(f"{ENV_MAX_MB} must be a size in MiB from 0 to 65536")
+        lim.max_bytes = max(1, int(v * (1 << 20)))
+    return lim

@@ -63,10 +63,10 @@
     return { start: start, list: list };
   }
 
-  /** '#rrggbb' as 'r,g,b' (for rgba() with an alpha), or `fallback` when it is not such a colour. */
-  function rgbTriplet(hex, fallback) {
-    var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(hex || ''));
-    return m ? [m[1], m[2], m[3]].map(function (x) { return parseInt(x, 16); }).join(',') : fallback;
+  /** '#rrggbb' as 'r,g,b' (for rgba() with an alpha). */
+  function rgbTriplet(hex) {
+    var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(hex));
+    return [m[1], m[2], m[3]].map(function (x) { return parseInt(x, 16); }).join(',');
   }
   /** g[name] computed by `make` on first read, then kept. */
   function lazy(g, name, make) {
@@ -88,10 +88,10 @@
       });
   }
 
-  /** The graph model the viewer draws: head + columns. Links stay sorted by |w| (strongest first). */
+  /** The graph model the viewer draws: head + columns. Links stay sorted by |w| (strongest first). What a
+   *  node means (head.semantics) and what each extension part shows (head.views) come from Python. */
   function buildGraph(head, cols) {
-    var N = head.nodes, n = N.n, m = head.links.m, ft = N.featureType, sem = head.semantics || null;
-    var palette = sem && sem.palette ? sem.palette : null;
+    var N = head.nodes, n = N.n, m = head.links.m, ft = N.featureType, sem = head.semantics, palette = sem.palette;
     var g = {
       n: n, m: m, ids: N.ids, labels: N.labels.slice(), origLabels: N.labels, kind: cols.kind,
       layer: cols.layer, pos: cols.pos, row: cols.row, feature: cols.feature, act: cols.activation,
@@ -100,19 +100,11 @@
       nodeExtra: N.extra || {}, linkExtra: head.links.extra || {},
       tokens: head.tokens || [], layout: head.layout, meta: head.metadata || {}, qParams: head.qParams || {},
       extra: head.extra || {}, index: new Map(), maxW: m ? Math.abs(cols.w[0]) : 1, errors: 0,
-      // semantics computed once in Python (report/semantics.py); null when an older payload lacks them
-      display: sem && sem.display ? sem.display.slice() : null, origDisplay: sem && sem.display ? sem.display : null,
-      color: sem && sem.color ? sem.color : null,
-      rank: sem && sem.rank ? Int32Array.from(sem.rank) : null,
-      featureKey: sem && sem.featureKey ? sem.featureKey : new Array(n).fill(null),
-      density: sem && sem.density ? sem.density : null,
-      dense: sem && sem.dense ? sem.dense : null,
-      thresholds: sem && sem.thresholds ? sem.thresholds : {},
-      posRGB: rgbTriplet(palette && palette.positive, core.POS_RGB),
-      negRGB: rgbTriplet(palette && palette.negative, core.NEG_RGB),
-      kindColor: palette ? [palette.embedding, palette.feature, palette.error, palette.logit] : core.KIND_COLOR,
-      supernodeColors: palette && Array.isArray(palette.supernodes) && palette.supernodes.length
-        ? palette.supernodes : core.SUPERNODE_COLORS
+      display: sem.display.slice(), origDisplay: sem.display, color: sem.color, rank: Int32Array.from(sem.rank),
+      featureKey: sem.featureKey, density: sem.density, dense: sem.dense, thresholds: sem.thresholds,
+      limits: sem.limits || {}, views: head.views || {}, palette: palette, supernodesEdited: false,
+      posRGB: rgbTriplet(palette.positive), negRGB: rgbTriplet(palette.negative),
+      supernodeColors: palette.supernodes
     };
     g.targetLogit = -1;
     for (var i = 0; i < n; i++) {
@@ -124,6 +116,12 @@
     lazy(g, 'out', function () { return csr(g.src, n, m); });
     lazy(g, 'inn', function () { return csr(g.tgt, n, m); });
     g.supernodes = supernodes(g.qParams, g.index, g.supernodeColors);
+    var pins = [];  // the file's pinned ids as the viewer pins them (known, once each, in order)
+    (Array.isArray(g.qParams.pinnedIds) ? g.qParams.pinnedIds : []).forEach(function (id) {
+      id = String(id);
+      if (g.index.has(id) && pins.indexOf(id) < 0) pins.push(id);
+    });
+    g.filePins = pins.join('\n');
     return g;
   }
 

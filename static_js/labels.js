@@ -1,6 +1,6 @@
 /* labels.js: what a node is called and coloured. Pure; loads in the page and in Node.
- * With a payload from report/semantics.py the display labels and colours are Python's (so HTML, SVG and PDF
- * agree); the fallbacks below only serve payloads without head.semantics.
+ * The display labels and colours are Python's (head.semantics from report/semantics.py, so HTML, SVG and PDF
+ * agree); `fallbackLabel` names a node whose label the user cleared, as Python names an unlabelled one.
  */
 (function (AG) {
   'use strict';
@@ -19,8 +19,7 @@
     if (p >= 0.01 || p === 0) return String(Number(p.toPrecision(2)));
     return p.toExponential(1).replace(/e([+-])(\d)$/, 'e$10$2');
   }
-  /** What report/semantics.py display_label calls an unlabelled node (the fallback for payloads without
-   *  head.semantics and for a label the user cleared). */
+  /** What report/semantics.py display_label calls an unlabelled node (for a label the user cleared). */
   function fallbackLabel(g, i) {
     var k = g.kind[i], pos = g.pos[i];
     if (k === core.KIND_FEAT) return 'L' + g.layer[i] + '/' + g.feature[i];
@@ -31,21 +30,15 @@
     var p = g.prob[i], shown = cleanText(String(tok).replace(/\r\n|\n/g, '\u21b5').replace(/\t/g, '\u21e5'));
     return 'Output "' + shown + '"' + (isFinite(p) ? ' (p=' + probText(p) + ')' : '');
   }
-  /** The text shown for node `i`: Python's display label, else its label, else the fallback. */
-  function displayLabel(g, i) {
-    if (g.display) return g.display[i];
-    var l = String(g.labels[i] || '').trim();
-    return l && g.kind[i] !== core.KIND_EMB ? cleanText(l) : fallbackLabel(g, i);
-  }
+  /** The text shown for node `i` (Python's display label, or the user's edit). */
+  function displayLabel(g, i) { return g.display[i]; }
   /** Set node `i`'s label (the user edited it); the display label follows. */
   function setLabel(g, i, text) {
     text = String(text);
     if (g.labels[i] === text) return false;
     g.labels[i] = text;
-    if (g.display) {
-      var t = text.trim();
-      g.display[i] = text === g.origLabels[i] && g.origDisplay ? g.origDisplay[i] : t ? cleanText(t) : fallbackLabel(g, i);
-    }
+    var t = clip(text.trim(), g.limits.label);
+    g.display[i] = text === g.origLabels[i] ? g.origDisplay[i] : t ? cleanText(t) : fallbackLabel(g, i);
     return true;
   }
   function layerName(g, i) {
@@ -53,10 +46,21 @@
     return k === core.KIND_EMB ? 'Emb' : k === core.KIND_LOGIT ? 'Logits' : 'L' + g.layer[i];
   }
   /** Fill colour of node `i`. */
-  function nodeColor(g, i) { return g.color ? g.color[i] : g.kindColor[g.kind[i]]; }
+  function nodeColor(g, i) { return g.color[i]; }
+  /** `s` cut to `limit` characters (report/clip.py clip: the first limit - 1 and an ellipsis). */
+  function clip(s, limit) {
+    s = String(s);
+    return limit > 0 && s.length > limit ? s.slice(0, limit - 1) + '\u2026' : s;
+  }
+  /** The `attrgraph.features` entry of node `i` (its key from head.semantics.featureKey), or null. */
+  function entryOf(g, i) {
+    var ext = g.extra.attrgraph && g.extra.attrgraph.features, key = g.featureKey[i];
+    if (key == null || !ext || typeof ext !== 'object' || !Object.prototype.hasOwnProperty.call(ext, key)) return null;
+    return ext[key] && typeof ext[key] === 'object' ? ext[key] : null;
+  }
 
   var labels = { cleanText: cleanText, tokenText: tokenText, probText: probText, fallbackLabel: fallbackLabel, displayLabel: displayLabel, setLabel: setLabel, layerName: layerName,
-    nodeColor: nodeColor };
+    nodeColor: nodeColor, clip: clip, entryOf: entryOf };
   AG.labels = labels;
   if (typeof module !== 'undefined' && module.exports) module.exports = labels;
 })(typeof AG !== 'undefined' ? AG : {});

@@ -1,15 +1,10 @@
 /* rank.js: node importance order (which labels get placed first) and search. Pure; page and Node. */
 (function (AG) {
   'use strict';
-  var core = AG.core || require('./core.js');
   var labels = AG.labels || require('./labels.js');
 
-  /** Importance of node `i` as a sort key, smaller first: Python's rank when shipped, else logits first, then
-   *  by cumulative influence (NaN last). */
-  function key(g, i) {
-    if (g.rank) return g.rank[i];
-    return g.kind[i] === core.KIND_LOGIT ? -1 : (isNaN(g.infl[i]) ? 2 : g.infl[i]);
-  }
+  /** Importance of node `i` as a sort key, smaller first: Python's rank (report/semantics.py node_rank). */
+  function key(g, i) { return g.rank[i]; }
   /** `nodes` (an array of indices) sorted in place, most important first; ties by index. */
   function byImportance(g, nodes) {
     return nodes.sort(function (a, b) { return key(g, a) - key(g, b) || a - b; });

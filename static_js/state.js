@@ -5,20 +5,16 @@
  */
 (function (AG) {
   'use strict';
-  var core = AG.core || require('./core.js');
 
   function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
 
   /** The state a freshly opened graph starts in (before the URL hash is read). */
   function defaults(g) {
-    var t = g.thresholds || {};  // report/semantics.py Thresholds (camelCase), when the payload has them
-    var thr = typeof t.nodeThreshold === 'number' ? t.nodeThreshold
-      : typeof g.meta.node_threshold === 'number' ? g.meta.node_threshold : 1;
-    var hideAbove = typeof t.errorsHiddenAbove === 'number' ? t.errorsHiddenAbove : core.ERRORS_HIDDEN_ABOVE;
+    var t = g.thresholds;  // report/semantics.py Thresholds (camelCase)
     var st = {
-      nodeThreshold: clamp(thr, 0, 1), minWeight: typeof t.minWeight === 'number' ? Math.max(t.minWeight, 0) : 0,
-      nodeSize: 4, labelDensity: typeof t.labelDensity === 'number' ? clamp(t.labelDensity, 0, 1) : 0.1,
-      showErrors: g.errors <= hideAbove, query: '', selected: -1, hover: -1, pinned: new Set(),
+      nodeThreshold: clamp(t.nodeThreshold, 0, 1), minWeight: Math.max(t.minWeight, 0),
+      nodeSize: 4, labelDensity: clamp(t.labelDensity, 0, 1),
+      showErrors: g.errors <= t.errorsHiddenAbove, query: '', selected: -1, hover: -1, pinned: new Set(),
       k: 1, tx: 0, ty: 0
     };
     (Array.isArray(g.qParams.pinnedIds) ? g.qParams.pinnedIds : []).forEach(function (id) { var j = g.index.get(String(id)); if (j != null) st.pinned.add(j); });

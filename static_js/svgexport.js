@@ -1,5 +1,6 @@
 /* svgexport.js: the current view as a standalone SVG string (what the canvases show, as vector shapes).
- * Every string goes through format.xmlEscape, which also drops the characters XML 1.0 cannot hold. */
+ * Every string goes through format.xmlEscape, which also drops the characters XML 1.0 cannot hold, and is
+ * cut to the report's one label length (report/clip.py MAX_LABEL, head.semantics.limits.label). */
 (function (AG) {
   'use strict';
   var core = AG.core, labels = AG.labels, xmlEscape = AG.format.xmlEscape, P = AG.Viewer.prototype;
@@ -27,7 +28,7 @@
       else if (k === core.KIND_EMB) shape = '<rect x="' + (x - r).toFixed(1) + '" y="' + (y - r).toFixed(1) + '" width="' + 2 * r + '" height="' + 2 * r + '"';
       else if (k === core.KIND_ERR) shape = '<polygon points="' + [x, y - r, x + r, y, x, y + r, x - r, y].map(function (v) { return v.toFixed(1); }).join(' ') + '"';
       else shape = '<polygon points="' + [x, y - r * 1.15, x + r, y + r * 0.7, x - r, y + r * 0.7].map(function (v) { return v.toFixed(1); }).join(' ') + '"';
-      out.push(shape + ' fill="' + c + '"><title>' + xmlEscape(g.ids[i] + ' ' + labels.displayLabel(g, i)) + '</title>' + shape.split(' ')[0].replace('<', '</') + '>');
+      out.push(shape + ' fill="' + c + '"><title>' + xmlEscape(labels.clip(g.ids[i] + ' ' + labels.displayLabel(g, i), g.limits.label)) + '</title>' + shape.split(' ')[0].replace('<', '</') + '>');
     }
     out.push('</g><g font-size="10" fill="#111827" stroke="#ffffff" stroke-width="3" paint-order="stroke">');
     sc.labels.forEach(function (l) { out.push('<text x="' + l.x.toFixed(1) + '" y="' + (l.y + 3.5).toFixed(1) + '">' + xmlEscape(l.text) + '</text>'); });

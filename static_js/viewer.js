@@ -77,9 +77,9 @@
     this.base = h('canvas', { id: 'ag-canvas' });
     this.over = h('canvas', { id: 'ag-overlay' });
     this.tooltip = h('div', { cls: 'ag-tooltip', id: 'ag-tooltip', role: 'tooltip' });
-    var legend = h('div', { cls: 'ag-legend', id: 'ag-legend' }), kc = g.kindColor;
-    [['●', kc[core.KIND_FEAT], 'feature'], ['◆', kc[core.KIND_ERR], 'error'], ['■', kc[core.KIND_EMB], 'embedding'],
-      ['▲', kc[core.KIND_LOGIT], 'logit'], ['━', 'rgb(' + g.posRGB + ')', '+ edge'], ['━', 'rgb(' + g.negRGB + ')', '− edge']]
+    var legend = h('div', { cls: 'ag-legend', id: 'ag-legend' }), pal = g.palette;
+    [['●', pal.feature, 'feature'], ['◆', pal.error, 'error'], ['■', pal.embedding, 'embedding'],
+      ['▲', pal.logit, 'logit'], ['━', 'rgb(' + g.posRGB + ')', '+ edge'], ['━', 'rgb(' + g.negRGB + ')', '− edge']]
       .forEach(function (item) { legend.append(h('span', {}, h('b', { text: item[0], style: 'color:' + item[1] }), ' ' + item[2])); });
     this.plot.append(this.base, this.over, this.tooltip, legend);
 

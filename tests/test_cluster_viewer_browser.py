@@ -14,8 +14,8 @@ import pytest
 
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic_groups import planted_graph
 from attrgraph_cli.report.html import write_html
+from attrgraph_testing.synthetic_groups import planted_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -127,12 +127,12 @@ def test_collapsed_graph_in_the_main_canvas(page, clustered):
     assert st["collapsed"] is True and "sc=1" in page.evaluate("location.hash")
     collapsed = st["collapsedGraph"]
     names = [s[0] for s in graph.supernodes]
-    assert collapsed["nodes"][: len(names)] == names and collapsed["links"] > 0
-    # the summed weights equal the sums over the graph's own links between the groups
-    owner = {m: k for k, (_n, *ms) in enumerate(graph.supernodes) for m in ms}
-    loose = [p for p in graph.qparams["pinnedIds"] if p not in owner]  # pinned singletons: one group each
-    assert len(collapsed["nodes"]) == len(names) + len(loose)
-    owner.update({p: len(names) + k for k, p in enumerate(loose)})
+    # loose pinned nodes, the target logit and the tokens that feed them first, the supernodes last (issue 28)
+    assert collapsed["nodes"][-len(names) :] == names and collapsed["links"] > 0
+    view = collapsed["view"]
+    owner = {m: k for k, ms in enumerate(view["members"]) for m in ms}
+    loose = [p for p in graph.qparams["pinnedIds"] if p not in owner or view["supernode"][owner[p]] is None]
+    assert all(view["supernode"][owner[p]] is None for p in loose)
     group_names = collapsed["nodes"]
     ids = graph.nodes.ids
     want: dict[tuple[str, str], float] = {}

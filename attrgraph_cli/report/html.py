@@ -30,6 +30,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "decode.js",
     "labels.js",
     "rank.js",
+    "collapse.js",
     "state.js",
     "jsonwriter.js",
     "registry.js",

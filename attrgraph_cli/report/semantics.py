@@ -90,7 +90,8 @@ class Thresholds:
     - `figure_labels`, `logit_labels`: how many features / logits the figure labels;
     - `top_nodes`: rows of the PDF's top-nodes table (`render --top`); `detail_examples`: activating
       examples per feature in the PDF;
-    - `label_density`: share of visible nodes the viewer labels;
+    - `label_density`: share of the visible nodes the viewer labels, most important first, each where its
+      label has room: 1 labels every node that has room, as the PDF's figure does (one rule for both);
     - `errors_hidden_above`: the viewer starts with error nodes hidden when there are more than this;
     - `max_density`: a feature firing on a larger share of tokens is `dense` (unless its entry says).
     """
@@ -103,7 +104,7 @@ class Thresholds:
     logit_labels: int = 6
     top_nodes: int = 20
     detail_examples: int = 3
-    label_density: float = 0.1
+    label_density: float = 1.0
     errors_hidden_above: int = 50
     max_density: float = 0.25
 
@@ -309,6 +310,7 @@ class Semantics:
             "density": self.density,
             "dense": self.dense,
             "thresholds": self.thresholds.as_json(),
+            "limits": {"label": MAX_LABEL},
         }
 
 

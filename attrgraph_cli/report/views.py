@@ -16,6 +16,7 @@ read the same dataclasses, so the two cannot disagree. Every string is cut (`rep
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -287,8 +288,32 @@ def intervention_views(graph: AttributionGraph) -> list[InterventionSummary]:
     return out
 
 
-def history_lines(graph: AttributionGraph) -> list[str]:
-    """One line per stage: `stage · attrgraph VERSION · started · duration s`."""
+@dataclass
+class Stage:
+    """One `attrgraph.history` record in words: `head` (stage · version · started · duration), its settings
+    (`key=value, ...`, values as compact JSON) and inputs (`name (role) sha256:…`)."""
+
+    stage: str
+    head: str
+    settings: str
+    inputs: str
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _input(item: Any) -> str:
+    if not isinstance(item, dict):
+        return ""
+    digest = item.get("sha256")
+    role = f" ({_text(item['role'], 40)})" if item.get("role") else ""
+    digest_text = f" sha256:{digest[:12]}" if isinstance(digest, str) else ""
+    return _text(item.get("name") or "?", 200) + role + digest_text
+
+
+def history_view(graph: AttributionGraph) -> list[Stage]:
+    """The stages that made the file, oldest first."""
     out = []
     for record in extension.history(graph):
         if not isinstance(record, dict):
@@ -298,9 +323,18 @@ def history_lines(graph: AttributionGraph) -> list[str]:
             _text(record.get("stage") or "?", 40),
             "attrgraph " + _text(record["attrgraph_version"], 40) if record.get("attrgraph_version") else "",
             _text(record.get("started"), 40),
-            f"{duration:.3g} s" if duration is not None else "",
+            f"{duration:.2f} s" if duration is not None else "",
         ]
-        out.append(" \u00b7 ".join(p for p in parts if p))
+        settings = record.get("settings") if isinstance(record.get("settings"), dict) else {}
+        inputs = record.get("inputs") if isinstance(record.get("inputs"), list) else []
+        out.append(
+            Stage(
+                stage=_text(record.get("stage"), 40),
+                head=" \u00b7 ".join(p for p in parts if p),
+                settings=_text(", ".join(f"{k}={_compact(v)}" for k, v in settings.items())),
+                inputs=_text(", ".join(t for t in map(_input, inputs) if t)),
+            )
+        )
     return out
 
 
@@ -309,7 +343,7 @@ class Views:
     labels: LabelSummary | None
     supernodes: SupernodeView | None
     interventions: list[InterventionSummary]
-    history: list[str]
+    history: list[Stage]
 
     def as_payload(self) -> dict[str, Any]:
         """The `head.views` object of the viewer payload."""
@@ -323,7 +357,7 @@ class Views:
             "labels": labels,
             "supernodes": asdict(self.supernodes) if self.supernodes is not None else None,
             "interventions": [asdict(v) for v in self.interventions],
-            "history": self.history,
+            "history": [asdict(s) for s in self.history],
             "series": {"colors": SERIES_COLORS, "max": MAX_SERIES},
         }
 
@@ -335,5 +369,5 @@ def compute(graph: AttributionGraph, sem: Semantics | None = None) -> Views:
         labels=label_summary(graph, sem),
         supernodes=supernode_view(graph, sem),
         interventions=intervention_views(graph),
-        history=history_lines(graph),
+        history=history_view(graph),
     )

@@ -33,21 +33,14 @@
     return wrap;
   }
 
-  /** The `attrgraph.features` entry of node `i` (key from head.semantics.featureKey), or null. */
-  function entryOf(g, i) {
-    var key = g.featureKey[i], ext = g.extra.attrgraph && g.extra.attrgraph.features;
-    if (key == null || !ext || !Object.prototype.hasOwnProperty.call(ext, key)) return null;
-    var entry = ext[key];
-    return entry && typeof entry === 'object' ? entry : null;
-  }
   /** Where the label came from (source, explainer, score), then the details. */
   function featureSection(g, i, entry) {
     var d = entry.details && typeof entry.details === 'object' ? entry.details : {};
-    var wrap = featureDetails(d, g.density ? g.density[i] : entry.density);
+    var wrap = featureDetails(d, g.density[i]);
     var prov = [entry.source, entry.explainer, typeof entry.score === 'number' ? 'score ' + fmt(entry.score, 2) : null]
       .filter(function (v) { return v != null && v !== ''; }).map(String).join(' · ');
     if (prov) wrap.insertBefore(h('div', { cls: 'ag-sub', id: 'ag-label-source', text: 'label: ' + prov }), wrap.children[1] || null);
-    if (g.dense && g.dense[i]) wrap.insertBefore(h('div', { cls: 'ag-sub', text: 'dense feature' }), wrap.children[1] || null);
+    if (g.dense[i]) wrap.insertBefore(h('div', { cls: 'ag-sub', text: 'dense feature' }), wrap.children[1] || null);
     return wrap;
   }
 
@@ -92,7 +85,7 @@
       }
       edgeList('Strongest inputs', g.inn, g.src);
       edgeList('Strongest outputs', g.out, g.tgt);
-      var entry = entryOf(g, i);
+      var entry = labels.entryOf(g, i);
       if (entry) box.append(featureSection(g, i, entry));
     }
   });

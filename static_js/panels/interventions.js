@@ -8,12 +8,11 @@
   'use strict';
   var h = AG.dom.h, fmt = AG.format.fmt;
   var SVGNS = 'http://www.w3.org/2000/svg';
-  var COLORS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
   var MAX_LIST = 200;
 
   function records(g) {
     var ext = g.extra && g.extra.attrgraph;
-    return ext && Array.isArray(ext.interventions) ? ext.interventions.filter(function (r) { return r && typeof r === 'object'; }) : [];
+    return ext && Array.isArray(ext.interventions) ? ext.interventions.filter(function (r) { return r && typeof r === 'object' && !Array.isArray(r); }) : [];
   }
   function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
   function signed(x) { x = num(x); return x == null ? '—' : (x > 0 ? '+' : '') + fmt(x, 3); }
@@ -29,9 +28,10 @@
     return el;
   }
 
-  /** A line chart of p(token) against the swept value, one polyline per series. */
+  /** A line chart of p(token) against the swept value, one polyline per series: the sweep view of
+   *  report/views.py (series, their colours and their number are the PDF chart's). */
   function sweepChart(sweep) {
-    var xs = arr(sweep.values).map(num), series = arr(sweep.series).filter(function (x) { return x && Array.isArray(x.p); });
+    var xs = sweep.values, series = sweep.series;
     if (xs.length < 2 || !series.length || xs.some(function (x) { return x == null; })) return null;
     var W = 280, H = 150, L = 34, R = 8, T = 8, B = 26;
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
@@ -43,16 +43,16 @@
     [0, 0.5, 1].forEach(function (p) { svg.append(s('text', { x: L - 4, y: Y(p) + 3, 'text-anchor': 'end', 'font-size': 9, text: String(p) })); });
     [x0, x1].forEach(function (x) { svg.append(s('text', { x: X(x), y: H - 12, 'text-anchor': 'middle', 'font-size': 9, text: fmt(x, 2) })); });
     svg.append(s('text', { x: (L + W - R) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 9, text: String(sweep.parameter || 'value') }));
-    series.slice(0, COLORS.length).forEach(function (ser, k) {
+    series.forEach(function (ser) {
       var pts = [];
       ser.p.forEach(function (p, j) { if (num(p) != null && j < xs.length) pts.push(X(xs[j]).toFixed(1) + ',' + Y(Math.max(0, Math.min(1, p))).toFixed(1)); });
-      var line = s('polyline', { points: pts.join(' '), fill: 'none', stroke: COLORS[k], 'stroke-width': 1.5, 'data-token': String(ser.token) });
+      var line = s('polyline', { points: pts.join(' '), fill: 'none', stroke: ser.color, 'stroke-width': 1.5, 'data-token': ser.token });
       line.append(s('title', { text: 'p(' + String(ser.token) + ')' }));
       svg.append(line);
     });
     var legend = h('div', { cls: 'ag-iv-legend' });
-    series.slice(0, COLORS.length).forEach(function (ser, k) {
-      legend.append(h('span', { style: 'color:' + COLORS[k], text: '■ ' }), h('span', { text: JSON.stringify(String(ser.token)) + '  ' }));
+    series.forEach(function (ser) {
+      legend.append(h('span', { style: 'color:' + ser.color, text: '■ ' }), h('span', { text: JSON.stringify(ser.token) + '  ' }));
     });
     return h('div', { cls: 'ag-iv-sweep' }, svg, legend);
   }
@@ -193,7 +193,8 @@
         if (!arr(r.spec).length) d.append(h('div', { cls: 'ag-iv-spec', text: 'nothing changed (plain forward pass)' }));
         if (r.model) d.append(h('div', { cls: 'ag-sub', text: 'model: ' + String(r.model) }));
         d.append(targetsTable(r.targets), topBars(r.top_before, r.top_after));
-        if (r.sweep && typeof r.sweep === 'object') { var chart = sweepChart(r.sweep); if (chart) d.append(chart); }
+        var view = (ctx.g.views.interventions || [])[this.sel], chart = view && view.sweep ? sweepChart(view.sweep) : null;
+        if (chart) d.append(chart);
         if (r.generated_after != null) {
           d.append(h('div', { cls: 'ag-sub', text: 'generated before: ' + JSON.stringify(String(r.generated_before)) }),
             h('div', { cls: 'ag-sub', text: 'generated after: ' + JSON.stringify(String(r.generated_after)) }));

@@ -1,21 +1,12 @@
-/* panels/labels.js: autointerp's labels: where they came from (per source), their quality score, the list of
- * labelled features (best score first, click to select), the selected feature's activation histogram as
+/* panels/labels.js: autointerp's labels, as report/views.py's label summary has them (the PDF's Labels
+ * section draws the same view): where they came from (per source), their mean quality score, the labelled
+ * features in the report's ranking (click to select), the selected feature's activation histogram as
  * inline SVG, and a toggle that hides dense features (density above --max-density) from the graph. The label
  * text, its source/score, examples, logits and density of the selected node are in the Node panel. */
 (function (AG) {
   'use strict';
   var h = AG.dom.h, fmt = AG.format.fmt, labels = AG.labels, SVG = 'http://www.w3.org/2000/svg';
-  var LIST = 40;
 
-  function entries(g) {
-    var ext = g.extra.attrgraph && g.extra.attrgraph.features;
-    return ext && typeof ext === 'object' ? ext : {};
-  }
-  function entryOf(g, i) {
-    var key = g.featureKey ? g.featureKey[i] : null, ext = entries(g);
-    if (key == null || !Object.prototype.hasOwnProperty.call(ext, key)) return null;
-    return ext[key] && typeof ext[key] === 'object' ? ext[key] : null;
-  }
   function svgEl(tag, attrs) {
     var el = document.createElementNS(SVG, tag);
     for (var k in attrs) el.setAttribute(k, String(attrs[k]));
@@ -56,21 +47,12 @@
     readHash: function (p) { if (p.has('dense')) this.hideDense = p.get('dense') === '0'; },
     writeHash: function (p) { if (this.hideDense) p.set('dense', '0'); else p.delete('dense'); },
     mount: function (el, ctx) {
-      var self = this, g = ctx.g, ext = entries(g), keys = Object.keys(ext);
+      var self = this, g = ctx.g, view = g.views.labels;  // report/views.py label_summary: the PDF's too
       el.append(h('h3', { text: this.title }));
-      if (!keys.length) { el.append(h('div', { cls: 'ag-empty', text: 'No labels: run attrgraph autointerp.' })); return; }
-      var bySource = {}, scores = [];
-      keys.forEach(function (k) {
-        var e = ext[k] || {}, s = String(e.source || 'unknown');
-        bySource[s] = (bySource[s] || 0) + 1;
-        if (typeof e.score === 'number') scores.push(e.score);
-      });
-      var summary = Object.keys(bySource).sort().map(function (s) { return bySource[s] + ' ' + s; }).join(', ');
-      var mean = scores.length ? scores.reduce(function (a, b) { return a + b; }, 0) / scores.length : null;
-      el.append(h('div', { cls: 'ag-sub', id: 'ag-label-sources',
-        text: keys.length + ' features labelled: ' + summary + (mean != null ? ' · mean score ' + fmt(mean, 3) : '') }));
+      if (!view) { el.append(h('div', { cls: 'ag-empty', text: 'No labels: run attrgraph autointerp.' })); return; }
+      el.append(h('div', { cls: 'ag-sub', id: 'ag-label-sources', text: view.text }));
       var nDense = 0;
-      if (g.dense) for (var i = 0; i < g.n; i++) if (g.dense[i]) nDense++;
+      for (var i = 0; i < g.n; i++) if (g.dense[i]) nDense++;
       this.toggle = h('button', { cls: 'ag-btn', id: 'ag-hide-dense', type: 'button', onclick: function () {
         self.hideDense = !self.hideDense;
         ctx.changed('filters', 'labels');
@@ -80,29 +62,15 @@
       el.append(h('div', { style: 'margin:6px 0' }, this.toggle));
       this.hist = h('div', { id: 'ag-label-histogram' });
       el.append(this.hist);
-      // labelled nodes, one per feature (its most important node), best score first
-      var seen = {}, rows = [];
-      var order = [];
-      for (var j = 0; j < g.n; j++) order.push(j);
-      AG.rank.byImportance(g, order).forEach(function (j) {
-        var key = g.featureKey ? g.featureKey[j] : null;
-        if (key == null || seen[key] || !Object.prototype.hasOwnProperty.call(ext, key)) return;
-        seen[key] = 1;
-        rows.push([j, ext[key]]);
-      });
-      rows.sort(function (a, b) {
-        var sa = typeof a[1].score === 'number' ? a[1].score : -1, sb = typeof b[1].score === 'number' ? b[1].score : -1;
-        return sb - sa;
-      });
-      var ul = h('ul', { cls: 'ag-edges', id: 'ag-label-list' });
-      rows.slice(0, LIST).forEach(function (r) {
-        var j = r[0], e = r[1];
-        var meta = [e.source, typeof e.score === 'number' ? fmt(e.score, 2) : null, e.dense ? 'dense' : null]
+      // labelled features (one node each, its most important), in the report's ranking, dense ones after
+      var rows = view.rows.concat(view.dense_rows), ul = h('ul', { cls: 'ag-edges', id: 'ag-label-list' });
+      rows.forEach(function (r) {
+        var j = r.node, meta = [r.source, r.score != null ? fmt(r.score, 2) : null, r.dense ? 'dense' : null]
           .filter(Boolean).join(' · ');
         ul.append(h('li', { 'data-node': g.ids[j], title: g.ids[j], onclick: function () { ctx.select(j); } },
           h('span', { cls: 'l', text: labels.displayLabel(g, j) }), h('span', { cls: 'w', text: ' ' + meta })));
       });
-      el.append(h('div', { cls: 'ag-sub', text: 'By score (' + rows.length + ')' }), ul);
+      el.append(h('div', { cls: 'ag-sub', text: 'By rank (' + view.count + ')' }), ul);
     },
     update: function (st, ctx, changed) {
       if (this.toggle) {
@@ -111,9 +79,9 @@
       }
       if (!this.hist || !(changed.has('all') || changed.has('selection'))) return;
       this.hist.textContent = '';
-      var e = st.selected >= 0 ? entryOf(ctx.g, st.selected) : null;
+      var e = st.selected >= 0 ? labels.entryOf(ctx.g, st.selected) : null;
       if (!e) return;
-      var head = 'label: ' + String(e.label || '') + ' (' + [e.source, typeof e.score === 'number' ? 'score ' + fmt(e.score, 2) : null]
+      var head = 'label: ' + labels.clip(e.label || '', ctx.g.limits.label) + ' (' + [e.source, typeof e.score === 'number' ? 'score ' + fmt(e.score, 2) : null]
         .filter(Boolean).join(', ') + ')';
       this.hist.append(h('div', { cls: 'ag-sub', id: 'ag-label-selected', text: head }));
       var svg = histogram(e.details && e.details.histogram);

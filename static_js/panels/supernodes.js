@@ -9,7 +9,7 @@
  * scores that described its old members), so "Download" writes a Neuronpedia-compatible graph JSON. */
 (function (AG) {
   'use strict';
-  var h = AG.dom.h, fmt = AG.format.fmt, truncate = AG.format.truncate, labels = AG.labels;
+  var h = AG.dom.h, fmt = AG.format.fmt, truncate = AG.format.truncate;
 
   /** attrgraph.supernodes (the set's metadata), or null. */
   function record(g) {
@@ -69,6 +69,7 @@
    *  the members changed, so the group becomes the user's and its old scores go. */
   function touch(g, from, to, edited) {
     var rec = record(g);
+    g.supernodesEdited = true;  // the collapsed graph is computed here from now on (collapse.js)
     if (!rec) return;
     for (var k = rec.groups.length - 1; k >= 0; k--) {
       var gr = rec.groups[k];
@@ -79,29 +80,6 @@
     }
   }
 
-  /** The collapsed graph: supernodes and loose pinned nodes as groups, links between groups summed. */
-  function collapse(g, pinned) {
-    var owner = new Int32Array(g.n).fill(-1), groups = [];
-    g.supernodes.forEach(function (s) {
-      var rows = s.members.filter(function (i) { return owner[i] < 0; });
-      if (!rows.length) return;
-      rows.forEach(function (i) { owner[i] = groups.length; });
-      groups.push({ name: s.name, members: rows, color: s.color, supernode: true });
-    });
-    pinned.forEach(function (i) {
-      if (owner[i] >= 0) return;
-      owner[i] = groups.length;
-      groups.push({ name: labels.displayLabel(g, i), members: [i], color: labels.nodeColor(g, i), supernode: false });
-    });
-    var sums = new Map();
-    for (var e = 0; e < g.m; e++) {
-      var a = owner[g.src[e]], b = owner[g.tgt[e]];
-      if (a < 0 || b < 0 || a === b) continue;
-      var key = a * groups.length + b;
-      sums.set(key, (sums.get(key) || 0) + g.w[e]);
-    }
-    return { groups: groups, sums: sums };
-  }
 
   AG.registerPanel({
     name: 'supernodes',
@@ -192,6 +170,7 @@
       var g = ctx.g, unique = uniqueName(g, String(name), -1);
       g.supernodes.push({ name: unique, ids: members.map(function (i) { return g.ids[i]; }), members: members.slice(),
         color: freshColor(g) });
+      g.supernodesEdited = true;
       members.forEach(function (i) { ctx.st.pinned.delete(i); });
       this.active.add(g.supernodes.length - 1);
       ctx.changed('supernodes', 'pins');
@@ -271,45 +250,45 @@
         });
       });
     },
-    /** The collapsed graph over the main canvas: each group at its members' mean position, links summed. */
+    /** The collapsed graph over the main canvas (collapse.js: the tokens that feed it, supernodes and pinned
+     *  nodes, the target logit), each node at its members' mean position, links summed. */
     drawCollapsed: function (c2d, ctx) {
-      var g = ctx.g, cg = collapse(g, ctx.st.pinned), n = cg.groups.length;
+      var g = ctx.g, v = AG.collapse.view(g, ctx.st.pinned);
       c2d.fillStyle = 'rgba(255,255,255,0.93)';
       c2d.fillRect(0, 0, ctx.W, ctx.H);
-      cg.groups.forEach(function (gr) {
+      if (!v) { this.collapsedStats = { nodes: [], links: 0, sums: [], view: null }; return; }
+      var at = v.rows.map(function (rows) {
         var x = 0, y = 0;
-        gr.members.forEach(function (i) { x += ctx.SX[i]; y += ctx.SY[i]; });
-        gr.x = x / gr.members.length; gr.y = y / gr.members.length;
+        rows.forEach(function (i) { x += ctx.SX[i]; y += ctx.SY[i]; });
+        return { x: x / rows.length, y: y / rows.length };
       });
-      cg.groups.forEach(function (a, k) {  // groups that land on the same spot are spread vertically
-        for (var j = 0; j < k; j++) {
-          var b = cg.groups[j];
-          if (Math.abs(a.x - b.x) < 90 && Math.abs(a.y - b.y) < 20) a.y = b.y + 22;
-        }
+      at.forEach(function (a, k) {  // nodes that land on the same spot are spread vertically
+        for (var j = 0; j < k; j++) if (Math.abs(a.x - at[j].x) < 90 && Math.abs(a.y - at[j].y) < 20) a.y = at[j].y + 22;
       });
       var maxS = 0;
-      cg.sums.forEach(function (v) { maxS = Math.max(maxS, Math.abs(v)); });
+      v.links.forEach(function (l) { maxS = Math.max(maxS, Math.abs(l[2])); });
       c2d.lineCap = 'round';
-      cg.sums.forEach(function (v, key) {
-        var a = cg.groups[Math.floor(key / n)], b = cg.groups[key % n], t = Math.sqrt(Math.abs(v) / (maxS || 1));
-        c2d.strokeStyle = 'rgba(' + (v >= 0 ? AG.core.POS_RGB : AG.core.NEG_RGB) + ',' + (0.3 + 0.6 * t).toFixed(2) + ')';
+      v.links.forEach(function (l) {
+        var a = at[l[0]], b = at[l[1]], t = Math.sqrt(Math.abs(l[2]) / (maxS || 1));
+        c2d.strokeStyle = 'rgba(' + (l[2] >= 0 ? g.posRGB : g.negRGB) + ',' + (0.3 + 0.6 * t).toFixed(2) + ')';
         c2d.lineWidth = 0.8 + 4 * t;
         c2d.beginPath(); c2d.moveTo(a.x, a.y); c2d.lineTo(b.x, b.y); c2d.stroke();
       });
       c2d.font = '11px system-ui, sans-serif';
       c2d.textAlign = 'center'; c2d.textBaseline = 'middle';
-      cg.groups.forEach(function (gr) {
-        var text = truncate(gr.name, 26) + (gr.supernode ? ' (' + gr.members.length + ')' : '');
-        var w = c2d.measureText(text).width + 12;
-        c2d.fillStyle = '#ffffff'; c2d.strokeStyle = gr.color; c2d.lineWidth = gr.supernode ? 2.2 : 1.2;
+      v.names.forEach(function (name, k) {
+        var sn = v.supernode[k] != null, p = at[k];
+        var text = truncate(name, 26) + (sn ? ' (' + v.members[k].length + ')' : ''), w = c2d.measureText(text).width + 12;
+        c2d.fillStyle = '#ffffff'; c2d.strokeStyle = v.colors[k]; c2d.lineWidth = sn ? 2.2 : 1.2;
         c2d.beginPath();
-        if (c2d.roundRect) c2d.roundRect(gr.x - w / 2, gr.y - 9, w, 18, 4); else c2d.rect(gr.x - w / 2, gr.y - 9, w, 18);
+        if (c2d.roundRect) c2d.roundRect(p.x - w / 2, p.y - 9, w, 18, 4); else c2d.rect(p.x - w / 2, p.y - 9, w, 18);
         c2d.fill(); c2d.stroke();
-        c2d.fillStyle = '#111827'; c2d.fillText(text, gr.x, gr.y);
+        c2d.fillStyle = '#111827'; c2d.fillText(text, p.x, p.y);
       });
       this.collapsedStats = {
-        nodes: cg.groups.map(function (gr) { return gr.name; }), links: cg.sums.size,
-        sums: Array.from(cg.sums.entries()).map(function (kv) { return [cg.groups[Math.floor(kv[0] / n)].name, cg.groups[kv[0] % n].name, kv[1]]; })
+        nodes: v.names.slice(), links: v.links.length,
+        sums: v.links.map(function (l) { return [v.names[l[0]], v.names[l[1]], l[2]]; }),
+        view: { ids: v.ids, names: v.names, colors: v.colors, members: v.members, supernode: v.supernode, links: v.links }
       };
     },
     readHash: function (p, ctx) {

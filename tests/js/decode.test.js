@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const zlib = require('node:zlib');
-const { mod, tinyPayload, tinyGraph } = require('./helpers.js');
+const { PALETTE, mod, tinySemantics, tinyPayload, tinyGraph } = require('./helpers.js');
 const decode = mod('decode');
 
 test('base64 and raw-deflate round trip', async () => {
@@ -42,29 +42,20 @@ test('buildGraph: index, CSR adjacency strongest first, supernodes, target logit
   assert.equal(g.supernodes.length, 1);
   assert.deepEqual(g.supernodes[0].members, [1, 2]);  // the unknown id is dropped from members ...
   assert.deepEqual(g.supernodes[0].ids, ['1_2_0', '1_3_1', 'gone']);  // ... but kept for the download
-  assert.equal(g.display, null);  // no semantics in this payload
 });
 
-test('buildGraph uses head.semantics when the payload carries them', () => {
-  const sem = { display: ['a', 'b', 'c', 'd', 'e'], color: ['#000001', '#000002', '#000003', '#000004', '#000005'],
+test('buildGraph takes what nodes mean from head.semantics', () => {
+  const sem = { ...tinySemantics(), display: ['a', 'b', 'c', 'd', 'e'], color: ['#000001', '#000002', '#000003', '#000004', '#000005'],
     rank: [4, 0, 1, 2, 3], featureKey: [null, '1_2', null, null, null], density: [null, 0.5, null, null, null],
-    dense: [false, false, false, false, false], thresholds: { node: 0.6 },
-    palette: { embedding: '#111111', feature: '#222222', error: '#333333', logit: '#444444', supernodes: ['#555555'] } };
+    palette: { ...PALETTE, positive: '#010203', negative: '#040506', supernodes: ['#555555'] } };
   const { head, cols } = tinyPayload({ semantics: sem });
   const g = decode.buildGraph(head, cols);
   assert.deepEqual(g.display, sem.display);
   assert.deepEqual(Array.from(g.rank), sem.rank);
-  assert.deepEqual(g.kindColor, ['#111111', '#222222', '#333333', '#444444']);
+  assert.equal(g.color[1], '#000002');
   assert.equal(g.supernodes[0].color, '#555555');
-  assert.equal(g.posRGB, '37,99,235');  // the palette has no edge colours here: the fallback
-});
-
-test('edge colours come from the palette as r,g,b triplets', () => {
-  assert.equal(decode.rgbTriplet('#0a0B10', 'x'), '10,11,16');
-  assert.equal(decode.rgbTriplet('red', 'x'), 'x');
-  const { head, cols } = tinyPayload({ semantics: { palette: { positive: '#010203', negative: '#040506' } } });
-  const g = decode.buildGraph(head, cols);
-  assert.deepEqual([g.posRGB, g.negRGB], ['1,2,3', '4,5,6']);
+  assert.deepEqual([g.posRGB, g.negRGB], ['1,2,3', '4,5,6']);  // edge colours as r,g,b triplets
+  assert.equal(decode.rgbTriplet('#0a0B10'), '10,11,16');
 });
 
 test('shuffled columns (byte planes, payload.py shuffle_bytes) come back in item order', async () => {

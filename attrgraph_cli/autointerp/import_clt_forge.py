@@ -16,10 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from attrgraph_cli.autointerp.import_details import load_json_file
-from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label
+from attrgraph_cli.autointerp.imported import (
+    Imported,
+    SourceError,
+    clean_label,
+    parse_index,
+    parse_layer,
+    shown,
+)
+from attrgraph_cli.jsontypes import json_type_phrase
 
-_LAYER_DIR = re.compile(r"^layer[_-]?(\d+)$")
-_FEATURE_FILE = re.compile(r"^feature_(\d+)(?:_complete)?\.json$")
+_LAYER_DIR = re.compile(r"^layer[_-]?([0-9]+)$", re.ASCII)
+_FEATURE_FILE = re.compile(r"^feature_([0-9]+)(?:_complete)?\.json$", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+#: list-valued fields of a feature file
+_LISTS = ("top_examples", "top_examples_tks", "top_activating_tokens")
 _MARK = re.compile(r"<<(.*?)>>", re.DOTALL)
 
 
@@ -27,8 +38,9 @@ def layer_dirs(folder: Path) -> dict[int, Path]:
     out = {}
     for sub in folder.iterdir():
         m = _LAYER_DIR.match(sub.name)
-        if m and sub.is_dir():
-            out[int(m.group(1))] = sub
+        layer = parse_layer(m.group(1)) if m else None
+        if layer is not None and sub.is_dir():
+            out[layer] = sub
     return out
 
 
@@ -50,6 +62,9 @@ def _entries(folder: Path, dirs: dict[int, Path], wanted: set[tuple[int, int]]) 
                 doc = load_json_file(path)
                 if not isinstance(doc, dict) or not ("description" in doc or "explanation" in doc):
                     raise SourceError(f"{path}: not a CLT-Forge feature file (no description or explanation)")
+                for key in _LISTS:
+                    if doc.get(key) is not None and not isinstance(doc[key], list):
+                        raise SourceError(f"{path}: {key} is {json_type_phrase(doc[key])}, expected a list")
                 yield _imported(doc, layer, index, freq.get((layer, index)))
                 break
 
@@ -97,12 +112,15 @@ def _marked_example(text: str, peak: float) -> dict[str, Any] | None:
 def _frequencies(folder: Path) -> dict[tuple[int, int], float]:
     out: dict[tuple[int, int], float] = {}
     for path in sorted(folder.glob("*freq*.json")):
-        doc = load_json_file(path)
+        doc = load_json_file(path, "a feature-frequency file")
         if not isinstance(doc, dict):
             raise SourceError(f"{path}: a feature-frequency file maps layer -> firing rates")
         for layer_key, rates in doc.items():
-            m = re.search(r"\d+", str(layer_key))
-            if not m:
+            m = _DIGITS.search(str(layer_key))
+            layer = parse_layer(m.group()) if m else None
+            if layer is None:
+                if m:
+                    raise SourceError(f"{path}: layer key {shown(layer_key)} is not a layer (0 to 4096)")
                 continue
             items = (
                 enumerate(rates)
@@ -112,6 +130,7 @@ def _frequencies(folder: Path) -> dict[tuple[int, int], float]:
                 else ()
             )
             for idx, rate in items:
-                if isinstance(rate, (int, float)) and 0 <= rate <= 1 and str(idx).isdigit():
-                    out[(int(m.group()), int(idx))] = float(rate)
+                index = parse_index(idx)
+                if isinstance(rate, (int, float)) and 0 <= rate <= 1 and index is not None:
+                    out[(layer, index)] = float(rate)
     return out

@@ -8,12 +8,16 @@ read. A label is taken from `clerp`, `label`, `description`, `explanation` or `e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label
+from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label, shown
+from attrgraph_cli.extension import PARTS
+from attrgraph_cli.io.bounded import read_bounded, source_budget
+from attrgraph_cli.resources import resource_path
 
 DETAIL_KEYS = (
     "examples_quantiles",
@@ -28,13 +32,15 @@ DETAIL_KEYS = (
 LABEL_KEYS = ("clerp", "label", "description", "explanation")
 
 
-def load_json_file(path: Path) -> Any:
+def load_json_file(path: Path, what: str = "a feature file") -> Any:
+    """The JSON document of one file of a source folder (a regular file within the source budget)."""
+    data = read_bounded(path, what=what, budget=source_budget(), error=SourceError)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        return orjson.loads(path.read_bytes())
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise SourceError(f"{path}: corrupt or truncated JSON ({exc})") from None
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def is_details(doc: Any) -> bool:
@@ -58,12 +64,17 @@ def _entries(folder: Path, wanted: dict[tuple[int, int], int]) -> Iterator[Impor
                 doc = load_json_file(path)
                 if not is_details(doc):
                     raise SourceError(f"{path}: not a feature-details object (no examples_quantiles list)")
-                yield from_details(doc, layer, index, "feature-details")
+                yield from_details(doc, layer, index, "feature-details", str(path))
                 break
 
 
-def from_details(doc: dict[str, Any], layer: int, index: int, source: str) -> Imported:
-    """An `Imported` from a feature-details object: its label (if any), details and density."""
+def from_details(doc: dict[str, Any], layer: int, index: int, source: str, where: str) -> Imported:
+    """An `Imported` from a feature-details object: its label (if any), details and density.
+
+    The details kept must pass the features schema's `details` part (what `validate` checks in the graph
+    written); a value that does not is an error naming `where` (the source file, or file and entry) and the
+    field, rather than a graph that autointerp would then refuse to write.
+    """
     details = {k: doc[k] for k in DETAIL_KEYS if k in doc}
     details["index"] = index
     details["examples_quantiles"] = [
@@ -83,6 +94,7 @@ def from_details(doc: dict[str, Any], layer: int, index: int, source: str) -> Im
         and isinstance(explanations[0], dict)
     ):
         label = clean_label(explanations[0].get("description"))
+    _check_details(details, f"{where} (feature {layer}_{index})")
     density = doc.get("frac_nonzero", doc.get("density"))
     density = float(density) if isinstance(density, (int, float)) and 0 <= density <= 1 else None
     return Imported(layer, index, label, source, source if label else None, details, density)
@@ -106,3 +118,23 @@ def _quantile(q: dict[str, Any]) -> dict[str, Any]:
                 item["train_token_ind"] = ex["train_token_ind"]
             examples.append(item)
     return {"quantile_name": str(q.get("quantile_name", "")), "examples": examples}
+
+
+@cache
+def _details_validator() -> Any:
+    """A draft-07 validator of the features schema's `details` object."""
+    from jsonschema import Draft7Validator
+
+    schema = orjson.loads(resource_path("schemas", "extension", PARTS["features"]).read_bytes())
+    return Draft7Validator(schema["additionalProperties"]["properties"]["details"])
+
+
+def _check_details(details: dict[str, Any], where: str) -> None:
+    error = next(iter(_details_validator().iter_errors(details)), None)
+    if error is not None:
+        field = ".".join(str(step) for step in error.absolute_path) or "details"
+        if error.validator == "type":
+            problem = f"{field} is {shown(error.instance)}, expected {error.validator_value}"
+        else:
+            problem = f"{field}: {error.message[:120]}"
+        raise SourceError(f"{where}: {problem} (a feature-details value attrgraph cannot keep)")

@@ -11,10 +11,17 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label
+from attrgraph_cli.autointerp.imported import (
+    Imported,
+    SourceError,
+    clean_label,
+    parse_index,
+    parse_layer,
+    shown,
+)
 
 PREFERRED_TYPE = "np_max-act-logits"
-_LAYER = re.compile(r"^(\d+)-(.+)$")
+_LAYER = re.compile(r"^([0-9]+)-(.+)$", re.ASCII | re.DOTALL)
 
 
 def looks_like_explanation(record: Any) -> bool:
@@ -23,13 +30,12 @@ def looks_like_explanation(record: Any) -> bool:
 
 def split_source(layer_field: Any) -> tuple[int, str] | None:
     """`"20-clt-hp"` -> (20, "clt-hp"); a bare integer layer -> (layer, "")."""
-    if isinstance(layer_field, int) and not isinstance(layer_field, bool):
-        return layer_field, ""
+    layer = parse_layer(layer_field)
+    if layer is not None:
+        return layer, ""
     if isinstance(layer_field, str):
-        if layer_field.isdigit():
-            return int(layer_field), ""
         m = _LAYER.match(layer_field)
-        if m:
+        if m and parse_layer(m.group(1)) is not None:
             return int(m.group(1)), m.group(2)
     return None
 
@@ -49,18 +55,31 @@ def choose_source_set(sets: dict[str, int], wanted: str | None, graph_hint: str,
     if wanted is not None:
         if wanted not in sets:
             raise SourceError(
-                f"{name}: --source-set {wanted!r} is not in this export (it has {', '.join(sorted(sets))})"
+                f"{name}: --source-set {shown(wanted)} is not in this export (it has {set_list(sets)})"
             )
         return wanted
     if len(sets) <= 1:
         return next(iter(sets), None)
-    hinted = [s for s in sets if s and s in graph_hint]
+    hinted = [s for s in sets if s and _names(graph_hint, s)]
     if len(hinted) == 1:
         return hinted[0]
     raise SourceError(
-        f"{name}: explanations for several source sets ({', '.join(sorted(sets))}): "
-        "choose one with --source-set"
+        f"{name}: explanations for several source sets ({set_list(sets)}): choose one with --source-set"
     )
+
+
+def _names(hint: str, source_set: str) -> bool:
+    """Whether the graph's scan / transcoder set names `source_set` as a whole word (`a` is not named by
+    `gemma`, `clt-hp` is named by `gemma-2-2b clt-hp`)."""
+    pattern = r"(?<![A-Za-z0-9])" + re.escape(source_set) + r"(?![A-Za-z0-9])"
+    return re.search(pattern, hint) is not None
+
+
+def set_list(sets: dict[str, int], limit: int = 8) -> str:
+    """Source sets and their entry counts for a message: `'a' (3), 'b' (2)` (a bare layer shows as '')."""
+    ordered = sorted(sets.items(), key=lambda item: (-item[1], item[0]))
+    shown_sets = ", ".join(f"{shown(s)} ({n:,})" for s, n in ordered[:limit])
+    return shown_sets + (f", and {len(ordered) - limit} more" if len(ordered) > limit else "")
 
 
 def read_explanations(records: list[dict[str, Any]], name: str, source_set: str | None) -> Iterator[Imported]:
@@ -73,7 +92,9 @@ def read_explanations(records: list[dict[str, Any]], name: str, source_set: str 
         index = _int(record.get("index"))
         if parsed is None or index is None:
             raise SourceError(
-                f"{name}: record {n} has layer {record.get('layer')!r}, index {record.get('index')!r}"
+                f"{name}: record {n} has layer {shown(record.get('layer'))}, "
+                f"index {shown(record.get('index'))} (expected a layer such as 20 or '20-clt-hp' "
+                "and an index 0 to 2**53)"
             )
         layer, sset = parsed
         if source_set is not None and sset != source_set:
@@ -94,8 +115,4 @@ def read_explanations(records: list[dict[str, Any]], name: str, source_set: str 
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if value >= 0 else None
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    return parse_index(value)

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from attrgraph_cli.errors import AttrgraphError
+from attrgraph_cli.graph.model import MAX_LAYERS
+
+#: the largest feature index read from a source (JavaScript's safe integers: the viewer's limit)
+MAX_INDEX = 2**53
+#: characters of a bad value quoted in an error message
+SHOWN_CHARS = 40
 
 
 class SourceError(AttrgraphError):
@@ -39,3 +45,33 @@ def clean_label(text: Any) -> str | None:
         return None
     text = " ".join(text.split())
     return text or None
+
+
+def parse_int(value: Any, limit: int, *, signed: bool = False) -> int | None:
+    """A layer or index read from a source: a JSON integer, or a string of ASCII digits (`"²"`, `"٣"` and
+    5,000-digit strings are not numbers here), within ±`limit`; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if signed and text.startswith("-") else text
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(limit))):
+            return None
+        value = int(text)
+    if not isinstance(value, int):
+        return None
+    return value if (-limit if signed else 0) <= value <= limit else None
+
+
+def parse_layer(value: Any, signed: bool = False) -> int | None:
+    return parse_int(value, MAX_LAYERS, signed=signed)
+
+
+def parse_index(value: Any) -> int | None:
+    return parse_int(value, MAX_INDEX)
+
+
+def shown(value: Any) -> str:
+    """A value from a source, quoted for a one-line message and clipped."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +25,7 @@ from attrgraph_cli.autointerp.import_neuronpedia import (
 )
 from attrgraph_cli.autointerp.import_table import read_table
 from attrgraph_cli.autointerp.imported import Imported, SourceError
-
-#: a source file larger than this is refused (explanation exports of a whole model are ~100s of MB gzipped)
-MAX_SOURCE_BYTES = 2 << 30
+from attrgraph_cli.io.bounded import read_bounded, source_budget
 
 
 @dataclass
@@ -41,6 +37,8 @@ class SourceResult:
     entries: int
     matched: dict[tuple[int, int], Imported] = field(default_factory=dict)
     source_set: str | None = None
+    #: every source set the file held, with its number of entries (explanation exports only)
+    sets: dict[str, int] = field(default_factory=dict)
 
     def unmatched(self, keys: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [k for k in keys if k not in self.matched]
@@ -76,6 +74,7 @@ def read_source(
         entries = read_explanations(records, name, chosen)
         result = _result(path, "neuronpedia-explanations", len(records), entries, numbers)
         result.source_set = chosen
+        result.sets = sets
         return result
     return _result(path, "table", _count_rows(text), read_table(text, name), numbers)
 
@@ -95,30 +94,20 @@ def _single_details(path: Path, doc: dict[str, Any], numbers: dict[tuple[int, in
     key = by_number.get(int(index)) if isinstance(index, (int, float)) and float(index).is_integer() else None
     result = SourceResult(path, "feature-details", 1)
     if key is not None:
-        result.matched[key] = from_details(doc, key[0], key[1], "feature-details")
+        result.matched[key] = from_details(doc, key[0], key[1], "feature-details", str(path))
         result.matched[key].source_file = path.name
     return result
 
 
 def _read_text(path: Path) -> str:
+    """The source's text: a regular file within the source budget, gzip inflated in bounded chunks, UTF-8
+    with a leading BOM dropped."""
+    data = read_bounded(path, what="a label source", budget=source_budget(), error=SourceError, gunzip=True)
     try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(
-                f"{path}: {size:,} bytes is over the {MAX_SOURCE_BYTES:,}-byte limit for a source"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise SourceError(f"{path}: corrupt or truncated gzip ({exc})") from None
-    try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _json_records(text: str, name: str) -> list[dict[str, Any]]:

@@ -43,11 +43,13 @@ _CIRCUIT_TRACER_KEYS = {"active_features", "selected_features", "input_tokens", 
 _MATRIX_KEYS = {"adjacency_matrix", "features"}
 
 
-def regular_file_size(path: str | os.PathLike[str], error: type[Exception] = GraphFormatError) -> int:
+def regular_file_size(
+    path: str | os.PathLike[str], error: type[Exception] = GraphFormatError, expected: str = "a graph file"
+) -> int:
     """The size of the regular file at `path`, or `error` with one line saying what else it is.
 
     Devices, FIFOs and sockets are refused: their size says nothing (0 for `/dev/zero`) and a FIFO
-    would block the read forever.
+    would block the read forever. `expected` names what the file was to be (in the message).
     """
     p = Path(path)
     try:
@@ -62,7 +64,7 @@ def regular_file_size(path: str | os.PathLike[str], error: type[Exception] = Gra
         raise error(f"{p}: cannot be read ({exc.strerror or exc})") from None
     mode = st.st_mode
     if stat.S_ISDIR(mode):
-        raise error(f"{p}: is a directory, expected a graph file")
+        raise error(f"{p}: is a directory, expected {expected}")
     if not stat.S_ISREG(mode):
         what = (
             "a FIFO (named pipe)"
@@ -75,7 +77,9 @@ def regular_file_size(path: str | os.PathLike[str], error: type[Exception] = Gra
             if stat.S_ISSOCK(mode)
             else "not a regular file"
         )
-        raise error(f"{p}: is {what}, not a regular file; save the graph to a file first")
+        if expected == "a graph file":
+            raise error(f"{p}: is {what}, not a regular file; save the graph to a file first")
+        raise error(f"{p}: is {what}, not a regular file ({expected} is read only from a regular file)")
     return st.st_size
 
 

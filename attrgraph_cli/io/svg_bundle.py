@@ -19,7 +19,9 @@ from attrgraph_cli.errors import GraphFormatError
 NAMESPACE = "urn:attrgraph:graph"
 TAG = "attrgraph:graph"
 ENCODING = "deflate+base64"
-_ELEMENT = re.compile(rb"<attrgraph:graph\b[^>]*>([A-Za-z0-9+/=\s]*)</attrgraph:graph>", re.DOTALL)
+_OPEN = b"<" + TAG.encode()
+_CLOSE = b"</" + TAG.encode() + b">"
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=\s]*")
 
 
 def graph_metadata_element(graph_json: bytes) -> str:
@@ -46,19 +48,47 @@ def graph_json_from_svg(path: str | os.PathLike[str], budget: int | None = None)
     p = check_readable(path, kind="json")
     budget = max_input_bytes("json") if budget is None else budget
     data = p.read_bytes()
-    match = _ELEMENT.search(data)
-    if match is None:
+    content = _element_content(data)
+    if content is None:
         raise GraphFormatError(
             f"{p}: this SVG carries no attribution graph "
             "(`attrgraph render -o fig.svg --embed-graph` writes one)"
         )
     try:
-        packed = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+        packed = base64.b64decode(b"".join(content.split()), validate=True)
     except (binascii.Error, ValueError):
         raise GraphFormatError(f"{p}: the graph embedded in this SVG is damaged (bad base64)") from None
     from attrgraph_cli.io.pdf_bundle import inflate_bounded
 
     return inflate_bounded(packed, budget, f"{p}: the graph embedded in this SVG")
+
+
+def _element_content(data: bytes) -> bytes | None:
+    """The base64 text of the first `<attrgraph:graph ...>...</attrgraph:graph>` element, or None.
+
+    A linear scan (each byte looked at a bounded number of times): the opening tag, its `>`, then the
+    closing tag are found with `bytes.find`, each search starting where the last one stopped, so a file of
+    many unclosed `<attrgraph:graph` tags costs its length, not its length squared (as a regex did).
+    """
+    start = 0
+    while True:
+        at = data.find(_OPEN, start)
+        if at < 0:
+            return None
+        after = at + len(_OPEN)
+        if after < len(data) and (data[after : after + 1].isalnum() or data[after : after + 1] == b"_"):
+            start = after  # a longer tag name (`<attrgraph:graphs`): not ours
+            continue
+        gt = data.find(b">", after)
+        if gt < 0:
+            return None
+        end = data.find(_CLOSE, gt + 1)
+        if end < 0:
+            return None
+        content = data[gt + 1 : end]
+        if _BASE64.fullmatch(content) is not None:
+            return content
+        start = end + len(_CLOSE)
 
 
 def read_svg_bundle(path: str | os.PathLike[str]):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.safetext import printable
 
 
@@ -75,6 +76,14 @@ def cluster(
         bool, typer.Option("--trust-pickle", help="Allow full unpickling of .pt inputs (trusted files only).")
     ] = False,
     indent: Annotated[bool, typer.Option("--indent", help="Pretty-print the JSON (larger file).")] = False,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            metavar="OLD=NEW",
+            help="Rename a supernode (repeatable); only renames, nothing is clustered.",
+        ),
+    ] = None,
 ) -> None:
     """Group the graph's features into supernodes (qParams.supernodes), name them and score the grouping.
 
@@ -82,11 +91,18 @@ def cluster(
     (replacement / completeness of the supernodes' subgraph) and grouping (modularity, profile cosine
     within vs between) against a layer/position baseline, and with --causal / --model the measured effect
     of each supernode scaled to -1x against its prediction -- are printed and stored in attrgraph.supernodes.
-    Only --causal loads torch and a model.
+    Only --causal loads torch and a model. On a file whose supernodes are all kept, --causal checks those.
     """
     import time
 
-    from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+    _check_model_paths(model, transcoders)
+    if rename:
+        if replace or causal or model is not None or transcoders is not None:
+            raise AttrgraphError("--rename only renames: run cluster again for --replace or --causal")
+        _rename(source, output, rename, indent=indent, trust_pickle=trust_pickle)
+        return
+
+    from attrgraph_cli.cluster import ClusterOptions, ClusterResult, cluster_graph
     from attrgraph_cli.cluster.table import print_result
     from attrgraph_cli.stages import StageOutcome, run_stage
 
@@ -109,8 +125,18 @@ def cluster(
     found = {}
 
     def stage(graph):
-        result = cluster_graph(graph, opts)
+        from attrgraph_cli.cluster.recheck import causal_on_kept, kept_supernodes
+
+        try:
+            result = cluster_graph(graph, opts)
+        except AttrgraphError as exc:  # every candidate left is below the floor: keep the file's supernodes
+            if "nothing to cluster" not in str(exc) or opts.replace or not graph.supernodes:
+                raise
+            result = ClusterResult([], kept_supernodes(graph), {}, 0, 0)
+            found["nothing_new"] = True
         found["result"] = result
+        if opts.causal and not result.new:  # nothing new to check: check the kept supernodes
+            found["recheck"] = causal_on_kept(graph, result.kept, opts)
         details = {
             "new_supernodes": len(result.new),
             "kept_supernodes": len(result.kept),
@@ -128,7 +154,9 @@ def cluster(
         load_options={"trust_pickle": trust_pickle},
         indent=indent,
     )
-    print_result(outcome.graph, found["result"])
+    if not found.get("nothing_new"):
+        print_result(outcome.graph, found["result"], stderr=str(output) == "-")  # -o -: stdout is the JSON
+    _explain_kept(found["result"], found.get("recheck"), asked_causal=opts.causal)
     typer.echo(
         printable(
             f"{source} -> {output}: {len(found['result'].new)} new supernodes "
@@ -136,3 +164,70 @@ def cluster(
         ),
         err=True,
     )
+
+
+def _check_model_paths(model: str | None, transcoders: str | None) -> None:
+    """A --model/--transcoders that is a path (starts with . / or ~) must exist: said before any work."""
+    for flag, value in (("--model", model), ("--transcoders", transcoders)):
+        if value and value.startswith((".", "/", "~")) and not Path(value).expanduser().exists():
+            raise AttrgraphError(f"{flag} {value!r}: no such file or folder")
+
+
+def _rename(source: Path, output: Path, values: list[str], *, indent: bool, trust_pickle: bool) -> None:
+    from attrgraph_cli.cluster.rename import parse_renames, rename_supernodes
+    from attrgraph_cli.stages import StageOutcome, run_stage
+
+    pairs = parse_renames(values)
+    lines: list[str] = []
+
+    def stage(graph):
+        lines.extend(rename_supernodes(graph, pairs))
+        return StageOutcome(graph, {"renamed": [list(p) for p in pairs]})
+
+    run_stage(
+        "cluster",
+        source,
+        output,
+        stage,
+        {"rename": [f"{old}={new}" for old, new in pairs], "trust_pickle": trust_pickle},
+        load_options={"trust_pickle": trust_pickle},
+        indent=indent,
+    )
+    for line in lines:
+        typer.echo(printable(line), err=True)
+
+
+def _explain_kept(result, recheck, *, asked_causal: bool) -> None:
+    """Say what a run that made no new supernode did (it is not silent about --causal)."""
+    if result.new or not result.kept:
+        if asked_causal and not result.new and not result.kept:
+            typer.echo("causal check: no supernode to check", err=True)
+        return
+    typer.echo(
+        f"no new supernode: the candidates are in the {len(result.kept)} kept supernode(s) "
+        "(--replace clusters from scratch)",
+        err=True,
+    )
+    if not asked_causal:
+        return
+    if recheck is None:
+        typer.echo("causal check: the kept supernodes have no member in the graph; nothing checked", err=True)
+        return
+    summary = recheck["summary"]
+    typer.echo(
+        f"causal check (x-1) on the {summary['checked']} kept supernode(s), model {summary['model']}:",
+        err=True,
+    )
+    for name, c in recheck["groups"]:
+        control = c.get("control_abs_measured")
+        typer.echo(
+            printable(
+                f"  {name}: measured {_num(c.get('measured'))}, predicted {_num(c.get('predicted'))}, "
+                f"random same-size control |measured| {_num(control)}"
+            ),
+            err=True,
+        )
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

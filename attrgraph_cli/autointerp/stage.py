@@ -14,6 +14,7 @@ from typing import Any
 
 from attrgraph_cli.autointerp.explain_heuristic import GraphContext, explain
 from attrgraph_cli.autointerp.imported import Imported, SourceError
+from attrgraph_cli.autointerp.ranking import keep_earlier
 from attrgraph_cli.autointerp.sources import SourceResult, read_source
 from attrgraph_cli.autointerp.targets import Target, graph_targets
 from attrgraph_cli.errors import AttrgraphError
@@ -110,10 +111,16 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
     by_source: dict[str, int] = {}
     scores = []
     unlabelled = []
+    kept_earlier: dict[str, int] = {}
     for k in keys:
         target = targets[k]
         old = existing.get(feature_key(*k), {})
         entry = _choose(target, graph, old, imported.get(k, []), llm_labels.get(k), heuristic.get(k), opts)
+        current = str(graph.nodes.label[target.rows[0]])
+        earlier = keep_earlier(entry, old, current, overwrite=opts.overwrite)
+        if earlier is not None:
+            kept_earlier[earlier["source"]] = kept_earlier.get(earlier["source"], 0) + 1
+            entry = earlier
         if entry is None:
             unlabelled.append(k)
             continue
@@ -142,6 +149,12 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
         report.warnings.append(
             f"{len(unlabelled)} of {len(keys)} features got no label (no source matched them and no "
             f"dashboard was computed; pass --dashboards or a source): {names}"
+        )
+    if kept_earlier:
+        report.lines.append(
+            "kept "
+            + ", ".join(f"{n} {s}" for s, n in sorted(kept_earlier.items()))
+            + " label(s) from an earlier run: they outrank this run's (--overwrite replaces them)"
         )
     n_dense = sum(1 for k in keys if (features(graph).get(feature_key(*k)) or {}).get("dense"))
     mean = sum(scores) / len(scores) if scores else None

@@ -35,15 +35,14 @@ MAX_PLAN_BYTES = 16 << 20
 
 def read_plan(path: Path) -> list[Intervention | SweepSpec]:
     """Interventions and sweeps of a plan file, in order; a bad line is one error naming it."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise SpecError(f"--plan {path}: cannot read it ({exc.strerror or exc})") from None
-    if size > MAX_PLAN_BYTES:
-        raise SpecError(f"--plan {path}: {size:,} bytes; a plan is at most {MAX_PLAN_BYTES:,}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    from attrgraph_cli.io.bounded import read_bounded, small_file_budget
+
+    try:  # a regular file of at most 16 MiB (io/bounded.py: FIFOs, devices, sparse giants refused unread)
+        data = read_bounded(path, what="a plan file", budget=small_file_budget(), error=SpecError)
+        text = data.decode("utf-8")
+    except SpecError as exc:
+        raise SpecError(f"--plan {exc}") from None
+    except UnicodeDecodeError as exc:
         raise SpecError(f"--plan {path}: cannot read it as UTF-8 text ({exc})") from None
     if path.suffix.lower() in (".yaml", ".yml"):
         entries = _yaml_entries(path, text)

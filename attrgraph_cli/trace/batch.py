@@ -58,13 +58,17 @@ class ItemOutcome:
 # ---- reading ----------------------------------------------------------------------------------------------
 def read_batch(path: str | Path) -> list[PromptJob]:
     """Prompts from a `.txt` (one a line; blank lines and `#` comments skipped) or `.jsonl` file."""
+    from attrgraph_cli.io.bounded import read_bounded, small_file_budget
+
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise AttrgraphError(f"{path}: no such batch file")
+    # a regular file of at most 16 MiB (io/bounded.py: FIFOs, devices, sparse giants refused unread)
+    data = read_bounded(path, what="a batch file", budget=small_file_budget(), error=AttrgraphError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AttrgraphError(f"{path}: no such batch file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AttrgraphError(f"{path}: cannot read the batch file ({exc})") from exc
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AttrgraphError(f"{path}: cannot read the batch file ({exc})") from None
     jobs = _read_jsonl(path, text) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_txt(text)
     if not jobs:
         raise AttrgraphError(f"{path}: the batch file holds no prompt")

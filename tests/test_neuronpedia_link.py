@@ -12,10 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from attrgraph_cli.cli import app
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.io.neuronpedia_link import LinkError, parse_link
 from tests.np_server import Reply, Server, graph_metadata_row, js
+
+try:  # the synthetic graphs moved to a test-support package
+    from attrgraph_testing.synthetic import random_graph
+except ImportError:  # pragma: no cover - before that move
+    from attrgraph_cli.graph.synthetic import random_graph
 
 MODEL, SLUG = "gemma-2-2b", "dallas-austin"
 

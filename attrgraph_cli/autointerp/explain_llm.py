@@ -2,9 +2,12 @@
 
 The prompt follows Neuronpedia's np_max-act-logits: the top activating tokens, the tokens after them, the top
 logits, and short context windows with the activating token marked. The API key comes from an environment
-variable only (`--api-key-env`, never a flag or the graph). Requests run concurrently up to a limit, are
-retried with exponential back-off on timeouts, 429 and 5xx, and are cached on disk by feature + model +
-prompt, so a rerun costs nothing. A feature whose request fails keeps its heuristic label; the caller says so.
+variable only (`--api-key-env`, never a flag or the graph). Requests go through attrgraph's one bounded
+HTTP client (`net.http`): the key is sent to the endpoint's origin only and a redirect elsewhere is an
+error; each request has a whole-request deadline (`--llm-timeout`), the back-off on timeouts, 429 and 5xx
+is exponential but capped, and answers are size-capped. Labels are cached on disk by endpoint + feature +
+model + prompt (`$XDG_CACHE_HOME/attrgraph/llm-labels`), so a rerun costs nothing and one endpoint's
+answers are never reused for another. A feature whose request fails keeps its heuristic label.
 """
 
 from __future__ import annotations
@@ -13,9 +16,6 @@ import hashlib
 import json
 import os
 import re
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from attrgraph_cli.autointerp.examples import clean_token, peaks
-from attrgraph_cli.io.atomic import atomic_write_bytes
+from attrgraph_cli.net.cache import write_atomic
 
 MAX_WORDS = 6
 N_WINDOWS = 8
@@ -39,6 +39,12 @@ _PADDING = re.compile(
 )
 
 
+#: the longest single back-off between tries (issue: an uncapped back-off took ~255 s per feature)
+BACKOFF_CAP = 8.0
+#: the largest answer read from the endpoint (a chat completion of a few words)
+MAX_ANSWER_BYTES = 1 << 20
+
+
 @dataclass
 class LLMSettings:
     endpoint: str
@@ -49,6 +55,34 @@ class LLMSettings:
     timeout: float = 30.0
     backoff: float = 0.5
     cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a malformed endpoint, a non-finite or absurd timeout, before any request (one line)."""
+        from attrgraph_cli.errors import AttrgraphError
+        from attrgraph_cli.net.http import check_seconds, check_url
+
+        check_url(_url(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint, "--endpoint")
+        self.timeout = check_seconds(self.timeout, "--llm-timeout", low=0.1)
+        if not isinstance(self.retries, int) or not 1 <= self.retries <= 100:
+            raise AttrgraphError("--llm-retries must be from 1 to 100")
+        if not isinstance(self.concurrency, int) or not 1 <= self.concurrency <= 64:
+            raise AttrgraphError("--llm-concurrency must be from 1 to 64")
+
+    def limits(self):
+        """Per feature: each try within `timeout` (headers and body), `retries` tries, capped back-off."""
+        from attrgraph_cli.net.http import Limits
+
+        cap = min(BACKOFF_CAP, max(self.backoff, self.timeout))
+        deadline = self.timeout * self.retries + cap * max(0, self.retries - 1) + 1.0
+        return Limits(
+            timeout=self.timeout,
+            deadline=deadline,
+            max_bytes=MAX_ANSWER_BYTES,
+            retries=self.retries,
+            backoff=self.backoff,
+            backoff_cap=cap,
+            try_deadline=self.timeout,
+        )
 
 
 @dataclass
@@ -109,8 +143,13 @@ def parse_label(text: Any) -> str | None:
 
 def explain_all(items: dict[tuple[int, int], dict[str, Any]], settings: LLMSettings) -> LLMRun:
     """Ask the endpoint for every feature (cache first); failures are recorded, never raised."""
+    from attrgraph_cli.net.http import Client
+
     run = LLMRun()
     prompts = {key: build_prompt(details) for key, details in items.items()}
+    key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
+    client = Client(_url(settings.endpoint), limits=settings.limits(), auth_headers=auth)
 
     def one(key: tuple[int, int]) -> None:
         prompt = prompts[key]
@@ -125,17 +164,29 @@ def explain_all(items: dict[tuple[int, int], dict[str, Any]], settings: LLMSetti
                 run.cached += 1
                 return
         try:
-            label = _ask(settings, prompt, run)
+            label = _ask(settings, prompt, client)
         except _Failure as exc:
             run.errors[key] = exc.reason
             return
         run.labels[key] = label
         if cache is not None:
-            record = {"feature": f"{key[0]}_{key[1]}", "model": settings.model, "label": label}
-            atomic_write_bytes(cache, json.dumps(record).encode())
+            record = {
+                "feature": f"{key[0]}_{key[1]}",
+                "endpoint": _url(settings.endpoint),
+                "model": settings.model,
+                "label": label,
+            }
+            try:
+                write_atomic(cache, json.dumps(record).encode())
+            except OSError:
+                pass  # an unwritable cache costs a later request, nothing else
 
-    with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
-        list(pool.map(one, list(items)))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
+            list(pool.map(one, list(items)))
+    finally:
+        run.requests = client.requests
+        client.close()
     return run
 
 
@@ -143,7 +194,7 @@ def _cache_path(settings: LLMSettings, key: tuple[int, int], prompt: str) -> Pat
     if settings.cache_dir is None:
         return None
     digest = hashlib.sha256(
-        "\n".join([f"{key[0]}_{key[1]}", settings.model, SYSTEM, prompt]).encode()
+        "\n".join([_url(settings.endpoint), f"{key[0]}_{key[1]}", settings.model, SYSTEM, prompt]).encode()
     ).hexdigest()
     return settings.cache_dir / f"{digest}.json"
 
@@ -153,56 +204,34 @@ def _url(endpoint: str) -> str:
     return base if base.endswith("/chat/completions") else base + "/chat/completions"
 
 
-def _ask(settings: LLMSettings, prompt: str, run: LLMRun) -> str:
-    body = json.dumps(
-        {
-            "model": settings.model,
-            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
-            "temperature": 0,
-            "max_tokens": 24,
-        }
-    ).encode()
-    headers = {"Content-Type": "application/json"}
-    key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    last = "no attempt"
-    for attempt in range(max(1, settings.retries)):
-        if attempt:
-            time.sleep(settings.backoff * 2 ** (attempt - 1))
-        run.requests += 1
-        try:
-            return _post(_url(settings.endpoint), body, headers, settings.timeout)
-        except _Failure as exc:
-            last = exc.reason
-            if not exc.retry:
-                raise
-    raise _Failure(f"{last} (after {max(1, settings.retries)} tries)", retry=False)
+def _ask(settings: LLMSettings, prompt: str, client) -> str:
+    """One feature's label from the endpoint (tries, back-off and deadlines are the client's)."""
+    from attrgraph_cli.net.http import NetError
 
-
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    body = {
+        "model": settings.model,
+        "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
+        "temperature": 0,
+        "max_tokens": 24,
+    }
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - user's endpoint
-            raw = response.read(1 << 20)
-    except urllib.error.HTTPError as exc:
-        retry = exc.code == 429 or exc.code >= 500
-        raise _Failure(f"HTTP {exc.code}", retry) from None
-    except TimeoutError:
-        raise _Failure(f"timed out after {timeout:g} s", retry=True) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            raise _Failure(f"timed out after {timeout:g} s", retry=True) from None
-        raise _Failure(f"cannot reach the endpoint ({reason})", retry=True) from None
-    except (ConnectionError, OSError) as exc:
-        raise _Failure(f"connection failed ({type(exc).__name__})", retry=True) from None
+        doc = client.post_json(client.base, body, "the LLM endpoint")
+    except NetError as exc:
+        raise _Failure(_reason(str(exc)), retry=False) from None
     try:
-        doc = json.loads(raw)
         content = doc["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError):
         raise _Failure("returned junk (not an OpenAI chat completion)", retry=False) from None
     label = parse_label(content)
     if label is None:
         raise _Failure("returned junk (an empty or overlong label)", retry=False)
     return label
+
+
+def _reason(message: str) -> str:
+    """The client's one-line error without the repeated "the LLM endpoint: " prefix."""
+    prefix = "the LLM endpoint: "
+    text = message[len(prefix) :] if message.startswith(prefix) else message
+    if "HTML page" in text or "JSON" in text:
+        return "returned junk (" + text + ")"
+    return text

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from attrgraph_cli.autointerp.explain_heuristic import GraphContext, explain
+from attrgraph_cli.autointerp.import_neuronpedia_api import is_neuronpedia_source
 from attrgraph_cli.autointerp.imported import Imported, SourceError
 from attrgraph_cli.autointerp.ranking import keep_earlier
 from attrgraph_cli.autointerp.sources import SourceResult, read_source
@@ -51,6 +52,7 @@ class Options:
     dashboards: DashboardOptions = field(default_factory=DashboardOptions)
     llm: Any = None  # explain_llm.LLMSettings when explainer == "llm"
     seed: int = 0
+    neuronpedia_details: bool = True  # `-l neuronpedia`: also activation examples, logits, density
 
 
 @dataclass
@@ -139,13 +141,6 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
         graph.nodes.label[target.rows] = entry["label"]
         by_source[entry["source"]] = by_source.get(entry["source"], 0) + 1
     if len(unlabelled) == len(keys):
-        if results:
-            raise AttrgraphError(
-                f"no feature was labelled (0 of {len(keys)}): the label sources held no usable label "
-                f"({_held(results)}) and the heuristic found none in their details; pass --dashboards "
-                "(with --corpus for a model other than the demo model) or a source with labels",
-                exit_code=1,
-            )
         raise AttrgraphError(
             f"no feature was labelled (0 of {len(keys)}): no label source and no dashboards; pass -l SOURCE, "
             "or --dashboards (with --corpus for a model other than the demo model)",
@@ -206,6 +201,9 @@ def _read_sources(
     hint = " ".join(str(x) for x in (graph.scan, graph.info.get("transcoder_set", "")))
     results = []
     for path in opts.sources:
+        if is_neuronpedia_source(path):
+            results.append(_from_neuronpedia(graph, keys, opts, report))
+            continue
         result = read_source(path, numbers, source_set=opts.source_set, graph_hint=hint)
         missing = result.unmatched(keys)
         if not result.matched:
@@ -216,34 +214,36 @@ def _read_sources(
             )
         shown = ", ".join(feature_key(*k) for k in missing[:SHOW_UNMATCHED])
         report.lines.append(
-            f"{path.name} ({result.fmt}"
-            + (_set_note(result, opts.source_set) if len(result.sets) > 1 else "")
-            + f"): matched {len(result.matched)} of {len(keys)} graph features"
+            f"{path.name} ({result.fmt}): matched {len(result.matched)} of {len(keys)} graph features"
             + (f"; unmatched: {shown}{', ...' if len(missing) > SHOW_UNMATCHED else ''}" if missing else "")
         )
         results.append(result)
     return results
 
 
-def _set_note(result: SourceResult, wanted: str | None) -> str:
-    """Which of a file's several source sets was imported, and why (never a silent pick)."""
-    from attrgraph_cli.autointerp.import_neuronpedia import set_list
+def _from_neuronpedia(
+    graph: AttributionGraph, keys: list[tuple[int, int]], opts: Options, report: Report
+) -> SourceResult:
+    """`-l neuronpedia`: the graph's features from Neuronpedia's API (cached; see import_neuronpedia_api)."""
+    from attrgraph_cli.autointerp.import_neuronpedia_api import NAME, fetch, to_imported
 
-    why = "--source-set" if wanted is not None else "named by the graph's scan"
-    return f", source set {result.source_set!r} ({why}) of {set_list(result.sets)}"
-
-
-def _held(results: list[SourceResult]) -> str:
-    """What the given sources held for the graph's features, for the 'nothing labelled' message."""
-    parts = []
-    for r in results:
-        labels = sum(1 for item in r.matched.values() if item.label)
-        details = sum(1 for item in r.matched.values() if item.details)
-        parts.append(
-            f"{r.path.name} ({r.fmt}, {r.entries:,} entries): {len(r.matched)} of the graph's features "
-            f"matched, {labels} with a label, {details} with feature details"
-        )
-    return "; ".join(parts)
+    got = fetch(graph.metadata, keys, source_set=opts.source_set, progress=opts.dashboards.progress)
+    result = SourceResult(Path(NAME), "neuronpedia-api", len(keys), source_set=got.source_set)
+    for key in keys:
+        row = got.rows.get(key)
+        if row is not None:
+            result.matched[key] = to_imported(key, row, opts.neuronpedia_details)
+    missing = [k for k in keys if got.rows.get(k) is None]
+    unlabelled = [k for k, item in result.matched.items() if item.label is None]
+    shown = ", ".join(feature_key(*k) for k in missing[:SHOW_UNMATCHED])
+    report.lines.append(
+        f"neuronpedia ({got.model}/{got.source_set} at {got.base}): {len(result.matched)} of {len(keys)} "
+        f"features found, {len(missing)} not found"
+        + (f" ({shown}{', ...' if len(missing) > SHOW_UNMATCHED else ''})" if missing else "")
+        + (f", {len(unlabelled)} without an explanation" if unlabelled else "")
+        + f"; {got.requests} request{'s' if got.requests != 1 else ''}, {got.cached} from the cache"
+    )
+    return result
 
 
 def _dashboards(

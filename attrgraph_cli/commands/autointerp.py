@@ -24,7 +24,8 @@ def autointerp(
         typer.Option(
             "--labels",
             "-l",
-            help="A label source (repeatable): Neuronpedia explanation export (.json/.jsonl[.gz]), "
+            help="A label source (repeatable): `neuronpedia` (its API: explanations and feature details, "
+            "cached), a Neuronpedia explanation export (.json/.jsonl[.gz]), "
             "feature-details folder or file, CLT-Forge autointerp folder, or CSV/TSV layer,feature,label.",
         ),
     ] = None,
@@ -83,6 +84,13 @@ def autointerp(
         typer.Option("--llm-cache", help="Cache folder (default ~/.cache/attrgraph/llm-labels)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the example sampling.")] = 0,
+    neuronpedia_details: Annotated[
+        bool,
+        typer.Option(
+            "--neuronpedia-details/--no-neuronpedia-details",
+            help="With -l neuronpedia: also import activation examples, top logits and density.",
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     indent: Annotated[bool, typer.Option("--indent", help="Pretty-print the JSON (larger file).")] = False,
 ) -> None:
@@ -107,13 +115,16 @@ def autointerp(
                 "--explainer llm needs --endpoint URL (an OpenAI-compatible API)", exit_code=2
             )
         from attrgraph_cli.autointerp.explain_llm import LLMSettings
+        from attrgraph_cli.net.cache import cache_root
 
-        cache = llm_cache or Path.home() / ".cache" / "attrgraph" / "llm-labels"
+        cache = llm_cache or cache_root() / "llm-labels"
         llm = LLMSettings(
             endpoint, llm_model, api_key_env, llm_concurrency, llm_retries, llm_timeout, cache_dir=cache
         )
+    from attrgraph_cli.autointerp.import_neuronpedia_api import is_neuronpedia_source
+
     for path in labels or []:
-        if not path.exists():
+        if not path.exists() and not is_neuronpedia_source(path):
             raise AttrgraphError(f"label source {path} does not exist", exit_code=2)
     if corpus is not None and not corpus.is_file():
         raise AttrgraphError(f"corpus {corpus} is not a readable file", exit_code=2)
@@ -129,6 +140,7 @@ def autointerp(
         ),
         llm=llm,
         seed=seed,
+        neuronpedia_details=neuronpedia_details,
     )
     report = Report()
 
@@ -154,7 +166,8 @@ def autointerp(
         "llm_model": llm_model if explainer == "llm" else None,
         "seed": seed,
     }
-    extra = [input_record(p, "labels") for p in opts.sources]
+    files = [p for p in opts.sources if not is_neuronpedia_source(p)]
+    extra = [input_record(p, "labels") for p in files]
     if corpus is not None:
         extra.append(input_record(corpus, "corpus"))
     started = time.perf_counter()

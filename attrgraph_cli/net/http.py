@@ -102,12 +102,15 @@ class Limits:
     retries: int = 3  # tries in all (1 = no retry)
     backoff: float = 0.5  # first back-off; doubles each retry
     backoff_cap: float = 8.0  # no back-off (or honoured Retry-After) longer than this
+    try_deadline: float | None = None  # seconds for one whole try (headers and body), when set
 
     def __post_init__(self) -> None:
         self.timeout = check_seconds(self.timeout, "the request timeout")
         self.deadline = check_seconds(self.deadline, "the total deadline", high=24 * 3600.0)
         self.backoff = check_seconds(self.backoff, "the back-off", low=0.0)
         self.backoff_cap = check_seconds(self.backoff_cap, "the back-off cap", low=0.0)
+        if self.try_deadline is not None:
+            self.try_deadline = check_seconds(self.try_deadline, "the per-request deadline")
         if not isinstance(self.retries, int) or not 1 <= self.retries <= 100:
             raise AttrgraphError("tries per request must be an integer from 1 to 100")
         if not isinstance(self.max_bytes, int) or self.max_bytes < 1:
@@ -286,6 +289,10 @@ class Client:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise NetError(f"{what}: the {lim.deadline:g} s deadline is reached")
+        per_try = lim.try_deadline is not None and lim.try_deadline < remaining
+        if per_try:
+            remaining = lim.try_deadline
+            deadline = time.monotonic() + remaining
         box: dict[str, Any] = {}
         done = threading.Event()
         cancel = threading.Event()
@@ -309,6 +316,8 @@ class Client:
                     stream.close()
                 except Exception:  # noqa: BLE001 - best effort; the thread is abandoned anyway
                     pass
+            if per_try:
+                raise NetError(f"{what}: timed out (no complete answer within {remaining:g} s)", retry=True)
             raise NetError(f"{what}: no complete answer within the {lim.deadline:g} s deadline")
         if "e" in box:
             exc = box["e"]
@@ -410,7 +419,7 @@ class Client:
                     raise NetError(f"{what} from {_host(url)} is too large (over {_size(lim.max_bytes)})")
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
-                    raise NetError(f"{what}: no complete answer within the {lim.deadline:g} s deadline")
+                    raise NetError(f"{what}: no complete answer in time (a slow drip?)", retry=True)
             return Response(status, url, rheaders, b"".join(chunks)), None
         except httpx.TimeoutException:
             raise NetError(f"{what}: {_host(url)} timed out after {timeout:g} s", retry=True) from None

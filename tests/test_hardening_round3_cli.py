@@ -16,9 +16,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.safetext import json_bytes, markup, printable
+from attrgraph_testing.synthetic import random_graph
 
 HOSTILE = "x\n::error file=a.py,line=1::forged\r\x1b]0;title\x07\x1b[31m[bold]red[/bold]\u202e\x9b2J"
 
@@ -132,3 +132,233 @@ def test_sigterm_while_the_output_is_written_leaves_no_temp_file(tmp_path: Path)
         assert not [n for n in os.listdir(out) if n.endswith(".tmp")]
         assert orjson.loads((out / "o.json").read_bytes())["links"]
         (out / "o.json").unlink()
+
+
+# ---- 2. a file does not choose what is downloaded ----------------------------------------------------------
+def with_history(path: Path, settings: dict, details: dict | None = None) -> Path:
+    doc = json.loads(path.read_text())
+    record = {
+        "stage": "trace",
+        "attrgraph_version": "0.1.0",
+        "settings": settings,
+        "inputs": [],
+        "started": "2026-01-01T00:00:00Z",
+        "duration_s": 1.0,
+        **({"details": details} if details else {}),
+    }
+    doc.setdefault("attrgraph", {})["history"] = [record]
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_intervene_refuses_a_hub_model_named_by_the_file(tmp_path: Path) -> None:
+    graph = with_history(
+        small_graph(tmp_path), {"model": "evil-org/evil-tc", "transcoders": "evil-org/evil-tc"}
+    )
+    node = feature_ids(graph, 1)[0]
+    started = time.monotonic()
+    result = run_cli("intervene", str(graph), "--ablate", node, env={"HF_HUB_OFFLINE": "0"}, timeout=60)
+    line = one_error_line(result)
+    assert time.monotonic() - started < 30  # no hub retries
+    assert "evil-org/evil-tc" in line and "a file does not choose what is downloaded" in line
+    assert "--model evil-org/evil-tc --transcoders evil-org/evil-tc" in line
+    # a recorded "local folder" that holds no local model is not a way round it
+    graph = with_history(
+        graph,
+        {"model": "evil-org/evil-tc"},
+        {"model_source": {"source": "local folder", "path": str(tmp_path)}},
+    )
+    line = one_error_line(run_cli("intervene", str(graph), "--ablate", node, env={"HF_HUB_OFFLINE": "0"}))
+    assert "pass --model FOLDER" in line
+
+
+# ---- 3. intervene bounds, before any model load ------------------------------------------------------------
+def cli_in_process(*args: str) -> tuple[int, str, str]:
+    """Run the app in this process (fast); -> exit code, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from attrgraph_cli.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def error_of(*args: str) -> str:
+    code, _, err = cli_in_process(*args)
+    lines = [line for line in err.splitlines() if line.startswith("attrgraph: error:")]
+    assert code in (1, 2) and len(lines) == 1 and "Traceback" not in err, (code, err)
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "{node}@0:100000000000=0"], "outside the prompt"),
+        (["--ablate", "{node}@99999999999999999999"], "outside the prompt"),
+        (["--set", "{node}@all=1e308"], "beyond +-1e+06"),
+        (["--scale", "{node}=*1e308"], "beyond +-1e+06"),
+        (["--ablate", "{node}", "--temperature", "inf"], "--temperature inf"),
+        (["--ablate", "{node}", "--temperature", "1e-320"], "--temperature"),
+        (["--ablate", "{node}", "--generate", "100000"], "at most 1000 tokens"),
+        (["--sweep", "{node}=-1e308:1e308:1"], "beyond +-1e+06"),
+        (["--sweep", "{node}=0:1:1e-320"], "at most 401 per sweep"),
+        (["--ablate", "{node}", "--tolerance", "inf"], "finite"),
+    ],
+)
+def test_intervene_refuses_values_that_overflow_before_loading_a_model(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    graph = small_graph(tmp_path)
+    node = feature_ids(graph, 1)[0]
+    started = time.monotonic()
+    line = error_of("intervene", str(graph), *[a.format(node=node) for a in args])
+    assert expected in line, line
+    assert "records no model" not in line  # refused before the model is even looked for
+    assert time.monotonic() - started < 10
+
+
+def test_plan_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    graph = small_graph(tmp_path)
+    node = feature_ids(graph, 1)[0]
+    plan = tmp_path / "plan.jsonl"
+    lines = [json.dumps({"ablate": node}) for _ in range(1000)]
+    lines[733] = json.dumps({"ablate": "no_such_node"})
+    plan.write_text("\n".join(lines) + "\n")
+    line = error_of("intervene", str(graph), "--plan", str(plan))
+    assert f"--plan {plan}, line 734: --ablate no_such_node" in line
+    lines[733] = json.dumps({"sweep": "no_such_node=0:1:0.5"})
+    plan.write_text("\n".join(lines) + "\n")
+    assert "line 734" in error_of("intervene", str(graph), "--plan", str(plan))
+    plan.write_text(json.dumps({"ablate": node}) + "\n" + "[" * 100_000 + "]" * 100_000 + "\n")
+    line = error_of("intervene", str(graph), "--plan", str(plan))
+    assert "line 2" in line and "nested too deeply" in line
+
+
+def test_plan_interventions_are_capped(tmp_path: Path) -> None:
+    graph = small_graph(tmp_path)
+    node = feature_ids(graph, 1)[0]
+    plan = tmp_path / "plan.jsonl"
+    plan.write_text((json.dumps({"ablate": node}) + "\n") * 10_001)
+    started = time.monotonic()
+    line = error_of("intervene", str(graph), "--plan", str(plan))
+    assert "line 10001" in line and "more than 10,000 interventions" in line
+    plan.write_text((json.dumps({"ablate": node}) + "\n") * 9_900)
+    line = error_of("intervene", str(graph), "--plan", str(plan), "--sweep", f"{node}=0:200:1")
+    assert "10,101 interventions" in line
+    assert time.monotonic() - started < 20
+
+
+# ---- 6. messages -------------------------------------------------------------------------------------------
+def test_a_supernode_named_like_a_node_id_or_shared_by_two_is_not_resolved_silently(tmp_path: Path) -> None:
+    base = small_graph(tmp_path)
+    a, b, c = feature_ids(base, 3)
+    graph = small_graph(tmp_path, [[a, b, c], ["Texas", a], ["Texas", b]], name="s.json")
+    line = error_of("intervene", str(graph), "--ablate", a)
+    assert f"both a node id and a supernode name: write node:{a} or supernode:{a}" in line
+    line = error_of("intervene", str(graph), "--ablate", "Texas")
+    assert "2 supernodes are named 'Texas'" in line
+    assert "several supernodes are named 'Texas'" in error_of("intervene", str(graph), "--check-supernodes")
+    for target in (
+        f"node:{a}",
+        f"supernode:{a}",
+        f"supernode:{a}@all",
+    ):  # the prefixes resolve: on to the model
+        assert "records no model" in error_of("intervene", str(graph), "--ablate", target)
+
+
+# ---- 4. trace --batch --------------------------------------------------------------------------------------
+def test_batch_planning_is_linear_in_repeated_prompts(tmp_path: Path) -> None:
+    """20,000 identical prompts took 36 s to plan (each looked for a free `-N` from 2 up); now about what
+    making their 20,000 output paths costs (the control, timed alongside: the machine may be busy)."""
+    from attrgraph_cli.trace.batch import plan
+    from attrgraph_cli.trace.engine import PromptJob
+
+    jobs = [PromptJob("the same prompt")] * 20_000
+    started = time.perf_counter()
+    items = plan(jobs, tmp_path)
+    planned = time.perf_counter() - started
+    started = time.perf_counter()
+    _ = [tmp_path / f"the-same-prompt-{i}.json" for i in range(20_000)]
+    control = time.perf_counter() - started
+    assert items[-1].slug == "the-same-prompt-20000" and len({i.slug for i in items}) == 20_000
+    assert planned < 6 * control + 0.5, (planned, control)
+
+
+def test_a_resumed_batch_checks_which_prompt_a_file_holds(tmp_path: Path) -> None:
+    from attrgraph_cli.trace.batch import plan
+    from attrgraph_cli.trace.engine import PromptJob
+
+    (tmp_path / "hello-world.json").write_text(json.dumps({"metadata": {"prompt": "Hello, world"}}))
+    (tmp_path / "hello-world-2.json").write_text("not a graph")
+    items = plan([PromptJob("hello world"), PromptJob("Hello, world")], tmp_path)
+    # the file holds the second prompt: the first is not "done", and takes the next name nobody holds
+    assert [(i.slug, i.skip) for i in items] == [("hello-world-3", False), ("hello-world", True)]
+    assert (tmp_path / "hello-world-2.json").read_text() == "not a graph"
+
+
+def test_a_deeply_nested_batch_line_is_one_error(tmp_path: Path) -> None:
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.trace.batch import read_batch
+
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"prompt": "a"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(AttrgraphError, match=r"b.jsonl:2: JSON nested too deeply"):
+        read_batch(batch)
+
+
+def test_ray_workers_are_capped_at_the_machine() -> None:
+    from attrgraph_cli.runners.ray_runner import cap_local_workers
+
+    assert cap_local_workers(64, {"CPU": 2.0}, "auto") == (
+        2,
+        "--workers 64 capped at 2: this machine has 2 CPU(s)",
+    )
+    assert cap_local_workers(3, {"CPU": 16.0, "GPU": 2.0}, "auto")[0] == 2
+    assert cap_local_workers(3, {"CPU": 16.0, "GPU": 2.0}, "cpu") == (3, "")
+    assert cap_local_workers(None, {"CPU": 2.0}, "auto") == (None, "")
+
+
+# ---- 5. -o - is only the JSON; no output over an input ----------------------------------------------------
+def test_cluster_to_stdout_is_only_the_json(tmp_path: Path) -> None:
+    result = run_cli("cluster", str(small_graph(tmp_path)), "-o", "-", "--max-features", "50")
+    assert result.returncode == 0, result.stderr.decode()
+    assert orjson.loads(result.stdout)["qParams"]["supernodes"]  # the whole of stdout is the graph
+    assert b"quality (ours vs control)" in result.stderr  # the tables went to stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{g}", "--format", "json", "-o", "{g}"],
+        ["validate", "{g}", "--report", "sarif:{link}"],
+        ["render", "{g}", "-o", "{g}", "--format", "html"],
+        ["render", "{g}", "-o", "{link}", "--format", "svg"],
+        ["intervene", "{g}", "--plan", "{plan}", "-o", "{plan}"],
+        ["autointerp", "{g}", "-l", "{labels}", "-o", "{labels}"],
+    ],
+)
+def test_no_output_over_an_input(tmp_path: Path, args: list[str]) -> None:
+    graph = small_graph(tmp_path)
+    node = feature_ids(graph, 1)[0]
+    (tmp_path / "link.json").symlink_to(graph)
+    plan = tmp_path / "plan.jsonl"
+    plan.write_text(json.dumps({"ablate": node}) + "\n")
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps([{"layer": 0, "index": 1, "description": "x"}]))
+    before = {p: p.read_bytes() for p in (graph, plan, labels)}
+    paths = {"g": graph, "link": tmp_path / "link.json", "plan": plan, "labels": labels}
+    line = one_error_line(run_cli(*[a.format(**paths) for a in args]), codes=(2,))
+    assert "refusing to write over an input" in line
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_in_place_stays_for_graph_json_only(tmp_path: Path, clt_forge_pt: Path) -> None:
+    graph = small_graph(tmp_path)
+    result = run_cli("cluster", str(graph), "-o", str(graph), "--max-features", "50")
+    assert result.returncode == 0, result.stderr.decode()  # documented: in place, atomically
+    assert json.loads(graph.read_text())["qParams"]["supernodes"]
+    pt = tmp_path / "g.pt"
+    pt.write_bytes(clt_forge_pt.read_bytes())
+    line = one_error_line(run_cli("convert", str(pt), "-o", str(pt)), codes=(2,))
+    assert "is the clt-forge" in line and "refusing to write over an input" in line
+    assert pt.read_bytes() == clt_forge_pt.read_bytes()

@@ -94,7 +94,7 @@ def test_read_batch_missing_and_empty(tmp_path):
 
 def test_plan_dedupes_slugs_and_skips_finished(tmp_path):
     jobs = [PromptJob("same prompt"), PromptJob("same prompt"), PromptJob("other", slug="mine")]
-    (tmp_path / "same-prompt.json").write_text("{}")
+    (tmp_path / "same-prompt.json").write_text('{"metadata": {"prompt": "same prompt"}}')
     items = plan(jobs, tmp_path)
     assert [i.slug for i in items] == ["same-prompt", "same-prompt-2", "mine"]
     assert [i.skip for i in items] == [True, False, False]

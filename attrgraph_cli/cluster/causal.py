@@ -75,11 +75,13 @@ def causal_scores(
     features = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE) if pool is None else np.asarray(pool)
     plan: list[Intervention] = []
     for name, rows in groups:
-        plan.append(Intervention(f"cluster check {name}: x-1", [scale(str(ids[r]), -1.0) for r in rows]))
+        plan.append(Intervention(f"cluster check {name}: x-1", [scale(f"node:{ids[r]}", -1.0) for r in rows]))
         pool = np.setdiff1d(features, rows)
         for d in range(control_draws if len(pool) >= len(rows) else 0):
             draw = rng.choice(pool, size=len(rows), replace=False)
-            plan.append(Intervention(f"control {d} for {name}", [scale(str(ids[r]), -1.0) for r in draw]))
+            plan.append(
+                Intervention(f"control {d} for {name}", [scale(f"node:{ids[r]}", -1.0) for r in draw])
+            )
     records = run_interventions(graph, plan, loaded=loaded)
     by_name = {r["name"]: r for r in records}
     per_group = []
@@ -89,7 +91,7 @@ def causal_scores(
         predicted = _weighted(rec, weights, "predicted_delta")
         member_pred = []
         for r in rows:
-            delta = predicted_delta(graph, [scale(str(ids[r]), -1.0)])
+            delta = predicted_delta(graph, [scale(f"node:{ids[r]}", -1.0)])
             member_pred.append(sum(weights.get(k, 0.0) * v for k, v in delta.items()))
         total_sign = _sign(sum(member_pred))
         controls = [

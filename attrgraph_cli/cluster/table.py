@@ -13,9 +13,13 @@ from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.safetext import markup
 
 
-def print_result(graph: AttributionGraph, result: ClusterResult, console: Console | None = None) -> None:
-    """Print the supernodes and the quality table (names come from files: printed as plain text)."""
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
+def print_result(
+    graph: AttributionGraph, result: ClusterResult, console: Console | None = None, stderr: bool = False
+) -> None:
+    """Print the supernodes and the quality table (names come from files: printed as plain text), on
+    stderr with `stderr` (when stdout carries the graph JSON)."""
+    stream = sys.stderr if stderr else sys.stdout
+    console = console or Console(stderr=stderr, width=None if stream.isatty() else 140)
     table = Table(title=f"supernodes ({len(result.new)} new, {len(result.kept)} kept)")
     causal = any("causal" in s.scores for s in result.new)
     cols = ["name", "origin", "size", "layers", "positions", "influence", "similarity"]

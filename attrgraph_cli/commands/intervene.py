@@ -95,7 +95,7 @@ def intervene(
 
     from attrgraph_cli.errors import AttrgraphError
     from attrgraph_cli.extension import check_writable
-    from attrgraph_cli.intervene.job import build_items, check_items, parse_layers
+    from attrgraph_cli.intervene.job import build_items, check_items, check_settings, parse_layers
     from attrgraph_cli.intervene.model import model_request
     from attrgraph_cli.intervene.runner import Settings
     from attrgraph_cli.io import load_graph
@@ -103,8 +103,14 @@ def intervene(
 
     if fmt not in ("table", "json"):
         raise AttrgraphError(f"--format must be table or json, not {fmt!r}")
+    if fmt == "json" and output is not None and str(output) == "-":
+        raise AttrgraphError("-o - and --format json both write to standard output: give -o a file")
     if direct and constrained_layers is not None:
         raise AttrgraphError("--direct already constrains every layer: drop --constrained-layers")
+    check_settings(generate=generate, temperature=temperature, tolerance=tolerance)
+    from attrgraph_cli.io.overwrite import refuse_overwrite
+
+    refuse_overwrite(output, [("plan", plan)])  # said at once (run_stage checks the graph input too)
     items = build_items(
         sets=set_ or [],
         scales=scale or [],
@@ -161,17 +167,22 @@ def intervene(
         stage,
         history_settings,
         extra_inputs=[input_record(plan, "plan")] if plan is not None else None,
+        read_files=[("plan", plan)],
         indent=indent,
         graph=graph,
     )
     if fmt == "json":
         from attrgraph_cli.intervene.records import json_output
+        from attrgraph_cli.safetext import json_text
 
-        typer.echo(json.dumps(json_output(records), ensure_ascii=False))
+        typer.echo(json_text(json.dumps(json_output(records), ensure_ascii=False)))
     else:
+        from rich.console import Console
+
         from attrgraph_cli.intervene.table import print_records
 
-        print_records(records)
+        # -o -: standard output is the graph JSON, and only that; the tables go to stderr
+        print_records(records, Console(stderr=True) if str(output) == "-" else None)
     where = f" -> {output}" if output is not None else " (no -o: nothing written)"
     typer.echo(
         printable(

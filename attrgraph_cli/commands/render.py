@@ -86,8 +86,10 @@ def render(
     renderer = renderer_for(out, fmt.value if fmt else None)
     parts = parse_embed(embed, figure_only=figure_only)
     from attrgraph_cli.io.atomic import check_writable, is_regular_output
+    from attrgraph_cli.io.overwrite import refuse_overwrite
 
     check_writable(out)  # a directory, a symlink loop or an unwritable folder: said before any work
+    refuse_overwrite(out, [("graph", graph)])  # a report never replaces the graph it draws
     started = time.perf_counter()
     loaded = _load(graph, node_threshold, edge_threshold, trust_pickle)
     options = RenderOptions(

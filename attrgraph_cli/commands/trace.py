@@ -222,6 +222,7 @@ def _run_batch(
     if ray is not None:  # workers on other machines write there: absolute paths on the shared folder
         out_dir, raw, render = (p.resolve() if p is not None else None for p in (out_dir, raw, render))
     items = batch_mod.plan(jobs, out_dir, raw_dir=raw, html_dir=render, force=force)
+    _refuse_batch_overwrite(batch, items, ((out_dir, ".json"), (raw, ".pt"), (render, ".html")))
     pending = [i for i in items if not i.skip]
     out_dir.mkdir(parents=True, exist_ok=True)
     runner_notes = None
@@ -244,6 +245,22 @@ def _run_batch(
         else:
             outcomes = [batch_mod.run_item(None, item, options) for item in items]
     _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, progress.console, runner_notes)
+
+
+def _refuse_batch_overwrite(batch: Path, items, folders) -> None:
+    """No prompt's output may be the batch file itself (a `.json` batch file in the output folder)."""
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.io.overwrite import same_file
+
+    for folder, ext in folders:
+        if folder is None or not batch.name.endswith(ext) or not same_file(folder, batch.parent):
+            continue
+        slug = batch.name[: -len(ext)]
+        if any(item.slug == slug for item in items):
+            raise AttrgraphError(
+                f"{folder / batch.name} would be written over the batch file {batch}: move the batch file "
+                "out of the output folder, or give the prompt another slug"
+            )
 
 
 def _run_on_ray(items, request, options, quiet: bool, ray: dict):

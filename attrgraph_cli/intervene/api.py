@@ -13,7 +13,9 @@ Targets are node ids (`"1_65_7"`) or supernode names from `qParams.supernodes`, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from attrgraph_cli.graph.model import AttributionGraph
@@ -68,7 +70,8 @@ def load_model_for(
     from attrgraph_cli.models import load_model
 
     req, _ = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
-    return load_model(req)
+    with contextlib.redirect_stdout(sys.stderr):  # TransformerLens's "Moving model to device": not on stdout
+        return load_model(req)
 
 
 def run_interventions(
@@ -79,6 +82,7 @@ def run_interventions(
     loaded: Any = None,
     check_supernodes: bool = False,
     append: bool = False,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Measure `interventions` on the graph's prompt; return their `attrgraph.interventions` records.
 
@@ -88,7 +92,8 @@ def run_interventions(
     `load_model_for` (loaded here when None). The model is checked against the graph first (layers,
     vocabulary, prompt tokens, activations within `settings.tolerance`): a mismatch raises
     `AttrgraphError`, as does a spec that does not fit the graph. With `append`, the records are also
-    appended to the graph's `attrgraph.interventions`.
+    appended to the graph's `attrgraph.interventions`. With `progress`, a run of 20 items or more shows a
+    progress bar on stderr (a terminal only).
     """
     import dataclasses
 
@@ -102,21 +107,38 @@ def run_interventions(
         loaded = load_model_for(graph, device=settings.device)
     session = Session(graph, loaded, dataclasses.replace(settings, device=str(loaded.device))).start()
     records: list[dict[str, Any]] = []
-    for n, item in enumerate(interventions, start=1):
-        if isinstance(item, str):
-            item = parse_sweep(item)
-        if isinstance(item, SweepSpec):
-            records.append(sweep(session, item))
-        elif isinstance(item, Intervention):
-            records.append(measure(session, item))
-        else:
-            records.append(measure(session, Intervention(f"Intervention {n}", list(item))))
-    if check_supernodes:
-        records.extend(check(session))
+    with _bar(len(interventions) if progress else 0) as advance:
+        for n, item in enumerate(interventions, start=1):
+            if isinstance(item, str):
+                item = parse_sweep(item)
+            if isinstance(item, SweepSpec):
+                records.append(sweep(session, item))
+            elif isinstance(item, Intervention):
+                records.append(measure(session, item))
+            else:
+                records.append(measure(session, Intervention(f"Intervention {n}", list(item))))
+            advance()
+        if check_supernodes:
+            records.extend(check(session))
     if append:
         for record in records:
             append_intervention(graph, record)
     return records
+
+
+@contextlib.contextmanager
+def _bar(total: int) -> Iterator[Callable[[], None]]:
+    """A transient rich progress bar on stderr for `total` >= 20 items; yields its advance function."""
+    if total < 20:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("interventions", total=total)
+        yield lambda: bar.advance(task)
 
 
 def predicted_delta(

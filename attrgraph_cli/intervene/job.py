@@ -8,10 +8,11 @@ intervention (the plain forward pass).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from attrgraph_cli.graph.model import AttributionGraph
-from attrgraph_cli.intervene.plan import read_plan
+from attrgraph_cli.intervene.plan import MAX_INTERVENTIONS, read_plan
 from attrgraph_cli.intervene.spec import (
     Intervention,
     Resolver,
@@ -58,16 +59,53 @@ def build_items(
 def check_items(
     graph: AttributionGraph, items: list[Intervention | SweepSpec], check_supernodes: bool
 ) -> None:
-    """Resolve every spec on the graph (unknown nodes, non-features, positions) before loading a model."""
+    """Resolve every spec on the graph (unknown nodes, non-features, positions) before loading a model; an
+    error names the plan line the spec came from. At most `MAX_INTERVENTIONS` runs in all."""
     resolver = Resolver(graph)
     for item in items:
-        if isinstance(item, SweepSpec):
-            resolver.resolve_sweep(item)
-        else:
-            for spec in item.specs:
-                resolver.resolve(spec)
+        try:
+            if isinstance(item, SweepSpec):
+                resolver.resolve_sweep(item)
+            else:
+                for spec in item.specs:
+                    resolver.resolve(spec)
+        except SpecError as exc:
+            raise SpecError(f"{item.source}: {exc}" if item.source else str(exc)) from None
     if check_supernodes and not resolver.supernodes:
         raise SpecError("--check-supernodes: the graph has no supernodes (qParams.supernodes is empty)")
+    if check_supernodes and resolver.duplicates:
+        name = sorted(resolver.duplicates)[0]
+        raise SpecError(
+            f"--check-supernodes: several supernodes are named {name!r}: rename them in qParams.supernodes"
+        )
+    total = count_runs(items) + (2 * len(resolver.supernodes) if check_supernodes else 0)
+    if total > MAX_INTERVENTIONS:
+        raise SpecError(
+            f"{total:,} interventions (plan lines, sweep values and supernode checks together); at most "
+            f"{MAX_INTERVENTIONS:,} in one run: split it"
+        )
+
+
+def count_runs(items: list[Intervention | SweepSpec]) -> int:
+    """How many interventions `items` make: one each, a sweep one per value."""
+    return sum(len(item.values) if isinstance(item, SweepSpec) else 1 for item in items)
+
+
+#: `--generate` at most this many tokens (the model's context bounds it too, checked once it is loaded)
+MAX_GENERATE = 1000
+#: `--temperature` is 0 (greedy) or within these bounds: beyond them the logits / T under- or overflow
+TEMPERATURE_RANGE = (1e-3, 1e3)
+
+
+def check_settings(*, generate: int, temperature: float, tolerance: float | None) -> None:
+    """Options that would overflow inside the model or run for hours: one line, before any model load."""
+    if generate > MAX_GENERATE:
+        raise SpecError(f"--generate {generate}: at most {MAX_GENERATE} tokens")
+    low, high = TEMPERATURE_RANGE
+    if not (temperature == 0 or low <= temperature <= high):
+        raise SpecError(f"--temperature {temperature:g}: 0 (greedy) or between {low:g} and {high:g}")
+    if tolerance is not None and not math.isfinite(tolerance):
+        raise SpecError(f"--tolerance {tolerance:g}: must be a finite number")
 
 
 def parse_layers(

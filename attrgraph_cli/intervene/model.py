@@ -3,7 +3,9 @@
 Resolution (`model_request`): `--model/--transcoders` when given; else the graph's recorded provenance
 (the last `trace` record in `attrgraph.history`, migrated files included: model, transcoder set, backend,
 dtype, and for the embedded demo model or a local folder, where it came from); else the embedded demo
-model when the graph's scan is the demo model's; else an error asking for `--model`.
+model when the graph's scan is the demo model's; else an error asking for `--model`. A file may choose
+only the embedded demo model or a local folder that exists here: a recorded hub name is an error asking
+the user to pass it (`hub_refusal`), so a graph from a stranger cannot make a run download anything.
 
 Checks (`check_match`, after loading and one forward pass): number of layers, feature indices within the
 transcoders' width, logit tokens in the vocabulary and spelled the same, the prompt's tokens, and every
@@ -14,6 +16,7 @@ says what differs.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ import numpy as np
 
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+from attrgraph_cli.safetext import printable
 
 DEMO_NAMES = {"attrgraph-demo", "attrgraph-demo-transcoders"}
 
@@ -76,23 +80,39 @@ def model_request(
         if rec["source"] == "embedded demo model" or rec["model"] in DEMO_NAMES:
             return ModelRequest(**kw), "the embedded demo model (recorded in the graph's trace record)"
         if rec["source"] == "local folder" and rec["path"]:
-            if not Path(rec["path"]).exists():
+            from attrgraph_cli.models.local import LOCAL_MODEL_FILE
+
+            if not (Path(rec["path"]) / LOCAL_MODEL_FILE).is_file():  # a local model folder, never a name
                 raise AttrgraphError(
                     f"the graph was traced with the local model folder {rec['path']}, which is not on this "
-                    "machine: pass --model FOLDER (and --transcoders)"
+                    "machine (no attrgraph-model.json there): pass --model FOLDER (and --transcoders)"
                 )
             return ModelRequest(
                 rec["path"], rec["transcoders"] if _is_path(rec["transcoders"]) else None, **kw
             ), (f"{rec['path']} (recorded in the graph's trace record)")
-        return ModelRequest(rec["model"], rec["transcoders"], **kw), (
-            f"{rec['model']} + {rec['transcoders']} (recorded in the graph's trace record)"
-        )
+        raise AttrgraphError(hub_refusal(rec["model"], rec["transcoders"]))
     if graph.scan in DEMO_NAMES:
         req = ModelRequest(None, None, backend or "transformerlens", device, dtype or "float32")
         return req, f"the embedded demo model (the graph's scan is {graph.scan})"
     raise AttrgraphError(
         f"the graph records no model (no trace record in attrgraph.history, scan {graph.scan!r}): "
         "pass --model (and --transcoders)"
+    )
+
+
+def hub_refusal(model: str | None, transcoders: str | None) -> str:
+    """The error for a graph whose history names a hub model: a file does not choose what is downloaded.
+
+    What a file may name by itself: the embedded demo model, and a local model folder recorded by `trace`
+    that exists on this machine. A hub name (`org/repo`, `gemma-2-2b`) must come from the user."""
+    named = " ".join(
+        f"{flag} {shlex.quote(printable(value))}"
+        for flag, value in (("--model", model), ("--transcoders", transcoders))
+        if value
+    )
+    return (
+        f"the graph records the model {printable(model or transcoders)!r}, a hub name; a file does not "
+        f"choose what is downloaded: name the model yourself ({named})"
     )
 
 

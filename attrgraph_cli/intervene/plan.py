@@ -13,6 +13,7 @@ installed): a list of the same objects, or `{interventions: [...]}`. Each object
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from attrgraph_cli.jsontypes import json_type_phrase
 
 KEYS = {"name", "set", "scale", "ablate", "swap_from", "swap_scope", "sweep"}
 MAX_PLAN_BYTES = 16 << 20
+#: most interventions one run may hold (plan lines, command line, sweep values together): each is a forward
+#: pass or two, and a 16 MB plan of one-line ablations would otherwise be ~760k of them
+MAX_INTERVENTIONS = 10_000
 
 
 def read_plan(path: Path) -> list[Intervention | SweepSpec]:
@@ -51,10 +55,17 @@ def read_plan(path: Path) -> list[Intervention | SweepSpec]:
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
+            if len(entries) >= MAX_INTERVENTIONS:
+                raise SpecError(
+                    f"--plan {path}, line {n}: more than {MAX_INTERVENTIONS:,} interventions in one run "
+                    "(split the plan)"
+                )
             try:
                 entries.append((f"line {n}", json.loads(line)))
             except ValueError as exc:
                 raise SpecError(f"--plan {path}, line {n}: not a JSON object ({exc})") from None
+            except RecursionError:
+                raise SpecError(f"--plan {path}, line {n}: JSON nested too deeply") from None
     if not entries:
         raise SpecError(f"--plan {path}: no interventions in it")
     return [_entry(path, where, obj, i) for i, (where, obj) in enumerate(entries, start=1)]
@@ -71,10 +82,16 @@ def _yaml_entries(path: Path, text: str) -> list[tuple[str, Any]]:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"--plan {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise SpecError(f"--plan {path}: YAML nested too deeply") from None
     if isinstance(doc, dict) and "interventions" in doc:
         doc = doc["interventions"]
     if not isinstance(doc, list):
         raise SpecError(f"--plan {path}: expected a list of interventions (or interventions: [...])")
+    if len(doc) > MAX_INTERVENTIONS:
+        raise SpecError(
+            f"--plan {path}: {len(doc):,} interventions; at most {MAX_INTERVENTIONS:,} in one run (split it)"
+        )
     return [(f"item {i}", obj) for i, obj in enumerate(doc, start=1)]
 
 
@@ -103,7 +120,7 @@ def _entry(path: Path, where: str, obj: Any, n: int) -> Intervention | SweepSpec
                 raise SpecError("a sweep line takes only 'sweep' and 'name'")
             if not isinstance(obj["sweep"], str):
                 raise SpecError("'sweep' must be a string TARGET=START:STOP:STEP")
-            return parse_sweep(obj["sweep"])
+            return dataclasses.replace(parse_sweep(obj["sweep"]), source=where)
         specs = []
         if "swap_from" in obj:
             scope = obj.get("swap_scope")
@@ -119,4 +136,4 @@ def _entry(path: Path, where: str, obj: Any, n: int) -> Intervention | SweepSpec
         raise SpecError(f"{where}: {exc}") from None
     if not specs:
         raise SpecError(f"{where}: nothing to do (give set, scale, ablate, swap_from or sweep)")
-    return Intervention(name or f"Plan {n}", specs)
+    return Intervention(name or f"Plan {n}", specs, source=where)

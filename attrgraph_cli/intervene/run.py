@@ -25,9 +25,23 @@ def run_items(
 
     with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
         loaded = load_model(request)
+    n_ctx = getattr(getattr(loaded.model, "cfg", None), "n_ctx", None)
+    if settings.generate and isinstance(n_ctx, int) and graph.n_positions + settings.generate > n_ctx:
+        from attrgraph_cli.intervene.spec import SpecError
+
+        raise SpecError(
+            f"--generate {settings.generate}: the prompt's {graph.n_positions} tokens and the new ones pass "
+            f"the model's context of {n_ctx} tokens"
+        )
     try:
         return run_interventions(
-            graph, items, settings, loaded=loaded, check_supernodes=check_supernodes, append=True
+            graph,
+            items,
+            settings,
+            loaded=loaded,
+            check_supernodes=check_supernodes,
+            append=True,
+            progress=True,
         )
     finally:
         del loaded

@@ -26,6 +26,9 @@ from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
 #: most values one sweep may take (a typo such as 0:1000:0.001 must not run for hours)
 MAX_SWEEP_VALUES = 401
+#: largest |VALUE| or |M| a spec may give: beyond it the residual stream overflows float32 inside the model
+#: (a LayerNorm squares it) and the run ends in NaN logits; activations are O(1)-O(100)
+MAX_MAGNITUDE = 1e6
 KIND_NAMES = {
     NodeKind.EMBEDDING: "a token (embedding)",
     NodeKind.ERROR: "an error",
@@ -94,6 +97,7 @@ class SweepSpec:
     positions: str | None
     parameter: str  # value | multiple
     values: tuple[float, ...]
+    source: str = ""  # where it was written (a plan file's line), named by errors found later
 
     def at(self, x: float) -> Spec:
         if self.parameter == "multiple":
@@ -107,17 +111,22 @@ class Intervention:
 
     name: str
     specs: list[Spec] = field(default_factory=list)
+    source: str = ""  # where it was written (a plan file's line), named by errors found later
 
 
 # ---- parsing --------------------------------------------------------------------------------------------
 def parse_number(text: str, where: str) -> float:
-    """A finite float, or a one-line error naming `where`."""
+    """A finite float within +-`MAX_MAGNITUDE`, or a one-line error naming `where`."""
     try:
         value = float(text.strip())
     except ValueError:
         raise SpecError(f"{where}: {text.strip()!r} is not a number") from None
     if not math.isfinite(value):
         raise SpecError(f"{where}: {text.strip()!r} is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise SpecError(
+            f"{where}: {text.strip()} is beyond +-{MAX_MAGNITUDE:g} (the model's activations would overflow)"
+        )
     return value
 
 
@@ -136,6 +145,14 @@ def _split_positions(target: str) -> tuple[str, str | None]:
     """`NAME@SEL` -> (NAME, SEL); resolution retries the whole text as a name first."""
     name, sep, sel = target.rpartition("@")
     return (name, sel) if sep and name else (target, None)
+
+
+def _split_kind(target: str) -> tuple[str | None, str]:
+    """`node:ID` -> ("node", ID); `supernode:NAME` -> ("supernode", NAME); else (None, target)."""
+    for kind in ("node", "supernode"):
+        if target.startswith(f"{kind}:"):
+            return kind, target[len(kind) + 1 :]
+    return None, target
 
 
 def parse_set(text: str) -> Spec:
@@ -180,7 +197,12 @@ def parse_sweep(text: str) -> SweepSpec:
     start, stop, step = (parse_number(p, flag_text) for p in parts)
     if step == 0 or (stop - start) / step < 0:
         raise SpecError(f"{flag_text}: STEP must be non-zero and go from START towards STOP")
-    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    steps = (stop - start) / step  # finite: |START|, |STOP| <= 1e6, but a tiny STEP can make it huge
+    if not steps < MAX_SWEEP_VALUES:
+        raise SpecError(
+            f"{flag_text}: too many values; at most {MAX_SWEEP_VALUES} per sweep (take a larger STEP)"
+        )
+    n = int(math.floor(steps + 1e-9)) + 1
     if n > MAX_SWEEP_VALUES:
         raise SpecError(f"{flag_text}: {n} values; at most {MAX_SWEEP_VALUES} per sweep (take a larger STEP)")
     values = tuple(round(start + i * step, 12) for i in range(n))
@@ -196,7 +218,11 @@ class Resolver:
         self.ids = graph.nodes.ids.tolist()
         self.index = {nid: i for i, nid in enumerate(self.ids)}
         self.supernodes: dict[str, list[str]] = {}
+        #: names that several supernodes share: a target naming one of them is an error, never a merge
+        self.duplicates: set[str] = set()
         for entry in graph.supernodes:
+            if entry[0] in self.supernodes:
+                self.duplicates.add(entry[0])
             self.supernodes.setdefault(entry[0], []).extend(entry[1:])
         self.n_positions = graph.n_positions
 
@@ -222,20 +248,40 @@ class Resolver:
 
     # internals ---------------------------------------------------------------------------------------
     def _lookup(self, spec: Spec) -> tuple[str, str | None, str | None, list[int]]:
+        """(name, positions, supernode, rows) of the target. `node:ID` and `supernode:NAME` say which one
+        is meant where a supernode is named like a node id; such a clash without the prefix, or a name
+        that several supernodes share, is an error (it used to resolve silently)."""
         target = spec.target or ""
+        kind, bare = _split_kind(target)
+        if kind is not None and self._known(bare, kind):
+            target = bare
+        else:
+            kind = None
         candidates = [(target, spec.positions)]
         name, sel = _split_positions(target)
         if sel is not None:
             candidates.append((name, sel))
         for name, sel in candidates:
-            if name in self.index:
+            is_node = name in self.index and kind != "supernode"
+            is_supernode = name in self.supernodes and kind != "node"
+            if is_node and is_supernode:
+                raise SpecError(
+                    f"{spec.text}: {name!r} is both a node id and a supernode name: write node:{name} or "
+                    f"supernode:{name}"
+                )
+            if is_node:
                 return name, sel, None, [self._feature_row(name, spec)]
-            if name in self.supernodes:
+            if is_supernode:
                 return name, sel, name, self._supernode_rows(name, spec)
-        folded = [s for s in self.supernodes if s.casefold() == name.casefold()]
+        folded = [s for s in self.supernodes if s.casefold() == name.casefold()] if kind != "node" else []
         if len(folded) == 1:
             return folded[0], sel, folded[0], self._supernode_rows(folded[0], spec)
         raise SpecError(f"{spec.text}: {self._unknown(target)}")
+
+    def _known(self, text: str, kind: str) -> bool:
+        name, _ = _split_positions(text)
+        pool = self.index if kind == "node" else self.supernodes
+        return text in pool or name in pool
 
     def _unknown(self, target: str) -> str:
         name, _ = _split_positions(target)
@@ -258,6 +304,11 @@ class Resolver:
         return row
 
     def _supernode_rows(self, name: str, spec: Spec) -> list[int]:
+        if name in self.duplicates:
+            raise SpecError(
+                f"{spec.text}: {sum(e[0] == name for e in self.graph.supernodes)} supernodes are named "
+                f"{name!r}: rename one in qParams.supernodes, or give the node ids"
+            )
         members = self.supernodes[name]
         rows = [
             self.index[m]
@@ -280,15 +331,14 @@ class Resolver:
                 a, _, b = sel.partition(":")
                 lo = int(a) if a.strip() else 0
                 hi = int(b) if b.strip() else n
-                out = list(range(lo, hi))
             else:
-                out = [int(sel)]
+                lo = int(sel)
+                hi = lo + 1
         except ValueError:
             raise SpecError(f"{spec.text}: position {sel!r} is not P, A:B, A: or all") from None
-        bad = [p for p in out if not 0 <= p < n]
-        if not out or bad:
+        if not 0 <= lo < hi <= n:  # checked before the range is made: @0:100000000000 costs nothing
             raise SpecError(f"{spec.text}: position {sel!r} is outside the prompt's 0..{n - 1}")
-        return out
+        return list(range(lo, hi))
 
     def _sites(self, rows: list[int], positions: list[int] | None) -> list[Site]:
         nodes = self.graph.nodes

@@ -94,6 +94,32 @@ def plan_workers(
     return WorkerPlan(count, "cpu", cpus_per_worker, 0, cpus_per_worker)
 
 
+def cap_local_workers(
+    workers: int | None, resources: dict[str, float], device: str, cpus_per_worker: int = 1
+) -> tuple[int | None, str]:
+    """`--workers` for a Ray instance started on this machine: at most one per GPU (when GPUs run the
+    work), else at most one per `cpus_per_worker` of this machine's CPUs. Returns (workers, a note saying
+    so when capped, else "")."""
+    if workers is None:
+        return None, ""
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
+    if gpus >= 1 and device.lower() != "cpu":
+        limit, have = gpus, f"{gpus} GPU(s)"
+    else:
+        limit, have = max(1, cpus // cpus_per_worker), f"{cpus} CPU(s)"
+    if workers <= limit:
+        return workers, ""
+    return limit, f"--workers {workers} capped at {limit}: this machine has {have}"
+
+
+def machine_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class _Worker:
     """The actor: runs `work.setup` once (a set-up error is kept and reported, not raised), then the task."""
 
@@ -141,6 +167,8 @@ class RayStats:
     ran_on: dict[str, str] = field(default_factory=dict)  # slug -> worker that finished it
     #: workers still loading their model when the batch ended (the others took every item first)
     unready: list[str] = field(default_factory=list)
+    #: e.g. "--workers 64 capped at 2: this machine has 2 CPU(s)" (a local instance only)
+    capped: str = ""
 
 
 class RayRunner:
@@ -195,7 +223,14 @@ class RayRunner:
             self.display.phase = f"starting {where}" if not self.address else f"joining {where}"
             self._init()
         self.stats.init_s = time.perf_counter() - self._t0
-        self._plan = plan_workers(ray.cluster_resources(), self.device, self.workers, self.cpus_per_worker)
+        resources = ray.cluster_resources()
+        if self._owns_ray and not self.address:  # started here: this machine's CPUs/GPUs bound --workers
+            self.workers, self.stats.capped = cap_local_workers(
+                self.workers, resources, self.device, self.cpus_per_worker
+            )
+            if self.stats.capped:
+                self.display.log(self.stats.capped)
+        self._plan = plan_workers(resources, self.device, self.workers, self.cpus_per_worker)
         self.stats.plan = {
             "workers": self._plan.count,
             "device": self._plan.device,
@@ -224,7 +259,7 @@ class RayRunner:
         try:
             if address == "local":
                 cpu = self.device.lower() == "cpu"
-                cpus = (self.workers or os.cpu_count() or 1) * self.cpus_per_worker
+                cpus = machine_cpus()  # not --workers: 64 workers on 2 CPUs only overload the machine
                 ray.init(
                     address="local",
                     num_cpus=cpus,

@@ -68,20 +68,29 @@ def run_stage(
     extra_inputs: list[InputRecord] | None = None,
     indent: bool = False,
     graph: AttributionGraph | None = None,
+    read_files: list[tuple[str, str | os.PathLike[str] | None]] | None = None,
 ) -> StageOutcome:
     """Run one graph-to-graph stage end to end and return its outcome (already written to `output`).
 
     `source` is read with `load_graph` (any format, legacy keys migrated to the extension contract)
     unless `graph` is given (already read with `load_graph`, e.g. by a command that needed it to check
-    options). `extra_inputs` describes other files the stage read (labels, corpus, plan) for the record.
-    With `output=None` nothing is written (a dry run).
+    options). `extra_inputs` describes other files the stage read (labels, corpus, plan) for the record;
+    `read_files` names them as (role, path) so that `output` cannot be one of them. `output` may be the
+    graph input itself (in place) only when that is graph JSON. With `output=None` nothing is written.
     """
     from attrgraph_cli.extension import append_history, check_writable
     from attrgraph_cli.io import detect_format, load_graph
+    from attrgraph_cli.io.overwrite import refuse_overwrite
+    from attrgraph_cli.io.sniff import NEURONPEDIA_JSON
 
     started_at = utc_now()
     started = time.perf_counter()
     fmt = detect_format(source)
+    refuse_overwrite(
+        output,
+        [(f"{fmt} graph" if fmt != NEURONPEDIA_JSON else "graph", source), *(read_files or [])],
+        in_place=source if fmt == NEURONPEDIA_JSON else None,
+    )
     if graph is None:
         graph = load_graph(source, **(load_options or {}))
     check_writable(graph)  # before the stage's work, which can be a long model run

@@ -14,12 +14,15 @@ The pieces are kept apart so that the loop can be handed to a distributed engine
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
 
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.jsontypes import json_type_phrase
@@ -88,6 +91,8 @@ def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
             row = json.loads(line)
         except ValueError as exc:
             raise AttrgraphError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
+        except RecursionError:
+            raise AttrgraphError(f"{path}:{lineno}: JSON nested too deeply") from None
         if isinstance(row, str):
             row = {"prompt": row}
         if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
@@ -133,23 +138,71 @@ def plan(
     """Output paths per prompt (repeated slugs get `-2`, `-3`, ...); finished items are marked `skip`.
 
     The name `batch-report` is taken by the report itself, so a prompt with that slug gets `batch-report-2`.
+    A graph file already there counts as this prompt's only when it holds this prompt (`metadata.prompt`):
+    one that holds another prompt (two prompts that slug the same, a batch file edited between runs) is
+    left alone and the prompt takes the next free name. Linear in the number of prompts: each base slug
+    remembers the last number it gave out.
     """
     items: list[BatchItem] = []
     seen = {REPORT_NAME}
+    next_n: dict[str, int] = {}
+    present = _names_in(out_dir)  # one listing, not a stat per prompt
+    slug_of: dict[tuple[str, str | None], str] = {}  # a repeated prompt is slugged once
     for index, job in enumerate(jobs):
-        base = job.resolved_slug()
-        slug, n = base, 1
-        while slug in seen:
+        base = slug_of.get((job.prompt, job.slug))
+        if base is None:
+            base = slug_of[job.prompt, job.slug] = job.resolved_slug()
+        n = next_n.get(base, 1)
+        slug = base if base not in seen else f"{base}-{max(n, 2)}"  # the plain name first, if still free
+        n = 1 if slug == base else max(n, 2)
+        while True:
+            if slug not in seen:
+                name = f"{slug}.json"
+                holds = _held_prompt(out_dir / name) if name in present else _ABSENT
+                if holds is _ABSENT or holds == job.prompt:
+                    break
             n += 1
             slug = f"{base}-{n}"
+        next_n[base] = max(next_n.get(base, 1), n + 1)
         seen.add(slug)
-        json_path = out_dir / f"{slug}.json"
+        json_path = out_dir / name
         raw_path = raw_dir / f"{slug}.pt" if raw_dir else None
         html_path = html_dir / f"{slug}.html" if html_dir else None
         wanted = [p for p in (json_path, raw_path, html_path) if p is not None]
-        done = not force and all(p.is_file() for p in wanted)
+        done = not force and holds == job.prompt and all(p.is_file() for p in wanted)
         items.append(BatchItem(index, job, slug, json_path, raw_path, html_path, skip=done))
     return items
+
+
+_ABSENT = object()
+
+
+def _names_in(folder: Path) -> set[str]:
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
+
+
+class _Metadata(msgspec.Struct):
+    prompt: Any = None
+
+
+class _Head(msgspec.Struct):
+    metadata: _Metadata | None = None
+
+
+def _held_prompt(path: Path) -> Any:
+    """The prompt a graph file already at `path` holds; `_ABSENT` when there is no file; None when it is
+    not a graph JSON this could read (then it is nobody's, and not written over)."""
+    if not path.exists() and not path.is_symlink():
+        return _ABSENT
+    try:
+        head = msgspec.json.decode(path.read_bytes(), type=_Head)
+    except (OSError, msgspec.DecodeError, RecursionError):
+        return None
+    prompt = head.metadata.prompt if head.metadata is not None else None
+    return prompt if isinstance(prompt, str) else None
 
 
 # ---- the per-prompt task ---------------------------------------------------------------------------------
@@ -261,8 +314,9 @@ def write_report(
 
 
 def summary_table(outcomes: list[ItemOutcome], title: str):
-    from rich.markup import escape
     from rich.table import Table
+
+    from attrgraph_cli.safetext import markup as escape
 
     table = Table(title=title)
     for col, justify in (("#", "right"), ("slug", "left"), ("status", "left"), ("nodes", "right"),

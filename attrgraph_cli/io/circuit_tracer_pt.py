@@ -1,7 +1,8 @@
 """circuit-tracer `Graph.to_pt` files: an unpruned graph, pruned on load.
 
 The file holds token ids but not their texts. They are decoded with the model's tokenizer when one is
-available offline (already in the local Hugging Face cache); otherwise `tok{id}` placeholders are used.
+available offline (already in the local Hugging Face cache, or the shipped demo model's own tokenizer for a
+graph traced on it); otherwise `tok{id}` placeholders are used.
 `metadata.info.tokens_from` says which.
 """
 
@@ -38,7 +39,8 @@ def read_circuit_tracer_pt(
     if missing:
         raise GraphFormatError(f"{path}: not a circuit-tracer graph (missing {', '.join(missing)})")
     if tokenizer is None:
-        tokenizer = offline_tokenizer(_cfg_get(data["cfg"], "tokenizer_name"))
+        name = _cfg_get(data["cfg"], "tokenizer_name") or _demo_tokenizer(_cfg_get(data["cfg"], "model_name"))
+        tokenizer = offline_tokenizer(name)
     try:
         dense = dense_from_circuit_tracer(data, tokenizer=tokenizer)
     except GraphFormatError as exc:
@@ -48,6 +50,13 @@ def read_circuit_tracer_pt(
         return dense_to_graph(dense, node_threshold=node_threshold, edge_threshold=edge_threshold)
     except GraphFormatError as exc:
         raise GraphFormatError(f"{path}: {exc}") from None
+
+
+def _demo_tokenizer(model_name: Any) -> str | None:
+    """The shipped demo model's tokenizer folder for a graph traced on it (its cfg names no tokenizer)."""
+    from attrgraph_cli.demo_model.loader import DEMO_MODEL_NAME, WEIGHTS_DIR  # light: no torch
+
+    return str(WEIGHTS_DIR) if model_name == DEMO_MODEL_NAME else None
 
 
 def offline_tokenizer(name: Any) -> Any:

@@ -45,7 +45,7 @@ DEMO_PROMPTS = [
 SPEED = r"""
 import json, resource, sys, time, tracemalloc
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-from attrgraph_cli.graph.synthetic import random_graph
+from attrgraph_testing.synthetic import random_graph
 max_features = int(sys.argv[1])
 graph = random_graph(n_links=1_000_000, seed=0)
 size = sum(a.nbytes for a in (graph.edges.source, graph.edges.target, graph.edges.weight))
@@ -326,9 +326,9 @@ def _speed(max_features: int, label: str) -> dict:
 
 
 def run() -> list[dict]:
-    from attrgraph_cli.graph.synthetic import random_graph
-    from attrgraph_cli.graph.synthetic_groups import planted_graph
     from attrgraph_cli.io import load_graph
+    from attrgraph_testing.synthetic import random_graph
+    from attrgraph_testing.synthetic_groups import planted_graph
 
     rows = []
     for seed in range(3):

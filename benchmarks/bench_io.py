@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attrgraph_cli.graph.synthetic import random_dense, random_graph
 from attrgraph_cli.io import load_graph, save_graph
+from attrgraph_testing.synthetic import random_dense, random_graph
 
 
 def _best(fn, repeat: int = 2) -> float:

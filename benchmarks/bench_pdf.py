@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import pdf, svg
 from attrgraph_cli.report.layout import compute_layout
+from attrgraph_testing.synthetic import random_graph
 
 PEER_LINKS = 5_500
 

@@ -115,7 +115,7 @@ def _contend(which: str, folder: str) -> dict:
 
 
 def _prune_row(density: float = 1.0) -> dict:
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     data = random_dense(seed=0, density=density)
     sparse = density < 1.0

@@ -10,60 +10,13 @@ which is what a user waits for. Budget: ratio >= 3. `ATTRGRAPH_BENCH_PT_FEATURES
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-TOKENIZER_REPO = "attrgraph-bench/tokenizer"
-_SNAPSHOT = "0" * 40
-
-
-def _fake_hub(root: Path) -> Path:
-    """A Hugging Face cache holding the demo tokenizer as repo `TOKENIZER_REPO` (offline, no download)."""
-    from attrgraph_cli.demo_model.loader import WEIGHTS_DIR
-
-    repo = root / ("models--" + TOKENIZER_REPO.replace("/", "--"))
-    snapshot = repo / "snapshots" / _SNAPSHOT
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(_SNAPSHOT)
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(WEIGHTS_DIR / name, snapshot / name)
-    return root
-
-
-def _write_graph(path: Path, n_features: int) -> int:
-    """An unpruned circuit-tracer Graph saved with its own `to_pt`; returns N."""
-    import torch
-    from circuit_tracer.attribution.targets import LogitTarget
-    from circuit_tracer.graph import Graph
-    from transformer_lens import HookedTransformerConfig
-
-    from attrgraph_cli.graph.synthetic import random_dense
-
-    n_layers, n_tokens, n_logits = 26, 11, 10
-    d = random_dense(n_layers=n_layers, n_tokens=n_tokens, n_features=n_features, n_logits=n_logits, seed=0)
-    cfg = HookedTransformerConfig(
-        n_layers=n_layers, d_model=8, n_ctx=32, d_head=4, n_heads=2, d_mlp=16, d_vocab=282, act_fn="relu"
-    )
-    cfg.tokenizer_name = TOKENIZER_REPO
-    graph = Graph(
-        input_string="x",
-        input_tokens=torch.arange(3, 3 + n_tokens),
-        active_features=torch.tensor(d["features"]),
-        adjacency_matrix=torch.tensor(d["adjacency"]),
-        cfg=cfg,
-        selected_features=torch.arange(n_features),
-        activation_values=torch.tensor(d["activations"]),
-        logit_targets=[LogitTarget(f"t{k}", 3 + k) for k in range(n_logits)],
-        logit_probabilities=torch.tensor(d["logit_probabilities"]),
-        scan="bench",
-    )
-    graph.to_pt(str(path))
-    return int(d["adjacency"].shape[0])
+from attrgraph_testing.ct_files import fake_hub, write_ct_pt
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -82,12 +35,12 @@ def run() -> list[dict]:
         tmp = Path(tmp_name)
         env = {
             **os.environ,
-            "HF_HUB_CACHE": str(_fake_hub(tmp / "hub")),
+            "HF_HUB_CACHE": str(fake_hub(tmp / "hub")),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
         pt = tmp / "graph.pt"
-        n = _write_graph(pt, n_features)
+        n = write_ct_pt(pt, n_features)
         ours = [sys.executable, "-m", "attrgraph_cli", "convert", str(pt), "-o", str(tmp / "ours.json")]
         peer = [
             sys.executable,

@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.report.html import write_html
+from attrgraph_testing.chromium import CHROMIUM, launch
+from attrgraph_testing.synthetic import random_graph
 from benchmarks.viewer_hooks import install_hooks
-from tests.chromium import CHROMIUM, launch
 
 PEER_PAGE = (
     '<!DOCTYPE html><meta charset="utf-8"><script type="application/json" id="g">{data}</script>'

@@ -46,8 +46,7 @@ def _model_args(tmp: Path) -> tuple[list[str], str]:
         return [], "embedded demo model"
     except (ImportError, AttributeError, AttrgraphError):
         pass
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from tiny_model import build_tiny_model
+    from attrgraph_testing.tiny_model import build_tiny_model
 
     dims = {"n_layers": 4, "d_model": 128, "d_transcoder": 1024, "n_ctx": 64, "enc_bias": -2.0}
     model = build_tiny_model(tmp / "tiny", **dims)

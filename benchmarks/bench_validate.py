@@ -28,9 +28,9 @@ def ensure_graph() -> Path:
         import numpy as np
         import orjson
 
-        from attrgraph_cli.graph.synthetic import random_graph
         from attrgraph_cli.io.atomic import atomic_write_bytes
         from attrgraph_cli.io.neuronpedia_json import graph_to_document
+        from attrgraph_testing.synthetic import random_graph
 
         graph = random_graph(n_links=N_LINKS, seed=0)
         # random_graph can draw the same (layer, index, position) twice: keep one node per id

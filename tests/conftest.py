@@ -33,9 +33,10 @@ def neuronpedia_schema_path(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium (tests/chromium.py), one per test module, closed after it."""
-    from chromium import launch
+    """Debian's headless Chromium (attrgraph_testing/chromium.py), one per test module, closed after it."""
     from playwright.sync_api import sync_playwright
+
+    from attrgraph_testing.chromium import launch
 
     with sync_playwright() as p:
         b = launch(p)

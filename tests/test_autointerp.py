@@ -19,9 +19,9 @@ from attrgraph_cli.autointerp.sources import read_source
 from attrgraph_cli.autointerp.targets import graph_targets
 from attrgraph_cli.cli import app
 from attrgraph_cli.graph.ids import feature_number
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.validate.engine import validate_graph
+from attrgraph_testing.synthetic import random_graph
 from tests.autointerp_fixtures import city_details, details, example, say_details, write_sources
 
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.explain_llm import LLMSettings, build_prompt, explain_all, parse_label
 from attrgraph_cli.cli import app
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph, save_graph
+from attrgraph_testing.synthetic import random_graph
 from tests.autointerp_fixtures import city_details, say_details, write_sources
 
 KEY = "sk-test-secret-123"

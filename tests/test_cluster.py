@@ -16,10 +16,10 @@ from attrgraph_cli.cluster.naming import fallback_name, propose, unique
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.extension import supernode_set
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
-from attrgraph_cli.graph.synthetic_groups import planted_graph
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.validate.engine import validate_graph
+from attrgraph_testing.synthetic import random_graph
+from attrgraph_testing.synthetic_groups import planted_graph
 
 
 def _errors(graph) -> list:

@@ -99,8 +99,8 @@ def test_without_causal_no_model_is_loaded(dallas):
 
 
 def test_causal_without_a_recorded_model_is_one_line_and_writes_nothing(tmp_path):
-    from attrgraph_cli.graph.synthetic_groups import planted_graph
     from attrgraph_cli.io import save_graph
+    from attrgraph_testing.synthetic_groups import planted_graph
 
     graph, _ = planted_graph(seed=0)
     save_graph(graph, tmp_path / "p.json")

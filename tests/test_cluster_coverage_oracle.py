@@ -14,13 +14,13 @@ import scipy.sparse as sp
 
 from attrgraph_cli.cluster.coverage import graph_scores, subgraph_scores
 from attrgraph_cli.graph.model import AttributionGraph, EdgeList, NodeKind, NodeTable
-from attrgraph_cli.graph.synthetic import random_dense
+from attrgraph_testing.synthetic import random_dense
 
 pytestmark = pytest.mark.trace
 torch = pytest.importorskip("torch")
 ct_graph = pytest.importorskip("circuit_tracer.graph")
 
-from tests.test_prune_oracle import circuit_tracer_graph  # noqa: E402
+from attrgraph_testing.ct_files import circuit_tracer_graph  # noqa: E402
 
 
 def _kinds(data: dict) -> np.ndarray:

@@ -12,7 +12,7 @@ from attrgraph_cli.cluster import ClusterOptions, cluster_graph
 from attrgraph_cli.cluster.grouping import best_contrast, profile_contrast, same_partition
 from attrgraph_cli.cluster.quality import quality_rows
 from attrgraph_cli.cluster.signals import Signals, SignalWeights, similarity
-from attrgraph_cli.graph.synthetic_groups import planted_graph
+from attrgraph_testing.synthetic_groups import planted_graph
 
 
 def _partitions(items: list[int], k: int):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-from attrgraph_cli.graph.synthetic_groups import planted_graph
+from attrgraph_testing.synthetic_groups import planted_graph
 
 pytest.importorskip("weasyprint")
 if shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:

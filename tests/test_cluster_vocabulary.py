@@ -20,7 +20,7 @@ from attrgraph_cli.cluster import signals as S
 from attrgraph_cli.cluster.influence import logit_effects, node_influence
 from attrgraph_cli.extension import set_feature
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic_groups import planted_graph
+from attrgraph_testing.synthetic_groups import planted_graph
 
 
 def _entry(tokens, values=None) -> dict:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from attrgraph_cli.graph.dense import DenseGraph, dense_to_graph
-from attrgraph_cli.graph.synthetic import random_dense
+from attrgraph_testing.synthetic import random_dense
 
 
 def _dense(seed: int = 0) -> DenseGraph:

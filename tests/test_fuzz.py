@@ -33,8 +33,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from attrgraph_cli.graph.synthetic import random_dense, random_graph  # noqa: E402
 from attrgraph_cli.io import save_graph  # noqa: E402
+from attrgraph_testing.synthetic import random_dense, random_graph  # noqa: E402
 
 EXAMPLES = int(os.environ.get("ATTRGRAPH_FUZZ_EXAMPLES", "8"))
 RANDOM = os.environ.get("ATTRGRAPH_FUZZ_RANDOM", "") not in ("", "0")

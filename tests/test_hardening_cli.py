@@ -20,8 +20,8 @@ import numpy as np
 import orjson
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import save_graph
+from attrgraph_testing.synthetic import random_graph
 
 
 def run_cli(*args: str | bytes, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -347,7 +347,7 @@ def test_empty_graph_and_duplicate_keys_are_reported(tmp_path: Path) -> None:
 
 # ---- matrices: messages, and convert never writes what validate rejects ------------------------------------
 def _matrix(path: Path, **changes) -> Path:
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     d = random_dense(n_layers=2, n_tokens=3, n_features=6, n_logits=2, seed=0)
     arrays = {
@@ -377,7 +377,7 @@ def test_bad_matrix_fields_are_named(tmp_path: Path, change: dict, words: str) -
 
 
 def test_complex_matrix_warns_nothing(tmp_path: Path) -> None:
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     d = random_dense(n_layers=2, n_tokens=3, n_features=6, n_logits=2, seed=0)
     path = _matrix(tmp_path / "c.npz", adjacency_matrix=d["adjacency"].astype(np.complex64))
@@ -414,7 +414,7 @@ def test_invisible_prompt_is_empty() -> None:
 def test_matrix_pt_with_empty_prompt_and_odd_fields(tmp_path: Path) -> None:
     """Found by tests/test_fuzz.py: an empty `prompt` array crashed every command (IndexError, exit 3)."""
     torch = pytest.importorskip("torch")
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     d = random_dense(n_layers=2, n_tokens=3, n_features=6, n_logits=2, seed=0)
     arrays = {
@@ -516,12 +516,11 @@ _NO_TRANSFORMERS = textwrap.dedent(
 @pytest.mark.trace
 def test_pt_to_json_decodes_with_a_cached_tokenizer_without_transformers(tmp_path: Path) -> None:
     pytest.importorskip("circuit_tracer")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks/
-    from benchmarks.bench_pt_to_json import _fake_hub, _write_graph
+    from attrgraph_testing.ct_files import fake_hub, write_ct_pt
 
-    hub = _fake_hub(tmp_path / "hub")
+    hub = fake_hub(tmp_path / "hub")
     pt = tmp_path / "graph.pt"
-    _write_graph(pt, 50)
+    write_ct_pt(pt, 50)
     out = tmp_path / "graph.json"
     env = {**os.environ, "HF_HUB_CACHE": str(hub), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
@@ -592,12 +591,10 @@ def test_pt_files_read_without_torch_match_torch(clt_forge_pt: Path, tmp_path: P
     pytest.importorskip("torch")
     from attrgraph_cli.io import load_graph, pt_numpy
     from attrgraph_cli.io.neuronpedia_json import graph_to_document
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks.bench_pt_to_json import _write_graph
+    from attrgraph_testing.ct_files import write_ct_pt
 
     ct_pt = tmp_path / "graph.pt"
-    _write_graph(ct_pt, 60)
+    write_ct_pt(ct_pt, 60)
     for source in (clt_forge_pt, ct_pt):
         out = tmp_path / "out.json"
         result = subprocess.run(

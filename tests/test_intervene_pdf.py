@@ -10,8 +10,8 @@ import pytest
 
 from attrgraph_cli.extension import append_intervention
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.stages import check_before_write
+from attrgraph_testing.synthetic import random_graph
 
 pytest.importorskip("weasyprint")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")

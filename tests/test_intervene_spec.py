@@ -165,8 +165,8 @@ def test_path_sum_against_hand_enumerated_paths(graph):
 
 
 def test_path_sum_equals_neumann_series_on_a_random_dag():
-    from attrgraph_cli.graph.synthetic import random_graph
     from attrgraph_cli.intervene.predict import per_unit_adjacency
+    from attrgraph_testing.synthetic import random_graph
 
     g = random_graph(n_links=600, seed=3)
     feats = np.flatnonzero((g.nodes.kind == 1) & np.isfinite(g.nodes.activation) & (g.nodes.activation != 0))

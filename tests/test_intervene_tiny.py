@@ -1,4 +1,5 @@
-"""`attrgraph intervene` on a tiny random-weight model (tests/tiny_model.py): exactness and model resolution.
+"""`attrgraph intervene` on a tiny random-weight model (attrgraph_testing/tiny_model.py): exactness, model
+resolution.
 
 - `--direct` single-feature interventions reproduce the graph's edges to every logit (1e-4 relative);
 - the empty intervention is the plain forward pass;
@@ -15,13 +16,13 @@ import pytest
 
 pytest.importorskip("circuit_tracer")
 
-from tiny_model import build_tiny_model  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
 from attrgraph_cli.intervene.runner import Settings  # noqa: E402
+from attrgraph_testing.tiny_model import build_tiny_model  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
 

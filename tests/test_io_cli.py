@@ -17,8 +17,8 @@ import numpy as np
 import orjson
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_dense, random_graph
 from attrgraph_cli.io import save_graph
+from attrgraph_testing.synthetic import random_dense, random_graph
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -14,9 +14,9 @@ import pytest
 from attrgraph_cli.errors import GraphFormatError
 from attrgraph_cli.graph import ids
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import detect_format, load_graph, save_graph
 from attrgraph_cli.io.neuronpedia_json import document_to_graph, graph_to_document, read_json
+from attrgraph_testing.synthetic import random_graph
 
 
 def _node(node_id, feature, layer, ctx, ftype, clerp="", **more):

@@ -8,9 +8,9 @@ import pytest
 from attrgraph_cli.errors import GraphFormatError
 from attrgraph_cli.graph.dense import DenseGraph, dense_to_graph
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_dense
 from attrgraph_cli.io import detect_format, load_graph
 from attrgraph_cli.io.matrix import matrix_to_dense
+from attrgraph_testing.synthetic import random_dense
 
 N_LAYERS, N_TOKENS, N_FEATURES, N_LOGITS = 4, 5, 60, 3
 

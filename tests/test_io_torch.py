@@ -12,9 +12,9 @@ import pytest
 
 from attrgraph_cli.errors import GraphFormatError, UnsafePickleError
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_dense
 from attrgraph_cli.io import detect_format, load_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
+from attrgraph_testing.synthetic import random_dense
 
 pytestmark = pytest.mark.trace
 torch = pytest.importorskip("torch")

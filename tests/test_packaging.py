@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_dense, random_graph
 from attrgraph_cli.io import save_graph
+from attrgraph_testing.synthetic import random_dense, random_graph
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "circuit_tracer", "transformer_lens", "transformers", "weasyprint", "playwright", "ray")

@@ -10,7 +10,7 @@ from attrgraph_cli.graph import mass_threshold as mt
 from attrgraph_cli.graph.mass_threshold import mass_threshold
 from attrgraph_cli.graph.prune import _influence, prune_matrix
 from attrgraph_cli.graph.prune_storage import DenseWeights
-from attrgraph_cli.graph.synthetic import random_dense
+from attrgraph_testing.synthetic import random_dense
 
 
 def _naive_threshold(scores: np.ndarray, fraction: float) -> np.float32:
@@ -201,7 +201,7 @@ def test_mass_threshold_implicit_zeros():
 
 def test_cumulative_influence_equals_prune_matrix_scores():
     from attrgraph_cli.graph.prune import cumulative_influence
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     d = random_dense(n_layers=4, n_tokens=5, n_features=120, n_logits=4, density=0.4, seed=11)
     full = prune_matrix(

@@ -16,14 +16,13 @@ Masks must be identical, or differ only where float precision cannot decide (see
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 import scipy.sparse
 
 from attrgraph_cli.graph.prune import prune_matrix
-from attrgraph_cli.graph.synthetic import random_dense
+from attrgraph_testing.ct_files import circuit_tracer_graph
+from attrgraph_testing.synthetic import random_dense
 
 pytestmark = pytest.mark.trace
 torch = pytest.importorskip("torch")
@@ -37,31 +36,6 @@ SHAPES = [  # n_layers, n_tokens, n_features, density
     (8, 6, 500, 0.05),
     (12, 7, 900, 1.0),
 ]
-
-
-def circuit_tracer_graph(data: dict):
-    """A real circuit_tracer Graph built from `random_dense` arrays (no model needed)."""
-    from circuit_tracer.attribution.targets import LogitTarget
-    from transformer_lens import HookedTransformerConfig
-
-    n_tokens = data["n_tokens"]
-    probabilities = data["logit_probabilities"]
-    cfg = HookedTransformerConfig(
-        n_layers=data["n_layers"], d_model=8, n_ctx=64, d_head=4, d_vocab=1000, act_fn="relu"
-    )
-    logging.getLogger("circuit_tracer.graph").setLevel(logging.ERROR)  # "no scan" warning
-    return ct_graph.Graph(
-        input_string="synthetic",
-        input_tokens=torch.arange(n_tokens),
-        active_features=torch.from_numpy(data["features"]),
-        adjacency_matrix=torch.from_numpy(data["adjacency"]),
-        cfg=cfg,
-        selected_features=torch.arange(len(data["features"])),
-        activation_values=torch.from_numpy(data["activations"]),
-        logit_targets=[LogitTarget(token_str=f" t{i}", vocab_idx=i) for i in range(len(probabilities))],
-        logit_probabilities=torch.from_numpy(probabilities),
-        scan="synthetic",
-    )
 
 
 def _oracle_internals(graph, node_threshold: float, edge_threshold: float) -> dict:

@@ -17,11 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from attrgraph_cli.cli import app
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.report.html import render_html, write_html
 from attrgraph_cli.report.layout import compute_layout
 from attrgraph_cli.report.payload import build_payload, script_safe_json
+from attrgraph_testing.synthetic import random_graph
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 

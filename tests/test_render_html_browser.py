@@ -11,9 +11,9 @@ import pytest
 
 from attrgraph_cli.extension import append_history, set_feature
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import read_json
 from attrgraph_cli.report.html import write_html
+from attrgraph_testing.synthetic import random_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_browser")]
 

@@ -17,10 +17,10 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.extension import migrate
 from attrgraph_cli.graph.ids import cantor_pair
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import pdf as pdf_module
 from attrgraph_cli.report.semantics import kind_color
 from attrgraph_cli.report.svg import FigureOptions
+from attrgraph_testing.synthetic import random_graph
 
 pytest.importorskip("weasyprint")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")

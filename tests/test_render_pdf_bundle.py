@@ -13,10 +13,10 @@ import numpy as np
 import orjson
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
 from attrgraph_cli.io.pdf_bundle import read_pdf_attachments
+from attrgraph_testing.synthetic import random_graph
 
 pytestmark = [pytest.mark.xdist_group("render_pdf")]
 

@@ -14,7 +14,6 @@ import pytest
 
 from attrgraph_cli import extension
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import pdf, semantics
 from attrgraph_cli.report.sections import (
     SECTIONS,
@@ -29,6 +28,7 @@ from attrgraph_cli.report.sections import (
 )
 from attrgraph_cli.report.subgraph import pinned_view
 from attrgraph_cli.validate.checks_extension import part_validator
+from attrgraph_testing.synthetic import random_graph
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 needs_pdf = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
@@ -419,7 +419,7 @@ def test_sections_are_built_once_per_report(graph):
 def test_svg_and_pdf_modules_do_not_import_torch():
     code = (
         "import sys\n"
-        "from attrgraph_cli.graph.synthetic import random_graph\n"
+        "from attrgraph_testing.synthetic import random_graph\n"
         "from attrgraph_cli.report import pdf, svg\n"
         "g = random_graph(n_links=100, seed=1)\n"
         "svg.render_svg(g); pdf.build_html(g)\n"

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report.labels import Box, label_box
 from attrgraph_cli.report.layout import compute_layout
 from attrgraph_cli.report.svg import EDGE_WIDTHS, FigureOptions, render_svg, write_svg
 from attrgraph_cli.report.textmetrics import text_width
+from attrgraph_testing.synthetic import random_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "</script><img src=x onerror=alert(1)>"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report.semantics import kind_color
 from attrgraph_cli.report.svg import write_svg
+from attrgraph_testing.synthetic import random_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("render_svg_browser")]
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report import semantics
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.report.svg import FigureOptions, render_svg
+from attrgraph_testing.synthetic import random_graph
 
 pytest.importorskip("weasyprint")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")

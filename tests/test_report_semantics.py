@@ -9,10 +9,10 @@ import numpy as np
 from attrgraph_cli import extension
 from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.report import semantics
 from attrgraph_cli.report.payload import build_payload
+from attrgraph_testing.synthetic import random_graph
 
 
 def _first(g, kind) -> int:

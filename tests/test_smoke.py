@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.report.layout import compute_layout
+from attrgraph_testing.synthetic import random_graph
 
 
 def test_help_runs():

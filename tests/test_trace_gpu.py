@@ -19,7 +19,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("circuit_tracer")
 
 from gpu_marks import gpu_marks  # noqa: E402
-from tiny_model import build_gemma2_like, build_tiny_model, build_tokenizer  # noqa: E402
+
+from attrgraph_testing.tiny_model import build_gemma2_like, build_tiny_model, build_tokenizer  # noqa: E402
 
 pytestmark = gpu_marks(torch)
 

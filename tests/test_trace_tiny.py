@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("circuit_tracer")
 
-from tiny_model import build_tiny_model  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
+from attrgraph_testing.tiny_model import build_tiny_model  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
 
@@ -424,10 +424,9 @@ def test_batch_usage_errors(tiny, tmp_path):
 @pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_gemma2_architecture_at_small_size(tmp_path):
     """RMSNorm before and after, rotary, grouped-query attention, soft-capping: gemma-2's path, on CPU."""
-    from tiny_model import build_gemma2_like, build_tokenizer
-
     from attrgraph_cli.models.request import ModelRequest, loaded_model
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_testing.tiny_model import build_gemma2_like, build_tokenizer
 
     build_tokenizer(tmp_path / "tok")
     model = build_gemma2_like(
@@ -443,7 +442,7 @@ def test_gemma2_architecture_at_small_size(tmp_path):
 @pytest.mark.xdist_group("trace-b")  # the other xdist worker: the two halves run side by side
 def test_nnsight_backend_on_a_local_transformers_checkpoint(tmp_path):
     pytest.importorskip("nnsight")
-    from tiny_model import build_tiny_hf_llama
+    from attrgraph_testing.tiny_model import build_tiny_hf_llama
 
     folder = build_tiny_hf_llama(tmp_path / "llama")
     out = tmp_path / "g.json"

@@ -216,7 +216,7 @@ def test_no_arguments_is_a_usage_error() -> None:
 def test_other_formats_go_through_load_graph(tmp_path) -> None:
     import numpy as np
 
-    from attrgraph_cli.graph.synthetic import random_dense
+    from attrgraph_testing.synthetic import random_dense
 
     dense = random_dense(n_layers=3, n_tokens=4, n_features=30, n_logits=3, seed=1)
     path = tmp_path / "matrix.npz"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attrgraph_cli.graph.synthetic import random_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
 from attrgraph_cli.report.payload import build_payload, script_safe_json
+from attrgraph_testing.synthetic import random_graph
 
 TOOL = Path(__file__).resolve().parent / "js" / "tools" / "document.js"
 

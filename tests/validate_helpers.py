@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from attrgraph_cli.graph.model import AttributionGraph
-from attrgraph_cli.graph.synthetic import random_graph
+from attrgraph_testing.synthetic import random_graph
 
 
 def unique_graph(n_links: int, seed: int = 0) -> AttributionGraph:

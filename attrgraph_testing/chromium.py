@@ -1,5 +1,5 @@
 """Debian's headless Chromium as attrgraph's browser tests and benchmarks start it (test harness: not
-shipped in the wheel; tests import it as `chromium`, benchmarks as `tests.chromium`).
+shipped in the wheel; tests import it as `chromium`, benchmarks as `attrgraph_testing.chromium`).
 
 Never a downloaded browser: Playwright drives `/usr/bin/chromium` (Debian's `chromium` package, which
 `make install` installs). The flags keep a headless run quiet on a machine without a network or a GPU.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from attrgraph_cli import __version__
-from attrgraph_cli.commands import autointerp, cluster, convert, intervene, render, trace, validate
+from attrgraph_cli.commands import autointerp, cluster, convert, intervene, publish, render, trace, validate
 
 app = typer.Typer(
     name="attrgraph",
@@ -36,7 +36,7 @@ def _root(
     """Trace, validate, label, cluster, intervene on and render attribution graphs."""
 
 
-for module in (trace, validate, convert, render, autointerp, cluster, intervene):
+for module in (trace, validate, convert, render, autointerp, cluster, intervene, publish):
     module.register(app)
 
 

@@ -225,7 +225,7 @@ class Client:
                 return response
             status = response.status
             last = NetError(
-                f"{what}: HTTP {status} from {_host(response.url)}",
+                f"{what}: HTTP {status} from {_host(response.url)}{_said(response)}",
                 status=status,
                 retry=status in RETRY_STATUSES,
                 retry_after=_retry_after(response.headers.get("retry-after")),
@@ -428,6 +428,23 @@ class Client:
             raise NetError(f"{what}: the answer from {_host(url)} broke off ({reason})", retry=True) from None
         finally:
             stream.close()
+
+
+def _said(response: Response) -> str:
+    """`: "message"` from a JSON error answer (`error` or `message`, clipped), else nothing."""
+    if not response.body or len(response.body) > 65536:
+        return ""
+    try:
+        import orjson
+
+        doc = orjson.loads(response.body)
+    except Exception:  # noqa: BLE001 - an error page that is not JSON says nothing more
+        return ""
+    if isinstance(doc, dict):
+        for key in ("error", "message"):
+            if isinstance(doc.get(key), str) and doc[key].strip():
+                return f": {printable(doc[key].strip())[:200]}"
+    return ""
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -94,7 +94,7 @@ def intervene(
     import time
 
     from attrgraph_cli.errors import AttrgraphError
-    from attrgraph_cli.extension import check_writable
+    from attrgraph_cli.extension import check_extension_shape
     from attrgraph_cli.intervene.job import build_items, check_items, check_settings, parse_layers
     from attrgraph_cli.intervene.model import model_request
     from attrgraph_cli.intervene.runner import Settings
@@ -135,7 +135,7 @@ def intervene(
         extra_targets=tuple(target or ()),
     )
     graph = load_graph(source)
-    check_writable(graph)  # a file whose records cannot be appended fails before the model loads
+    check_extension_shape(graph)  # a file whose records cannot be appended fails before the model loads
     check_items(graph, items, check_supernodes)
     request, origin = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
     records: list[dict] = []

@@ -37,7 +37,7 @@ def migrate(graph: AttributionGraph) -> AttributionGraph:
 
 
 def _migrate_info(graph: AttributionGraph) -> None:
-    from attrgraph_cli.extension import append_history, history
+    from attrgraph_cli.extension.parts import append_history, history
 
     info = graph.metadata.get("info")
     old = info.get("attrgraph") if isinstance(info, dict) else None
@@ -103,7 +103,7 @@ def _legacy_record(stage: str, record: dict[str, Any], info: dict[str, Any]) -> 
 
 
 def _migrate_feature_details(graph: AttributionGraph) -> None:
-    from attrgraph_cli.extension import feature_key, writable_part
+    from attrgraph_cli.extension.parts import feature_key, writable_part
 
     details = graph.extra.get("feature_details")
     if not isinstance(details, dict):
@@ -194,7 +194,7 @@ def _clean_quantiles(quantiles: Any) -> list[dict[str, Any]]:
 
 
 def _migrate_interventions(graph: AttributionGraph) -> None:
-    from attrgraph_cli.extension import append_intervention
+    from attrgraph_cli.extension.parts import append_intervention
 
     raw = graph.extra.get("interventions")
     if raw is None:
@@ -259,7 +259,7 @@ def _pairs(value: Any) -> list[list[Any]]:
 
 
 def _migrate_clt_forge(graph: AttributionGraph) -> None:
-    from attrgraph_cli.extension import append_intervention
+    from attrgraph_cli.extension.parts import append_intervention
 
     raw = graph.extra.get("clt_forge_interventions")
     if raw is None:

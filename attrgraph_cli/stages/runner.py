@@ -78,7 +78,7 @@ def run_stage(
     `read_files` names them as (role, path) so that `output` cannot be one of them. `output` may be the
     graph input itself (in place) only when that is graph JSON. With `output=None` nothing is written.
     """
-    from attrgraph_cli.extension import append_history, check_writable
+    from attrgraph_cli.extension import append_history, check_extension_shape
     from attrgraph_cli.io import detect_format, load_graph
     from attrgraph_cli.io.overwrite import refuse_overwrite
     from attrgraph_cli.io.sniff import NEURONPEDIA_JSON
@@ -93,7 +93,7 @@ def run_stage(
     )
     if graph is None:
         graph = load_graph(source, **(load_options or {}))
-    check_writable(graph)  # before the stage's work, which can be a long model run
+    check_extension_shape(graph)  # before the stage's work, which can be a long model run
     outcome = stage(graph)
     inputs = [input_record(source, "graph", fmt), *(extra_inputs or [])]
     record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)

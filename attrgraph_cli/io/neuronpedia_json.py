@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from attrgraph_cli.clip import clip
 from attrgraph_cli.errors import GraphFormatError
 from attrgraph_cli.graph import ids
 from attrgraph_cli.graph.model import (
@@ -34,7 +35,6 @@ from attrgraph_cli.graph.model import (
 from attrgraph_cli.io.atomic import atomic_write_bytes
 from attrgraph_cli.io.sniff import check_readable
 from attrgraph_cli.jsontypes import json_type_phrase
-from attrgraph_cli.report.clip import clip
 
 #: Node keys that have a column or are derived when writing; anything else is carried in node_extra.
 _DERIVED_NODE_KEYS = (

@@ -14,9 +14,9 @@ import hashlib
 import os
 from functools import cache
 
+from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
-from attrgraph_cli.report.clip import MAX_TITLE, clip
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.resources import resource_path

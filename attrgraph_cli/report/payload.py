@@ -6,7 +6,7 @@ The page carries two pieces:
   node ids, labels and every other string column (interned), layout geometry, per-node / per-link extra
   keys, and `semantics` (display labels, palette, colours, rank, feature keys, density, thresholds: see
   `report/semantics.py`, the one place they are computed) and `views` (what each extension part shows:
-  `report/views.py`); the strings of metadata, labels, tokens and extras are cut to `report/clip.py`'s
+  `report/views.py`); the strings of metadata, labels, tokens and extras are cut to `clip.py`'s
   `MAX_LABEL`, so one 50 MB label cannot freeze the page;
 - one *binary blob*: typed arrays back to back (node columns, node x/y, edge source/target/weight),
   compressed with raw DEFLATE and base64-encoded; the page inflates it with `DecompressionStream`.
@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from attrgraph_cli.clip import MAX_LABEL, clip, clip_strings
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.report import semantics, views
-from attrgraph_cli.report.clip import MAX_LABEL, clip, clip_strings
 from attrgraph_cli.report.layout import Layout, compute_layout
 
 #: zlib level: 6 is within a few % of 9 on these arrays and about twice as fast

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
@@ -28,7 +29,6 @@ from attrgraph_cli.report.attachments import (
     parse_embed,
     weasyprint_attachments,
 )
-from attrgraph_cli.report.clip import MAX_TITLE, clip
 from attrgraph_cli.report.page import PAGE_SIZES, PageGeometry, fit_figure, page_geometry
 from attrgraph_cli.report.svg import FigureOptions, SvgFigure, render_svg
 from attrgraph_cli.resources import resource_dir

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from attrgraph_cli import extension
+from attrgraph_cli.clip import MAX_LABEL, clip
 from attrgraph_cli.graph.ids import parse_logit_clerp
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
-from attrgraph_cli.report.clip import MAX_LABEL, clip
 from attrgraph_cli.report.text import clean_text, shown_token, token_text
 
 #: node kind -> the name used in the palette and in tables

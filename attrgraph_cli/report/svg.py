@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.io.atomic import atomic_write_text
 from attrgraph_cli.report import semantics
-from attrgraph_cli.report.clip import MAX_TITLE, clip
 from attrgraph_cli.report.labels import Box, LabelRequest, PlacedLabel, label_box, place_labels
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.semantics import DEFAULTS, PALETTE, Semantics, kind_color, supernode_color

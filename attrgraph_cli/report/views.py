@@ -11,7 +11,7 @@
 - `history`: the stages that made the file, oldest first, as lines.
 
 The viewer receives `Views.as_payload()` as `head.views` and its panels draw those; the PDF's sections
-read the same dataclasses, so the two cannot disagree. Every string is cut (`report/clip.py`).
+read the same dataclasses, so the two cannot disagree. Every string is cut (`clip.py`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from attrgraph_cli import extension
+from attrgraph_cli.clip import MAX_LABEL, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.report import semantics
-from attrgraph_cli.report.clip import MAX_LABEL, clip
 from attrgraph_cli.report.semantics import PALETTE, Semantics, supernode_color
 from attrgraph_cli.report.subgraph import collapse
 from attrgraph_cli.report.text import clean_text

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrgraph_cli.clip import MAX_PROMPT, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.report import semantics
-from attrgraph_cli.report.clip import MAX_PROMPT, clip
 from attrgraph_cli.report.page import fit_figure, header_height_mm
 from attrgraph_cli.report.sections.context import ReportContext, Section
 from attrgraph_cli.report.tables import cell, num

@@ -1,4 +1,4 @@
-"""Cut long strings from a graph file where they are displayed (titles, the prompt, labels), so that one
+"""Cut long strings from a graph file where they are shown (titles, the prompt, labels), so that one
 50 MB field cannot make a figure's `<title>`, a PDF's layout or the viewer's page as large as the file."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ DEB_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfb
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system-packages venv test test-js test-fast fuzz lint bench demo-model wheel-check clean
+.PHONY: install system-packages venv test test-js test-fast fuzz lint bench demo-model wheel-check clean viewer
 
 install: system-packages venv  ## venv at .venv with the package (editable) and all extras, plus Debian packages
 
@@ -33,6 +33,10 @@ test:  ## the whole suite (what CI runs): the viewer's JS unit tests, then pytes
 
 test-js:  ## only the viewer's JS unit tests (Node)
 	node --test tests/js/
+
+viewer:  ## minify the viewer into static_js/min/ (esbuild from npm, pinned in static_js/tools; after editing static_js/)
+	cd static_js/tools && npm ci --silent --no-audit --no-fund
+	$(PY) -m attrgraph_cli.report.bundle
 
 fuzz:  ## the property-based fuzz suite, long: many random examples per seed file (make test runs a few)
 	ATTRGRAPH_FUZZ_EXAMPLES=$${ATTRGRAPH_FUZZ_EXAMPLES:-300} ATTRGRAPH_FUZZ_RANDOM=1 $(PY) -m pytest -q -n 2 tests/test_fuzz.py

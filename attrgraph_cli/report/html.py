@@ -1,9 +1,11 @@
 """The self-contained HTML report: one file holding the data, the viewer's JS and CSS, nothing fetched.
 
 The page is `templates/report.html.j2` (Jinja2, autoescaped) with the viewer's JS modules (`VIEWER_MODULES`,
-concatenated in that order inside one function scope) and `static_js/viewer.css` inlined. A
-Content-Security-Policy meta tag allows exactly those inline blocks (by SHA-256 hash of the concatenated
-script) and no network access of any kind; the data block is JSON made safe for a `<script>`
+concatenated in that order inside one function scope) and `static_js/viewer.css`, minified at build time
+(`report/bundle.py`, `make viewer`). The script travels deflated and base64-encoded in a data block that
+`static_js/loader.js`, the page's only script as written, inflates and runs; the stylesheet is inlined. A
+Content-Security-Policy meta tag allows exactly the loader, the viewer's script and the stylesheet (by their
+SHA-256 hashes) and no network access of any kind; the data block is JSON made safe for a `<script>`
 element (see `payload.script_safe_json`) plus a deflated base64 blob of typed arrays.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import zlib
 from functools import cache
 
 from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
+from attrgraph_cli.report.bundle import minified
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.resources import resource_path
@@ -48,6 +52,7 @@ VIEWER_MODULES: tuple[str, ...] = (
     "boot.js",
 )
 VIEWER_CSS = "viewer.css"
+LOADER = "loader.js"
 TEMPLATE = "report.html.j2"
 
 
@@ -69,13 +74,36 @@ def viewer_script(modules: tuple[str, ...] = VIEWER_MODULES) -> str:
 
 
 @cache
-def _assets() -> tuple[str, str]:
-    """The viewer's JS and CSS, read once per process."""
+def readable_assets() -> tuple[str, str]:
+    """The viewer's JS and CSS as written in static_js/, read once per process."""
     js = viewer_script()
     css = resource_path("static_js", VIEWER_CSS).read_text(encoding="utf-8")
     if "</style" in css.lower():
         raise RuntimeError(f"{VIEWER_CSS} must not contain a closing style tag")
     return js, css
+
+
+@cache
+def _assets() -> tuple[str, str]:
+    """The viewer's JS and CSS as a report embeds them: minified when the bundle matches the sources."""
+    js, css = readable_assets()
+    return minified(js, css) or (js, css)
+
+
+@cache
+def _loader() -> str:
+    loader = resource_path("static_js", LOADER).read_text(encoding="utf-8")
+    if "</script" in loader.lower():
+        raise RuntimeError(f"{LOADER} must not contain a closing script tag")
+    return loader
+
+
+@cache
+def packed_code(js: str) -> str:
+    """The viewer's script deflated and base64-encoded, as the page's #attrgraph-code block holds it."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    code = js.encode("utf-8")
+    return base64.b64encode(compressor.compress(code) + compressor.flush()).decode("ascii")
 
 
 @cache
@@ -105,10 +133,11 @@ def render_html(graph: AttributionGraph, *, title: str | None = None, layout: La
     layout = layout if layout is not None else compute_layout(graph)
     payload = build_payload(graph, layout, title=title)
     js, css = _assets()
+    loader, code = _loader(), packed_code(js)
     csp = "; ".join(
         [
             "default-src 'none'",
-            f"script-src {_csp_hash(js)}",
+            f"script-src {_csp_hash(loader)} {_csp_hash(js)}",
             f"style-src {_csp_hash(css)}",
             "img-src data: blob:",
             "font-src data:",
@@ -121,7 +150,8 @@ def render_html(graph: AttributionGraph, *, title: str | None = None, layout: La
         title=title,
         csp=csp,
         css=Markup(css),
-        js=Markup(js),
+        loader=Markup(loader),
+        code=code,
         head=Markup(payload.head),
         head_type="application/json" if payload.head_encoding == "json" else "application/octet-stream",
         head_encoding=payload.head_encoding,

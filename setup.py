@@ -21,7 +21,9 @@ class BuildWithData(build_py):
         for name in SHIPPED:
             src = ROOT / name
             if src.is_dir():
-                shutil.copytree(src, target / name, dirs_exist_ok=True)
+                # static_js/tools/node_modules holds esbuild (build time only, `make viewer`): never shipped
+                ignore = shutil.ignore_patterns("node_modules")
+                shutil.copytree(src, target / name, dirs_exist_ok=True, ignore=ignore)
 
 
 setup(cmdclass={"build_py": BuildWithData})

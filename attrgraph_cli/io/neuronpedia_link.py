@@ -219,6 +219,8 @@ def graph_document(link: Link, *, on_request: Any = None) -> tuple[dict[str, Any
         document_to_graph(doc)
     except AttrgraphError as exc:
         raise NetError(f"the JSON of {what} is not a graph ({exc})") from None
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:  # a shape the reader did not expect
+        raise NetError(f"the JSON of {what} is not a graph ({type(exc).__name__})") from None
     cache.put("graph\n" + key, response.body)
     cache.put("meta\n" + key, orjson.dumps(meta))
     return doc, meta

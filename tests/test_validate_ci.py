@@ -261,7 +261,11 @@ def test_several_reports_from_one_run(folder) -> None:
         cwd=folder,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "" and out.stderr == ""
+    assert out.stdout == ""  # every report went to a file; stderr says how it went, in one line
+    assert out.stderr == (
+        "2 file(s) checked: 2 valid · 0 error(s), 1 warning(s) -> out/log.txt, out/results.sarif, "
+        "out/validate.xml\n"
+    )
     log = (folder / "out" / "log.txt").read_text()
     assert "2 files checked: 2 valid" in log and "\x1b[" not in log
     assert re.search(r"graphs/warn\.json:\d+:\d+ +metadata\.info", log)
@@ -502,3 +506,15 @@ def test_every_format_is_an_option_value() -> None:
     from attrgraph_cli.validate import outputs
 
     assert [f.value for f in OutputFormat] == list(outputs.FORMATS) == list(FORMATS)
+
+
+def test_output_to_a_file_still_prints_one_summary_line_when_invalid(folder) -> None:
+    """`validate -o FILE` on an invalid graph: exit 1 and a one-line summary (it printed nothing)."""
+    out = run("graphs/bad graph ☃.json", "-o", "report.txt", cwd=folder)
+    assert out.returncode == 1 and out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("1 file(s) checked: 1 invalid · ") and line.endswith("-> report.txt")
+    assert "error(s)" in line and (folder / "report.txt").read_text()
+    # control: printing to stdout gives the text report and no extra line on stderr
+    plain = run("graphs/bad graph ☃.json", cwd=folder)
+    assert plain.returncode == 1 and "checked" in plain.stdout and plain.stderr == ""

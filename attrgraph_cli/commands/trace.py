@@ -82,6 +82,9 @@ def trace(
         int | None, Opt(help="With --runner ray and no GPU: CPU workers (default: one per CPU).")
     ] = None,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress display.")] = False,
+    mkdir: Annotated[
+        bool, Opt("--mkdir", help="Create missing parent folders of -o, --raw and --render.")
+    ] = False,
 ) -> None:
     from attrgraph_cli.errors import AttrgraphError
 
@@ -112,6 +115,8 @@ def trace(
     )
     options.check()
     request = ModelRequest(model=model, transcoders=transcoders, backend=backend, device=device, dtype=dtype)
+    if not mkdir:
+        _require_parents(output, output=output, raw=raw, render=render)
     if batch is not None:
         if prompt is not None:
             raise AttrgraphError("give either a PROMPT or --batch FILE, not both")
@@ -138,6 +143,22 @@ def trace(
             check_writable(path)
     job = PromptJob(prompt=prompt, slug=slug, targets=tuple(target or ()), minus=tuple(minus or ()))
     _run_one(job, output, request, options, raw, render, quiet)
+
+
+def _require_parents(base: Path, **paths: Path | None) -> None:
+    """The folder an output goes into must exist (a typo in -o must not create folders anywhere);
+    --mkdir creates it. With --batch the outputs are folders: their parent must exist (or be -o's)."""
+    from attrgraph_cli.errors import AttrgraphError
+
+    for name, path in paths.items():
+        if path is None or str(path) == "-":
+            continue
+        parent = path.expanduser().absolute().parent
+        if not parent.exists() and parent != base.expanduser().absolute():
+            flag = "-o" if name == "output" else f"--{name}"
+            raise AttrgraphError(
+                f"{flag} {path}: the folder {str(parent)!r} does not exist (pass --mkdir to create it)"
+            )
 
 
 def _check_folder(folder: Path) -> None:

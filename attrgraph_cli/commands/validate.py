@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from enum import Enum
 from pathlib import Path
@@ -145,7 +146,23 @@ def _run(  # noqa: ANN001
     outputs.print_errors(reports)
     for target in targets:
         outputs.write(target, reports, seconds, code)
+    if all(target.path is not None for target in targets):  # nothing on stdout: say how it went
+        sys.stderr.write(_summary(reports, [t.path for t in targets]) + "\n")
     raise typer.Exit(code)
+
+
+def _summary(reports: list, paths: list[Path]) -> str:
+    """One line: files checked by status, error and warning counts, where the reports went."""
+    from attrgraph_cli.safetext import printable
+
+    counts = {s: sum(1 for r in reports if r.status == s) for s in ("valid", "invalid", "unreadable")}
+    parts = ", ".join(f"{n:,} {s}" for s, n in counts.items() if n) or "none"
+    errors = sum(r.sink.n_errors for r in reports)
+    warnings = sum(r.sink.n_warnings for r in reports)
+    where = ", ".join(str(p) for p in paths)
+    return printable(
+        f"{len(reports):,} file(s) checked: {parts} · {errors:,} error(s), {warnings:,} warning(s) -> {where}"
+    )
 
 
 def register(app: typer.Typer) -> None:

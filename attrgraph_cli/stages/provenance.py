@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -78,3 +79,28 @@ def stage_record(
     if details:
         record["details"] = details
     return record
+
+
+#: a dataclass field with this metadata is not recorded (a progress switch, a cache folder, a secret's name)
+NOT_RECORDED = {"record": False}
+
+
+def record_settings(options: Any) -> dict[str, Any]:
+    """The settings a history record keeps, read off the stage's options dataclass, where they are
+    declared once: field -> value, a path as its file name (files travel), a tuple as a list, a nested
+    options dataclass as a dict; fields declared with `metadata=NOT_RECORDED` are left out."""
+    return {
+        f.name: _record_value(getattr(options, f.name))
+        for f in dataclasses.fields(options)
+        if f.metadata.get("record", True)
+    }
+
+
+def _record_value(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return record_settings(value)
+    if isinstance(value, os.PathLike):
+        return Path(value).name
+    if isinstance(value, (list, tuple)):
+        return [_record_value(v) for v in value]
+    return value

@@ -1,4 +1,9 @@
-"""`run_stage`: load (and migrate) -> stage -> provenance -> validate -> atomic write."""
+"""The one path every graph-writing command takes: load -> run -> finish (provenance, check, atomic write).
+
+`run_stage` is the three halves in a row; a command whose graph does not come from a file (`trace`)
+calls `finish_stage` alone, so every written graph gets the same history record, the same check (exit 2,
+the rule named) and the same atomic write.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +22,26 @@ from attrgraph_cli.stages.provenance import InputRecord, input_record, stage_rec
 @dataclass
 class StageOutcome:
     """What a stage returns: the graph to write (often the one it was given, changed in place), the
-    stage-specific facts for its history record, and a one-line summary for the terminal."""
+    stage-specific facts for its history record, a one-line summary for the terminal, and `result`, what
+    the stage computed that its command prints (a clustering, intervention records, a labelling report).
+    `seconds` is filled in by `run_stage`: load, run and finish together."""
 
     graph: AttributionGraph
     details: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    result: Any = None
+    seconds: float = 0.0
+
+
+@dataclass
+class StageInput:
+    """A loaded input graph and what the history record says about where and when it was read."""
+
+    graph: AttributionGraph
+    source: str | os.PathLike[str]
+    fmt: str
+    started_at: str
+    started: float
 
 
 class StageCheckFailed(AttrgraphError):
@@ -57,6 +77,65 @@ def check_before_write(graph: AttributionGraph, stage: str, data: bytes | None =
         )
 
 
+def load_stage_input(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None,
+    *,
+    load_options: dict[str, Any] | None = None,
+    read_files: list[tuple[str, str | os.PathLike[str] | None]] | None = None,
+    graph: AttributionGraph | None = None,
+) -> StageInput:
+    """Load half: refuse an `output` that is one of the inputs, read `source` (any format, legacy keys
+    migrated) unless `graph` already holds it, and check that a stage can add to its extension."""
+    from attrgraph_cli.extension import check_extension_shape
+    from attrgraph_cli.io import detect_format, load_graph
+    from attrgraph_cli.io.overwrite import refuse_overwrite
+    from attrgraph_cli.io.sniff import NEURONPEDIA_JSON
+
+    started_at, started = utc_now(), time.perf_counter()
+    fmt = detect_format(source)
+    refuse_overwrite(
+        output,
+        [(f"{fmt} graph" if fmt != NEURONPEDIA_JSON else "graph", source), *(read_files or [])],
+        in_place=source if fmt == NEURONPEDIA_JSON else None,
+    )
+    if graph is None:
+        graph = load_graph(source, **(load_options or {}))
+    check_extension_shape(graph)  # before the stage's work, which can be a long model run
+    return StageInput(graph, source, fmt, started_at, started)
+
+
+def finish_stage(
+    name: str,
+    outcome: StageOutcome,
+    settings: dict[str, Any],
+    inputs: list[InputRecord],
+    output: str | os.PathLike[str] | None,
+    *,
+    started_at: str,
+    duration_s: float,
+    indent: bool = False,
+    source: str | os.PathLike[str] | None = None,
+) -> None:
+    """Finish half: append the stage's history record, check the graph with validate's rules (exit 2,
+    the first error's rule named; nothing written), then write it atomically. With `output=None` the
+    graph is checked and nothing is written. `source` (the input graph file, if any) lets a failed check
+    say when the problem was already in the input."""
+    from attrgraph_cli.extension import append_history
+
+    record = stage_record(name, settings, inputs, started_at, duration_s, outcome.details)
+    append_history(outcome.graph, record)
+    if output is None:
+        _check(outcome.graph, name, None, source)
+        return
+    from attrgraph_cli.io.atomic import atomic_write_bytes
+    from attrgraph_cli.io.neuronpedia_json import dumps
+
+    data = dumps(outcome.graph, indent=indent)
+    _check(outcome.graph, name, data, source)
+    atomic_write_bytes(Path(output), data)
+
+
 def run_stage(
     name: str,
     source: str | os.PathLike[str],
@@ -70,53 +149,39 @@ def run_stage(
     graph: AttributionGraph | None = None,
     read_files: list[tuple[str, str | os.PathLike[str] | None]] | None = None,
 ) -> StageOutcome:
-    """Run one graph-to-graph stage end to end and return its outcome (already written to `output`).
+    """Run one graph-to-graph stage end to end (load, run, finish) and return its outcome.
 
-    `source` is read with `load_graph` (any format, legacy keys migrated to the extension contract)
-    unless `graph` is given (already read with `load_graph`, e.g. by a command that needed it to check
-    options). `extra_inputs` describes other files the stage read (labels, corpus, plan) for the record;
-    `read_files` names them as (role, path) so that `output` cannot be one of them. `output` may be the
-    graph input itself (in place) only when that is graph JSON. With `output=None` nothing is written.
+    `graph`: already read with `load_graph` (a command that needed it to check options). `extra_inputs`
+    describes other files the stage read (labels, corpus, plan) for the record; `read_files` names them as
+    (role, path) so that `output` cannot be one of them. `output` may be the graph input itself (in place)
+    only when that is graph JSON. With `output=None` nothing is written (a dry run).
     """
-    from attrgraph_cli.extension import append_history, check_extension_shape
-    from attrgraph_cli.io import detect_format, load_graph
-    from attrgraph_cli.io.overwrite import refuse_overwrite
-    from attrgraph_cli.io.sniff import NEURONPEDIA_JSON
-
-    started_at = utc_now()
-    started = time.perf_counter()
-    fmt = detect_format(source)
-    refuse_overwrite(
+    loaded = load_stage_input(source, output, load_options=load_options, read_files=read_files, graph=graph)
+    outcome = stage(loaded.graph)
+    finish_stage(
+        name,
+        outcome,
+        settings,
+        [input_record(source, "graph", loaded.fmt), *(extra_inputs or [])],
         output,
-        [(f"{fmt} graph" if fmt != NEURONPEDIA_JSON else "graph", source), *(read_files or [])],
-        in_place=source if fmt == NEURONPEDIA_JSON else None,
+        started_at=loaded.started_at,
+        duration_s=time.perf_counter() - loaded.started,
+        indent=indent,
+        source=source,
     )
-    if graph is None:
-        graph = load_graph(source, **(load_options or {}))
-    check_extension_shape(graph)  # before the stage's work, which can be a long model run
-    outcome = stage(graph)
-    inputs = [input_record(source, "graph", fmt), *(extra_inputs or [])]
-    record = stage_record(name, settings, inputs, started_at, time.perf_counter() - started, outcome.details)
-    append_history(outcome.graph, record)
-    if output is None:
-        _check(outcome.graph, name, None, source)
-        return outcome
-    from attrgraph_cli.io.atomic import atomic_write_bytes
-    from attrgraph_cli.io.neuronpedia_json import dumps
-
-    data = dumps(outcome.graph, indent=indent)
-    _check(outcome.graph, name, data, source)
-    atomic_write_bytes(Path(output), data)
+    outcome.seconds = time.perf_counter() - loaded.started
     return outcome
 
 
-def _check(graph: AttributionGraph, stage: str, data: bytes | None, source: str | os.PathLike[str]) -> None:
+def _check(
+    graph: AttributionGraph, stage: str, data: bytes | None, source: str | os.PathLike[str] | None
+) -> None:
     """`check_before_write`, and when it fails on a problem the input already had (a hand-edited file),
     an error that says so rather than blaming the stage."""
     try:
         check_before_write(graph, stage, data)
     except StageCheckFailed as failed:
-        inherited = _input_problem(source, failed)
+        inherited = _input_problem(source, failed) if source is not None else None
         if inherited is None:
             raise
         raise StageCheckFailed(

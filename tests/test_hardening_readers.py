@@ -81,15 +81,23 @@ def test_pdf_attachment_tree_that_reuses_a_node_is_walked_once(tmp_path, graph_f
     assert [a.name for a in read_pdf_attachments(pdf)] == ["g.graph.json"]
 
 
-def test_pdf_deflate_bomb_is_refused_as_soon_as_the_budget_is_passed(tmp_path, monkeypatch):
-    """200 MiB of zeros deflated to 200 kB, budget 8 MiB: refused after inflating at most one 1 MiB step
+def _warm_pdf_reader(tmp_path: Path, graph_file: Path) -> None:
+    """Read one honest PDF first, so that the imports it triggers are not counted in a peak measured after."""
+    warm = tmp_path / "warm.pdf"
+    warm.write_bytes(attachments_pdf([Attachment("g.graph.json", graph_file.read_bytes())]))
+    load_graph(warm)
+
+
+def test_pdf_deflate_bomb_is_refused_as_soon_as_the_budget_is_passed(tmp_path, graph_file, monkeypatch):
+    """200 MiB of zeros deflated to 200 kB, budget 32 MiB: refused after inflating at most one 1 MiB step
     past it (the whole-buffer inflate peaked at twice the budget)."""
-    _budget(monkeypatch, 8)
+    _budget(monkeypatch, 32)
     pdf = tmp_path / "bomb.pdf"
     pdf.write_bytes(attachments_pdf([Attachment("g.graph.json", packed=deflated_zeros(200 * MIB))]))
+    _warm_pdf_reader(tmp_path, graph_file)
     out, peak = _peak(lambda: load_graph(pdf))
     assert isinstance(out, GraphFormatError) and "compression bomb" in str(out), out
-    assert peak < 8 * MIB * 1.5, f"peak {peak / MIB:.1f} MiB for an 8 MiB budget"
+    assert peak < 32 * MIB * 1.4, f"peak {peak / MIB:.1f} MiB for a 32 MiB budget"
 
 
 def test_pdf_with_many_large_attachments_inflates_only_the_graph(tmp_path, graph_file):
@@ -100,6 +108,7 @@ def test_pdf_with_many_large_attachments_inflates_only_the_graph(tmp_path, graph
     array = Attachment("table.json", packed=zlib_compress(b"[" + b"0," * (32 * MIB) + b"0]"))
     pdf = tmp_path / "many.pdf"
     pdf.write_bytes(attachments_pdf([*junk, array, Attachment("figure.json", graph_file.read_bytes())]))
+    _warm_pdf_reader(tmp_path, graph_file)
     out, peak = _peak(lambda: load_graph(pdf))
     assert not isinstance(out, Exception), out
     assert len(out.nodes) == len(load_graph(graph_file).nodes)
@@ -126,16 +135,21 @@ def test_pdf_attachments_share_one_budget(tmp_path, monkeypatch):
     assert len(read_pdf_attachments(pdf)) == 4
 
 
+def _load_or_exit(path: Path) -> None:
+    try:
+        load_graph(path)
+    except AttrgraphError as exc:
+        raise SystemExit(f"attrgraph: error: {exc}") from None
+
+
 # ---- SVG input ---------------------------------------------------------------------------------------------
 def test_svg_graph_scan_is_linear(tmp_path, graph_file):
     """5 MB of unclosed `<attrgraph:graph ` tags: one line at once (the regex scan was quadratic)."""
     svg = tmp_path / "hostile.svg"
     svg.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<attrgraph:graph " * 300_000 + b"</svg>")
     assert svg.stat().st_size > 5_000_000
-    started = time.perf_counter()
-    with pytest.raises(GraphFormatError, match="carries no attribution graph"):
-        load_graph(svg)
-    assert time.perf_counter() - started < 5
+    result = in_child(lambda: _load_or_exit(svg), timeout_s=10)
+    assert_one_error_line(result, "carries no attribution graph")
     # the control: the same decoys in front of a real embedded graph, which is still found
     from attrgraph_cli.io.svg_bundle import graph_metadata_element
 
@@ -187,18 +201,21 @@ def test_sparse_3gib_feature_file_is_refused_by_its_size_unread(tmp_path, graph_
 
 
 def test_gzip_source_is_budgeted_on_its_inflated_size_while_streaming(tmp_path, graph_file, monkeypatch):
-    """A 2 MB .jsonl.gz that inflates to 2 GiB, budget 8 MiB: stops at the budget (it inflated all)."""
+    """A 2 MB .jsonl.gz that inflates to 2 GiB, budget 32 MiB: stops at the budget (it inflated all)."""
     record = b'{"layer": "0-x", "index": "1", "description": "a"}\n'
     bomb = tmp_path / "labels.jsonl.gz"
     bomb.write_bytes(gzip_bomb(64 * MIB, 32, prefix=record))
     assert bomb.stat().st_size < 3 * MIB
-    monkeypatch.setenv("ATTRGRAPH_MAX_INPUT_MB", "8")
+    warm = tmp_path / "warm.jsonl"
+    warm.write_bytes(record)
+    read_source(warm, {})  # the imports reading a source triggers, before any peak is measured
+    monkeypatch.setenv("ATTRGRAPH_MAX_INPUT_MB", "32")
     started = time.perf_counter()
     result = cli_in_child(["autointerp", graph_file, "-l", bomb, "-o", tmp_path / "o.json"], timeout_s=20)
-    assert_one_error_line(result, "inflates to more than the 8.0 MiB limit", "labels.jsonl.gz")
+    assert_one_error_line(result, "inflates to more than the 32.0 MiB limit", "labels.jsonl.gz")
     assert time.perf_counter() - started < 10
     out, peak = _peak(lambda: read_source(bomb, {}))
-    assert isinstance(out, SourceError) and peak < 8 * MIB * 1.6, (out, peak / MIB)
+    assert isinstance(out, SourceError) and peak < 32 * MIB * 1.4, (out, peak / MIB)
 
 
 def test_gzip_source_within_the_budget_is_read(tmp_path, keys, monkeypatch):

@@ -95,7 +95,7 @@ def parse_link(text: str) -> Link:
         if query:
             _read_view(link, parse_qs(query, keep_blank_values=False))
         return _check_slug(link, is_np_id)
-    check_url(s, "the Neuronpedia link")
+    check_url(s.replace(" ", "%20"), "the Neuronpedia link")  # a pasted link may hold raw JSON
     parts = urlsplit(s)
     segs = [p for p in parts.path.split("/") if p]
     if len(segs) < 2 or segs[-1] != "graph":
@@ -347,5 +347,17 @@ def resolve_links(arguments: dict[str, Any]) -> dict[str, Any]:
 def _resolve_one(value: Any) -> Any:
     if not looks_like_link(value) or Path(str(value)).exists():
         return value
-    path = materialise(str(value))
+    path = materialise(_as_typed(value))
     return type(value)(path) if isinstance(value, Path) else str(path)
+
+
+def _as_typed(value: Any) -> str:
+    """The link as the user typed it: a `Path` argument lost `//` runs (in a label, say), so the command
+    line's own word is used when one matches."""
+    import sys
+
+    if isinstance(value, Path):
+        for word in sys.argv[1:]:
+            if looks_like_link(word) and str(Path(word)) == str(value):
+                return word
+    return str(value)

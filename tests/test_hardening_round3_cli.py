@@ -362,3 +362,60 @@ def test_in_place_stays_for_graph_json_only(tmp_path: Path, clt_forge_pt: Path) 
     line = one_error_line(run_cli("convert", str(pt), "-o", str(pt)), codes=(2,))
     assert "is the clt-forge" in line and "refusing to write over an input" in line
     assert pt.read_bytes() == clt_forge_pt.read_bytes()
+
+
+def test_cluster_says_the_true_reason_there_is_nothing_to_cluster(tmp_path: Path) -> None:
+    graph = small_graph(tmp_path)
+    doc = json.loads(graph.read_text())
+    features = [n["node_id"] for n in doc["nodes"] if n["feature_type"] == "cross layer transcoder"]
+    doc["qParams"]["supernodes"] = [["everything", *features]]
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps(doc))
+    line = error_of("cluster", str(kept), "-o", str(tmp_path / "o.json"))
+    assert "already in a kept supernode" in line and "influence floor" not in line
+    doc = json.loads(graph.read_text())
+    for link in doc["links"]:
+        link["weight"] = 1e308 if link["weight"] > 0 else -1e308
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps(doc))
+    line = error_of("cluster", str(huge), "-o", str(tmp_path / "o.json"))
+    assert "overflow" in line and "influence floor" not in line
+
+
+@pytest.mark.slow
+def test_intervene_and_autointerp_to_stdout_are_only_the_json(tmp_path: Path) -> None:
+    """On the demo model: intervene's tables and TransformerLens's "Moving model to device" used to land
+    on stdout next to the graph JSON of `-o -`."""
+    from demo_helpers import require_demo_model
+
+    require_demo_model()
+    graph = tmp_path / "d.json"
+    traced = run_cli("trace", "The capital of the state containing Dallas is", "-o", str(graph), "-q")
+    assert traced.returncode == 0, traced.stderr.decode()
+    node = feature_ids(graph, 1)[0]
+    result = run_cli("intervene", str(graph), "--ablate", node, "-o", "-")
+    assert result.returncode == 0, result.stderr.decode()
+    assert orjson.loads(result.stdout)["attrgraph"]["interventions"]
+    assert b"top after" in result.stderr
+    result = run_cli("autointerp", str(graph), "--corpus-tokens", "600", "-o", "-")
+    assert result.returncode == 0, result.stderr.decode()
+    assert orjson.loads(result.stdout)["nodes"]
+
+
+def test_error_lines_escape_a_pdf_attachment_name(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.add_attachment("evil\n::error file=a.py::forged\x1b[2J\u202e\x9b.txt", b"hello")
+    pdf = tmp_path / "x.json"
+    with open(pdf, "wb") as handle:
+        writer.write(handle)
+    for args in (
+        ["validate", str(pdf), "--format", "github"],
+        ["render", str(pdf), "-o", str(tmp_path / "o.svg")],
+    ):
+        result = run_cli(*args)
+        assert "forged" in one_error_line(result)
+        assert_clean(result.stdout, commands_allowed=1 if "github" in args else 0)
+        assert_clean(result.stderr)

@@ -265,7 +265,7 @@ def _dashboards(
         if not (explicit or dopts.corpus is not None or model_name == DEMO_MODEL):
             if model_name:
                 report.warnings.append(
-                    f"no dashboards: pass --dashboards to compute them with the graph's model {model_name!r}"
+                    f"no dashboards: pass --dashboards --model {model_name!r} (and --corpus) to compute them"
                 )
             return None
     from attrgraph_cli.autointerp.corpus import demo_documents, read_documents
@@ -276,8 +276,10 @@ def _dashboards(
         request = ModelRequest(device=dopts.device, dtype=dopts.dtype)
     elif explicit:
         request = ModelRequest(dopts.model, dopts.transcoders, device=dopts.device, dtype=dopts.dtype)
-    else:
-        request = ModelRequest(model_name, tc_name, device=dopts.device, dtype=dopts.dtype)
+    else:  # a file does not choose what is downloaded (issue 23): the user names a recorded hub model
+        from attrgraph_cli.intervene.model import hub_refusal
+
+        raise AttrgraphError(hub_refusal(model_name, tc_name))
     if dopts.corpus is not None:
         documents = read_documents(dopts.corpus)
         max_tokens = dopts.corpus_tokens or 1_000_000
@@ -290,7 +292,11 @@ def _dashboards(
         raise AttrgraphError(
             f"dashboards for model {request.model or request.transcoders!r} need --corpus FILE"
         )
-    loaded = load_model(request)
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):  # TransformerLens's "Moving model to device": not on stdout
+        loaded = load_model(request)
     result = compute_dashboards(
         loaded.model,
         loaded.tokenizer,

@@ -176,6 +176,18 @@ def _candidates(
             raise AttrgraphError(
                 "--only-pinned: no pinned feature outside the existing supernodes (qParams.pinnedIds)"
             )
+    if not pool[feats].any():  # the true reason, not "below the influence floor" (issue 23)
+        raise AttrgraphError(
+            f"every one of the {len(feats)} features is already in a kept supernode: nothing left to cluster "
+            "(--replace starts over)"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        overflow = not np.isfinite(np.abs(graph.edges.weight).sum())
+    if overflow or not np.isfinite(influence[feats]).all():
+        raise AttrgraphError(
+            "the graph's link weights overflow when summed (|weights| add up to more than a float can hold), "
+            "so no feature's influence can be measured: nothing to cluster; check the links' weights"
+        )
     top = float(influence[feats].max())
     relative = influence / top if top > 0 else np.zeros_like(influence)
     chosen = feats[pool[feats] & (relative[feats] >= opts.min_influence)]
@@ -183,6 +195,8 @@ def _candidates(
         raise AttrgraphError(
             f"all {int(pool[feats].sum())} candidate features are below the influence floor "
             f"(--min-influence {opts.min_influence:g} of the most influential feature): nothing to cluster"
+            if top > 0
+            else "no feature has any influence on the logits (every path to them weighs 0): nothing to do"
         )
     chosen = chosen[np.lexsort((chosen, -influence[chosen]))][: opts.max_features]
     return chosen, feats

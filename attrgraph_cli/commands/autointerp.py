@@ -171,7 +171,10 @@ def autointerp(
     if corpus is not None:
         extra.append(input_record(corpus, "corpus"))
     started = time.perf_counter()
-    run_stage("autointerp", source, output, stage, settings, extra_inputs=extra, indent=indent)
+    reads = [("label source", p) for p in opts.sources] + [("corpus", corpus)]
+    run_stage(
+        "autointerp", source, output, stage, settings, extra_inputs=extra, indent=indent, read_files=reads
+    )
     from attrgraph_cli.safetext import printable
 
     for line in report.lines:

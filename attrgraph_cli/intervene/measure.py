@@ -125,8 +125,8 @@ def check_supernodes(session: Session, seed: int = 0) -> list[dict[str, Any]]:
     for name in names:
         members = [r for r in session.resolver._supernode_rows(name, Spec("ablate", name, name))]
         for op, spec in (
-            ("ablate", Spec("ablate", f"--ablate {name}", name, value=0.0)),
-            ("scale", Spec("scale", f"--scale {name}=*-1", name, multiple=-1.0)),
+            ("ablate", Spec("ablate", f"--ablate {name}", f"supernode:{name}", value=0.0)),
+            ("scale", Spec("scale", f"--scale {name}=*-1", f"supernode:{name}", multiple=-1.0)),
         ):
             rec = measure(session, Intervention(f"check {name}: {op}", [spec]), kind="supernode-check")
             effect, predicted = (

@@ -409,3 +409,25 @@ def test_a_source_with_nothing_usable_says_what_it_held(tmp_path, graph_file, ke
     )
     line = assert_one_error_line(result, "features (feature-details", "0 with a label", codes=(1,))
     assert "no label source" not in line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "no-line-breaks"])
+def test_corpus_file_is_guarded_too(tmp_path, kind):
+    """`autointerp --corpus`: a FIFO or a device is refused unread; a file without line breaks (a sparse
+    3 GiB file of NULs) stops after one 16 MiB line (it was read whole as one document)."""
+    from attrgraph_cli.autointerp.corpus import read_documents
+
+    path = {
+        "fifo": lambda: _fifo(tmp_path, "c.txt"),
+        "dev-zero": lambda: Path("/dev/zero"),
+        "no-line-breaks": lambda: _sparse(tmp_path / "c.txt", 3 << 30),
+    }[kind]()
+
+    def call() -> None:
+        try:
+            next(read_documents(path))
+        except AttrgraphError as exc:
+            raise SystemExit(f"attrgraph: error: {exc}") from None
+
+    needle = {"fifo": "FIFO", "dev-zero": "character device", "no-line-breaks": "line 1: longer than"}[kind]
+    assert_one_error_line(in_child(call, timeout_s=20), needle)

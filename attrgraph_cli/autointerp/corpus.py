@@ -16,6 +16,8 @@ DEMO_CORPUS_SEED = 20251
 DEMO_STATEMENTS_PER_DOC = 6
 #: jsonl keys tried, in order, for the text of a record
 TEXT_KEYS = ("text", "content", "document", "prompt")
+#: the longest line (one document) read from a corpus file: the corpus is streamed, a line is held whole
+MAX_LINE_CHARS = 16 << 20
 
 
 def demo_documents(n_tokens: int, seed: int = DEMO_CORPUS_SEED) -> Iterator[str]:
@@ -33,12 +35,22 @@ def demo_documents(n_tokens: int, seed: int = DEMO_CORPUS_SEED) -> Iterator[str]
 def read_documents(path: Path) -> Iterator[str]:
     """Documents of a corpus file: `.jsonl` records (a string or an object with a `text`-like key), else
     one document per non-empty line of text. Bad records are one clear error naming the line."""
-    if not path.is_file():
+    from attrgraph_cli.io.sniff import regular_file_size
+
+    if not path.exists():
         raise AttrgraphError(f"corpus {path} is not a readable file")
+    regular_file_size(path, AttrgraphError, expected="a corpus file")  # FIFOs and devices: refused unread
     is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
     try:
         with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+            lineno = 0
+            while line := fh.readline(MAX_LINE_CHARS + 1):
+                lineno += 1
+                if len(line) > MAX_LINE_CHARS:
+                    raise AttrgraphError(
+                        f"corpus {path}, line {lineno}: longer than {MAX_LINE_CHARS:,} characters "
+                        "(one document a line; a file without line breaks is not a corpus)"
+                    )
                 line = line.strip()
                 if not line:
                     continue

@@ -172,3 +172,44 @@ def test_api_key_sent_to_that_server_only(np_srv, tmp_path, monkeypatch):
         == 0
     )
     assert {s.headers.get("x-api-key") for s in np_srv.seen} == {"np-key-123"}
+
+
+def test_hostile_rows_do_not_crash_and_are_clipped(np_srv, tmp_path):
+    path, doc = graph_file(tmp_path)
+    keys = feature_keys(doc)
+
+    def hostile(seen):
+        asked = json.loads(seen.body)
+        rows = []
+        for n, item in enumerate(asked):
+            row = {"modelId": item["modelId"], "layer": item["layer"], "index": str(item["index"])}
+            kind = n % 5
+            if kind == 0:
+                row.update(explanations=5, activations="x", pos_str={"a": 1}, frac_nonzero="big")
+            elif kind == 1:
+                row.update(explanations=[{"description": "<script>alert(1)</script>\x1b[31m" + "y" * 5000}])
+            elif kind == 2:
+                row.update(
+                    activations=[
+                        {"tokens": ["a", "b"], "values": [1.0]},
+                        {"tokens": ["a"], "values": ["x"]},
+                    ]
+                )
+            elif kind == 3:
+                row.update(freq_hist_data_bar_values=[2.0, 1.0], freq_hist_data_bar_heights=[-1, 3])
+            else:
+                row.update(explanations=[None, {"description": 7}, {"description": "ok label"}])
+            rows.append(row)
+        rows.append("not a row")
+        return js(rows)
+
+    np_srv.routes[("POST", "/api/features")] = hostile
+    out = tmp_path / "l.json"
+    result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
+    assert result.exit_code in (0, 1), result.output
+    assert "unexpected" not in result.output and "Traceback" not in result.output
+    if out.exists():
+        assert run("validate", out).exit_code == 0
+        labels = [e["label"] for e in json.loads(out.read_text())["attrgraph"]["features"].values()]
+        assert all(len(label) <= 500 for label in labels)
+    assert len(keys) > 5

@@ -170,6 +170,10 @@ class _bar:
             self.progress.stop()
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _finite_list(value: Any, limit: int) -> list[float] | None:
     if not isinstance(value, list):
         return None
@@ -190,7 +194,7 @@ def _str_list(value: Any, limit: int) -> list[str] | None:
 def _trim(row: dict[str, Any]) -> dict[str, Any]:
     """The parts of a Neuron row that are used, checked and clipped (what is cached)."""
     explanations = []
-    for e in row.get("explanations") or []:
+    for e in _list(row.get("explanations"))[:256]:
         if isinstance(e, dict) and isinstance(e.get("description"), str):
             explanations.append(
                 {
@@ -204,7 +208,7 @@ def _trim(row: dict[str, Any]) -> dict[str, Any]:
         if len(explanations) >= 16:
             break
     acts = []
-    for a in row.get("activations") or []:
+    for a in _list(row.get("activations"))[:256]:
         if not isinstance(a, dict):
             continue
         tokens, values = _str_list(a.get("tokens"), MAX_TOKENS), _finite_list(a.get("values"), MAX_TOKENS)

@@ -87,9 +87,9 @@ def features(np: Client, model_id: str, wanted: list[tuple[str, int]], max_acts:
         {"modelId": model_id, "layer": layer, "index": index, "maxActsToReturn": max_acts}
         for layer, index in wanted
     ]
-    doc = np.post_json(np.url("api/features"), body, f"feature details from {np.base}")
+    doc = np.post_json(np.url("api/features"), body, "the feature details")
     if not isinstance(doc, list):
-        raise NetError(f"feature details from {np.base}: the answer is not a JSON array")
+        raise NetError(f"the feature details from {np.base} are not a JSON array")
     return [row for row in doc if isinstance(row, dict)]
 
 

@@ -17,7 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain click help: whole option names and no emoji at 80 columns (helpfmt)
 )
 
 
@@ -41,7 +41,9 @@ for module in (trace, validate, convert, render, autointerp, cluster, intervene,
 
 
 def main() -> None:
-    app()
+    from attrgraph_cli import helpfmt
+
+    helpfmt.run(helpfmt.simplify(typer.main.get_command(app)))
 
 
 if __name__ == "__main__":

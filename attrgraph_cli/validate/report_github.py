@@ -12,7 +12,9 @@ from attrgraph_cli.validate.runner import FileReport
 
 
 def escape_data(text: str) -> str:
-    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # CR/LF in GitHub's own encoding (shown as line breaks inside the annotation); every other control,
+    # bidi override or escape sequence as visible text
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

@@ -100,7 +100,7 @@
       nodeExtra: N.extra || {}, linkExtra: head.links.extra || {},
       tokens: head.tokens || [], layout: head.layout, meta: head.metadata || {}, qParams: head.qParams || {},
       extra: head.extra || {}, index: new Map(), maxW: m ? Math.abs(cols.w[0]) : 1, errors: 0,
-      display: sem.display.slice(), origDisplay: sem.display, color: sem.color, rank: Int32Array.from(sem.rank),
+      display: sem.display.slice(), origDisplay: sem.display, short: sem.short || {}, color: sem.color, rank: Int32Array.from(sem.rank),
       featureKey: sem.featureKey, density: sem.density, dense: sem.dense, thresholds: sem.thresholds,
       limits: sem.limits || {}, views: head.views || {}, palette: palette, supernodesEdited: false,
       posRGB: rgbTriplet(palette.positive), negRGB: rgbTriplet(palette.negative),

@@ -191,8 +191,10 @@
     }
     return g.order;
   }
-  /** Place labels on the most important visible nodes in view (their share set by the label-density slider)
-   *  where they cover neither a node glyph nor another label: an occupancy bitmap of 4-px cells. */
+  /** Place labels on the most important visible nodes in view (their share set by the label-density slider;
+   *  by default all of them, as the PDF's figure: report/semantics.py Thresholds.label_density) where they
+   *  cover neither a node glyph nor another label: an occupancy bitmap of 4-px cells. The logit row comes
+   *  first: each logit's token above it (its short label, as the PDF writes the logit row). */
   P.drawLabels = function (ctx) {
     var g = this.g, st = this.st, SX = this.SX, SY = this.SY, vis = this.visible, kind = g.kind;
     var left = core.MARGIN.left, right = this.W, bottom = this.H - core.MARGIN.bottom, i, c;
@@ -226,19 +228,36 @@
     var want = Math.ceil(nc * st.labelDensity), placed = [];
     if (!g.labelText || g.labelText.length !== g.n) { g.labelText = new Array(g.n); g.labelWidth = new Float32Array(g.n).fill(-1); }
     ctx.font = '10px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+    for (c = 0; c < nc && placed.length < want; c++) {  // the logit row: tokens above their nodes
+      i = cand[c];
+      if (kind[i] !== core.KIND_LOGIT) continue;
+      var lt = format.truncate(labels.shortLabel(g, i), 16), lw = ctx.measureText(lt).width;
+      // the box ends a cell above the glyph's top cell, so a node's own glyph never blocks its label
+      var lx = SX[i] - lw / 2, ly = Math.floor((SY[i] - this.radius(i)) / LABEL_CELL) * LABEL_CELL - 6.5;
+      if (cells(lx, ly - 6, lx + lw, ly + 6, false)) continue;
+      cells(lx, ly - 6, lx + lw, ly + 6, true);
+      placed.push({ i: i, x: lx, y: ly, text: lt });
+    }
     for (c = 0; c < nc && placed.length < want; c++) {
       i = cand[c];
-      if (kind[i] === core.KIND_EMB) continue;  // tokens are written under the columns
-      var bx = SX[i] + this.radius(i) + 1.5, by = SY[i] - 6, bh = 12;
-      if (cells(bx, by, bx + 6, by + bh, false)) continue;  // not even one character fits: skip measuring
+      if (kind[i] === core.KIND_EMB || kind[i] === core.KIND_LOGIT) continue;  // tokens: under the columns
       if (g.labelWidth[i] < 0) {
         g.labelText[i] = format.truncate(labels.displayLabel(g, i), 28);
         g.labelWidth[i] = ctx.measureText(g.labelText[i]).width;
       }
-      var bw = g.labelWidth[i];
-      if (cells(bx, by, bx + bw, by + bh, false)) continue;
-      cells(bx, by, bx + bw, by + bh, true);
-      placed.push({ i: i, x: bx, y: SY[i], text: g.labelText[i] });
+      // the spots report/labels.py tries, in its order: right, left, above, below; each box starts a cell
+      // beyond the glyph's cells, so a node's own glyph never blocks its label
+      var r = this.radius(i), bw = g.labelWidth[i], gx0 = Math.floor((SX[i] - r) / LABEL_CELL) * LABEL_CELL;
+      var gx1 = (Math.floor((SX[i] + r) / LABEL_CELL) + 1) * LABEL_CELL, gy0 = Math.floor((SY[i] - r) / LABEL_CELL) * LABEL_CELL;
+      var gy1 = (Math.floor((SY[i] + r) / LABEL_CELL) + 1) * LABEL_CELL, mid = SX[i] - bw / 2;
+      var spots = [[gx1, SY[i] - 6], [gx0 - 0.5 - bw, SY[i] - 6], [mid, gy0 - 12.5], [mid, gy1]];
+      for (var q = 0; q < spots.length; q++) {
+        var bx = spots[q][0], by = spots[q][1];
+        if (bx < left || cells(bx, by, bx + bw, by + 12, false)) continue;
+        cells(bx, by, bx + bw, by + 12, true);
+        placed.push({ i: i, x: bx, y: by + 6, text: g.labelText[i] });
+        break;
+      }
     }
     ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.fillStyle = '#111827';
     placed.forEach(function (p) { ctx.strokeText(p.text, p.x, p.y); ctx.fillText(p.text, p.x, p.y); });

@@ -32,6 +32,10 @@
   }
   /** The text shown for node `i` (Python's display label, or the user's edit). */
   function displayLabel(g, i) { return g.display[i]; }
+  /** The label figures write (a logit: its token alone; report/semantics.py short_label). */
+  function shortLabel(g, i) {
+    return g.short && Object.prototype.hasOwnProperty.call(g.short, i) && g.labels[i] === g.origLabels[i] ? g.short[i] : displayLabel(g, i);
+  }
   /** Set node `i`'s label (the user edited it); the display label follows. */
   function setLabel(g, i, text) {
     text = String(text);
@@ -60,7 +64,7 @@
   }
 
   var labels = { cleanText: cleanText, tokenText: tokenText, probText: probText, fallbackLabel: fallbackLabel, displayLabel: displayLabel, setLabel: setLabel, layerName: layerName,
-    nodeColor: nodeColor, clip: clip, entryOf: entryOf };
+    nodeColor: nodeColor, clip: clip, entryOf: entryOf, shortLabel: shortLabel };
   AG.labels = labels;
   if (typeof module !== 'undefined' && module.exports) module.exports = labels;
 })(typeof AG !== 'undefined' ? AG : {});

@@ -677,8 +677,10 @@ def test_html_and_svg_agree_on_labels_colours_and_ranking(browser, tmp_path):
         semantics.PALETTE["positive"], semantics.PALETTE["negative"])}  # fmt: skip
     assert strokes == set(rgb)
     assert all(f'stroke="{c}"' in fig.svg for c in rgb.values())
-    # ranking: the viewer places labels in Python's rank order; the figure labels the best-ranked features
+    # ranking: the viewer places labels in Python's rank order (after the logit row, labelled first as in the
+    # figure); the figure labels the best-ranked features
     placed = page.page.evaluate("window.attrgraph.viewer().scene.labels.map(l => l.i)")
+    placed = [i for i in placed if g.nodes.kind[i] != NodeKind.LOGIT]
     ranks = sem.rank[placed]
     assert len(placed) >= 10 and (np.diff(ranks) > 0).all()
     best = [int(i) for i in semantics.top_nodes(g, 12)]

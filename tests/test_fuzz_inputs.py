@@ -18,7 +18,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -94,6 +93,8 @@ def check_writes_valid(args: list[Any], out: Path) -> None:
 
 
 # ---- hostile values ----------------------------------------------------------------------------------------
+#: replaced by a 1,000-deep list when written (`repr`/`str` of it overflow Python's recursion limit)
+DEEP = "__deep__"
 ODD_NUMBERS = st.sampled_from(
     ["²", "٣", "9" * 5000, "-1", "1e3", " 7", "0x10", "", "1.5", "-0", "9" * 17, "007", "\u0661\u0662"]
 )
@@ -105,6 +106,7 @@ SCALARS = st.one_of(
     st.text(max_size=20),
     ODD_NUMBERS,
     st.sampled_from(["\x00", "\x1b]0;x\x07", "</script>", "\ud800", "x" * 3000, "a\nb", "::error::x"]),
+    st.just(DEEP),
 )
 VALUES = st.recursive(
     SCALARS,
@@ -116,8 +118,9 @@ VALUES = st.recursive(
 
 
 def _json(value: Any) -> str:
-    """JSON text of a generated value (lone surrogates kept as escapes, as a hostile writer might)."""
-    return json.dumps(value, ensure_ascii=True)
+    """JSON text of a generated value (lone surrogates kept as escapes, as a hostile writer might; each
+    `DEEP` string becomes a list nested 1,000 deep, which no encoder writes and orjson still reads)."""
+    return json.dumps(value, ensure_ascii=True).replace(f'"{DEEP}"', "[" * 1000 + "]" * 1000)
 
 
 # ---- a graph to label --------------------------------------------------------------------------------------
@@ -242,7 +245,7 @@ def test_fuzz_label_source_folders(graph_file, keys, tmp_path_factory, data):
     if data.draw(st.booleans()):
         for layer, index in chosen:
             number = feature_number(layer, index)
-            (folder / f"{number}.json").write_bytes(orjson.dumps(_details_doc(data.draw, number)))
+            (folder / f"{number}.json").write_text(_json(_details_doc(data.draw, number)))
     else:
         for layer, index in chosen:
             sub = folder / f"layer{layer}"

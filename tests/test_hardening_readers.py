@@ -431,3 +431,42 @@ def test_corpus_file_is_guarded_too(tmp_path, kind):
 
     needle = {"fifo": "FIFO", "dev-zero": "character device", "no-line-breaks": "line 1: longer than"}[kind]
     assert_one_error_line(in_child(call, timeout_s=20), needle)
+
+
+DEEP = "__deep__"
+
+
+def _with_deep(doc: object, n: int = 1000) -> bytes:
+    """JSON of `doc` with each `DEEP` string replaced by a list nested `n` deep (orjson reads up to 1,024
+    levels; `repr`/`str` of such a list overflow the recursion limit; no encoder writes it)."""
+    return orjson.dumps(doc).replace(f'"{DEEP}"'.encode(), b"[" * n + b"]" * n)
+
+
+@pytest.mark.parametrize("field", ["quantile_name", "act_max", "top_logit_values"])
+def test_deeply_nested_detail_values_are_one_line(tmp_path, keys, field):
+    """Found by extending the fuzz values with 1,000-deep lists: `str()` of a quantile name and the schema
+    check's message (`repr` of the value) raised RecursionError (exit 3)."""
+    number = feature_number(*keys[0])
+    doc = city_details(number)
+    if field == "quantile_name":
+        doc["examples_quantiles"][0]["quantile_name"] = DEEP
+    else:
+        doc[field] = DEEP
+    folder = tmp_path / "features"
+    folder.mkdir()
+    (folder / f"{number}.json").write_bytes(_with_deep(doc))
+    with pytest.raises(SourceError, match="nested more than 8 levels deep"):
+        read_source(folder, numbers(keys))
+
+
+@pytest.mark.parametrize("field", ["typeName", "createdAt", "explanationModelName", "layer", "index"])
+def test_deeply_nested_explanation_fields_are_one_line_or_ignored(tmp_path, keys, field):
+    layer, index = keys[0]
+    record = {"layer": f"{layer}-x", "index": index, "description": "d", field: DEEP}
+    path = tmp_path / "deep.json"
+    path.write_bytes(_with_deep([record]))
+    if field in ("layer", "index"):
+        with pytest.raises(SourceError, match="nested over 40 deep"):
+            read_source(path, numbers(keys))
+    else:
+        assert read_source(path, numbers(keys)).matched[keys[0]].label == "d"

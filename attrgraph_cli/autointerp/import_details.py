@@ -14,7 +14,14 @@ from typing import Any
 
 import orjson
 
-from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label, shown
+from attrgraph_cli.autointerp.imported import (
+    Imported,
+    SourceError,
+    clean_label,
+    nesting_depth,
+    shown,
+    text_or,
+)
 from attrgraph_cli.extension import PARTS
 from attrgraph_cli.io.bounded import read_bounded, source_budget
 from attrgraph_cli.resources import resource_path
@@ -30,6 +37,8 @@ DETAIL_KEYS = (
     "n_tokens",
 )
 LABEL_KEYS = ("clerp", "label", "description", "explanation")
+#: deepest nesting of a kept detail value (examples_quantiles[].examples[].tokens[] is 4)
+MAX_DEPTH = 8
 
 
 def load_json_file(path: Path, what: str = "a feature file") -> Any:
@@ -76,6 +85,12 @@ def from_details(doc: dict[str, Any], layer: int, index: int, source: str, where
     field, rather than a graph that autointerp would then refuse to write.
     """
     details = {k: doc[k] for k in DETAIL_KEYS if k in doc}
+    deep = next((k for k in details if nesting_depth(details[k], MAX_DEPTH) > MAX_DEPTH), None)
+    if deep is not None:
+        raise SourceError(
+            f"{where} (feature {layer}_{index}): {deep} is nested more than {MAX_DEPTH} levels deep "
+            "(feature details nest 4 at most)"
+        )
     details["index"] = index
     details["examples_quantiles"] = [
         _quantile(q) for q in details["examples_quantiles"] if isinstance(q, dict)
@@ -117,7 +132,7 @@ def _quantile(q: dict[str, Any]) -> dict[str, Any]:
             if isinstance(ex.get("train_token_ind"), int):
                 item["train_token_ind"] = ex["train_token_ind"]
             examples.append(item)
-    return {"quantile_name": str(q.get("quantile_name", "")), "examples": examples}
+    return {"quantile_name": text_or(q.get("quantile_name")), "examples": examples}
 
 
 @cache

@@ -18,6 +18,7 @@ from attrgraph_cli.autointerp.imported import (
     parse_index,
     parse_layer,
     shown,
+    text_or,
 )
 
 PREFERRED_TYPE = "np_max-act-logits"
@@ -99,19 +100,19 @@ def read_explanations(records: list[dict[str, Any]], name: str, source_set: str 
         layer, sset = parsed
         if source_set is not None and sset != source_set:
             continue
-        kind = str(record.get("typeName") or record.get("type") or "")
-        rank = (1 if kind == PREFERRED_TYPE else 0, str(record.get("createdAt") or ""))
+        kind = text_or(record.get("typeName")) or text_or(record.get("type"))
+        rank = (1 if kind == PREFERRED_TYPE else 0, text_or(record.get("createdAt")))
         key = (layer, index)
         if key not in best or rank > best[key][0]:
             best[key] = (rank, record)
     for (layer, index), (_rank, record) in best.items():
         label = clean_label(record.get("description"))
         if label:
-            explainer = record.get("typeName") or record.get("explanationModelName") or "neuronpedia"
-            model = record.get("explanationModelName")
+            model = text_or(record.get("explanationModelName"))
+            explainer = text_or(record.get("typeName")) or model or "neuronpedia"
             if model and model != explainer:
                 explainer = f"{explainer} ({model})"
-            yield Imported(layer, index, label, "neuronpedia", str(explainer))
+            yield Imported(layer, index, label, "neuronpedia", explainer)
 
 
 def _int(value: Any) -> int | None:

@@ -72,6 +72,36 @@ def parse_index(value: Any) -> int | None:
 
 
 def shown(value: Any) -> str:
-    """A value from a source, quoted for a one-line message and clipped."""
+    """A value from a source, quoted for a one-line message and clipped (a value nested too deeply for
+    `repr` is named by its type)."""
+    if nesting_depth(value, SHOWN_CHARS) > SHOWN_CHARS:
+        from attrgraph_cli.jsontypes import json_type_phrase
+
+        return f"{json_type_phrase(value)} nested over {SHOWN_CHARS} deep"
     text = repr(value)
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def text_or(value: Any, default: str = "") -> str:
+    """`value` when it is a string, else `default` (a source's free-text fields are never `str()`-ed: a
+    1,000-deep list would overflow the recursion limit)."""
+    return value if isinstance(value, str) else default
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply lists and dicts nest in `value` (0 for a scalar), counted without recursion and only up
+    to `limit` + 1."""
+    depth = 0
+    level = [value]
+    while level and depth <= limit:
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        if not nxt and not any(isinstance(item, (dict, list)) for item in level):
+            break
+        depth += 1
+        level = nxt
+    return depth

@@ -51,7 +51,7 @@
   }
   /** Fill colour of node `i`. */
   function nodeColor(g, i) { return g.color[i]; }
-  /** `s` cut to `limit` characters (report/clip.py clip: the first limit - 1 and an ellipsis). */
+  /** `s` cut to `limit` characters (attrgraph_cli/clip.py clip: the first limit - 1 and an ellipsis). */
   function clip(s, limit) {
     s = String(s);
     return limit > 0 && s.length > limit ? s.slice(0, limit - 1) + '\u2026' : s;

@@ -1,6 +1,6 @@
 /* svgexport.js: the current view as a standalone SVG string (what the canvases show, as vector shapes).
  * Every string goes through format.xmlEscape, which also drops the characters XML 1.0 cannot hold, and is
- * cut to the report's one label length (report/clip.py MAX_LABEL, head.semantics.limits.label). */
+ * cut to the report's one label length (attrgraph_cli/clip.py MAX_LABEL, head.semantics.limits.label). */
 (function (AG) {
   'use strict';
   var core = AG.core, labels = AG.labels, xmlEscape = AG.format.xmlEscape, P = AG.Viewer.prototype;

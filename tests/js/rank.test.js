@@ -30,7 +30,7 @@ test('display labels: Python\'s, following an edit, and the fallback when it is 
   labels.setLabel(g, 2, 'two\nlines\x01');
   assert.equal(labels.displayLabel(g, 2), 'two lines\uFFFD');  // cleaned as report/text.py clean_text
   labels.setLabel(g, 2, 'x'.repeat(5000));
-  assert.equal(labels.displayLabel(g, 2).length, 2000);  // cut as report/clip.py clip, MAX_LABEL
+  assert.equal(labels.displayLabel(g, 2).length, 2000);  // cut as attrgraph_cli/clip.py clip, MAX_LABEL
   labels.setLabel(g, 2, '');
   assert.equal(labels.displayLabel(g, 2), 'L1/3');
   assert.deepEqual([0, 1, 2, 3, 4].map((i) => labels.fallbackLabel(g, i)),

@@ -129,7 +129,9 @@ def load_replacement_model(device: str = "cpu", dtype: torch.dtype | None = None
         )
     model.to(device)
     model.eval()
-    return model
+    from attrgraph_cli.demo_model.teardown import quiet_at_exit
+
+    return quiet_at_exit(model)  # no `Exception ignored in __del__` when a script ends holding it
 
 
 def _wrapped_name(key: str) -> str:

@@ -91,7 +91,7 @@ def test_trace_writes_valid_graph_json(traced, tiny):
     record = history[0]["details"]
     assert record["circuit_tracer_version"] == "0.5.0"
     assert record["model"] == "tiny-random" and record["transcoder_set"].endswith("transcoders")
-    for phase in ("load_model", "forward", "feature_attribution", "prune_convert", "validate", "write_raw"):
+    for phase in ("load_model", "forward", "feature_attribution", "prune_convert", "write_raw"):
         assert record["wall_time_s"][phase] >= 0.0, phase
     assert meta["info"]["generator"]["version"].startswith("attrgraph")
     graph = load_graph(traced / "g.json")
@@ -157,10 +157,8 @@ def test_logit_difference_is_the_difference_of_the_two_logit_rows(loaded):
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
 
     options = TraceOptions(max_feature_nodes=None)  # every feature: the same rows in both graphs
-    both = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin", " Dallas")), options, validate=False)
-    diff = trace_prompt(
-        loaded, PromptJob(PROMPT, targets=(" Austin",), minus=(" Dallas",)), options, validate=False
-    )
+    both = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin", " Dallas")), options)
+    diff = trace_prompt(loaded, PromptJob(PROMPT, targets=(" Austin",), minus=(" Dallas",)), options)
     a_both, a_diff = both.raw.adjacency_matrix, diff.raw.adjacency_matrix
     n_src = a_both.shape[0] - 2
     expected = a_both[-2, :n_src] - a_both[-1, :n_src]
@@ -199,8 +197,8 @@ def test_options_reach_circuit_tracer(loaded):
 def test_offload_cpu_gives_the_same_graph(loaded):
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
 
-    plain = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(), validate=False)
-    offloaded = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(offload="cpu"), validate=False)
+    plain = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions())
+    offloaded = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(offload="cpu"))
     a, b = offloaded.raw.adjacency_matrix, plain.raw.adjacency_matrix
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -219,21 +217,26 @@ def test_render_chains_the_html_report(tiny, tmp_path):
 def test_progress_and_summary_on_stderr(tiny, tmp_path):
     code, _, err = run_cli("Paris is in", *local(tiny), "-o", str(tmp_path / "g.json"))
     assert code == 0, err
-    assert "paris-is-in:" in err and "nodes" in err and "links" in err
+    assert "paris-is-in -> " in err and "nodes" in err and "links" in err and " s\n" in err
 
 
 def test_validation_failure_writes_nothing(tiny, tmp_path, monkeypatch):
-    from attrgraph_cli import validate
+    """trace takes the stage finish every command takes: a failed check is exit 2 with the rule named."""
+    from attrgraph_cli.validate import engine
+    from attrgraph_cli.validate.problems import Problem
 
-    class Problem:
-        severity = "error"
-        message = "links: a planted problem"
+    real = engine.validate_bytes
 
-    monkeypatch.setattr(validate, "validate_graph", lambda graph: [Problem()], raising=False)
-    out = tmp_path / "g.json"
-    code, _, err = run_cli(PROMPT, *local(tiny), "-o", str(out), "-q")
-    assert_one_line_error(code, err, "failed validation", "a planted problem", exit_code=3)
-    assert not out.exists()
+    def planted(data, name, **kwargs):
+        result = real(data, name, **kwargs)
+        result.sink.problems.insert(0, Problem("links", "a planted problem", "", "error", "links.planted"))
+        return result
+
+    monkeypatch.setattr(engine, "validate_bytes", planted)
+    out, page = tmp_path / "g.json", tmp_path / "g.html"
+    code, _, err = run_cli(PROMPT, *local(tiny), "-o", str(out), "--render", str(page), "-q")
+    assert_one_line_error(code, err, "[links.planted]", "a planted problem", "nothing written", exit_code=2)
+    assert not out.exists() and not page.exists()
 
 
 # ---- errors: one clear line, exit 2, no traceback ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What every subcommand shares: turning errors into one line and an exit code."""
+"""What every subcommand shares: turning errors into one line and an exit code, and the last summary line."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     and a raw newline or escape sequence there could forge a CI annotation or drive the terminal."""
     sys.stderr.write(f"attrgraph: error: {printable(message)}\n")
     return typer.Exit(code)
+
+
+def print_summary(
+    source: object, output: object | None, summary: str, seconds: float, *, quiet: bool = False
+) -> None:
+    """The last line of every graph-writing command, on stderr and in one shape:
+    `SOURCE -> OUTPUT: SUMMARY in S s`, or `SOURCE: SUMMARY in S s (no -o: nothing written)`.
+
+    Escaped like every line that quotes a file name or a value read from a file (`printable`)."""
+    if quiet:
+        return
+    text = f"{source} -> {output}: {summary}" if output is not None else f"{source}: {summary}"
+    text += f" in {seconds:.2f} s" + ("" if output is not None else " (no -o: nothing written)")
+    typer.echo(printable(text), err=True)
 
 
 def check_text_arguments(arguments: dict[str, Any]) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.commands._common import print_summary, user_errors
 
 HELP = (
     "Compute the attribution graph of a prompt with circuit-tracer and write it as graph JSON.\n\n"
@@ -198,6 +199,7 @@ def _require_trace_extra() -> None:
 
 def _run_one(job, output: Path, request, options, raw: Path | None, render: Path | None, quiet: bool) -> None:
     from attrgraph_cli.models import describe_request, load_model
+    from attrgraph_cli.report.html import write_html
     from attrgraph_cli.trace.engine import trace_prompt
     from attrgraph_cli.trace.progress import TraceProgress
     from attrgraph_cli.trace.writer import write_outputs
@@ -210,18 +212,16 @@ def _run_one(job, output: Path, request, options, raw: Path | None, render: Path
         result = trace_prompt(loaded, job, options, progress)
         result.timings = {"load_model": load_s, **result.timings}
         with progress.step("Writing"):
-            write_outputs(result, json_path=output, raw_path=raw, html_path=render)
+            write_outputs(result, json_path=output, raw_path=raw, html_path=render, render_html=write_html)
         total = time.perf_counter() - start
-    for problem in result.problems:
-        progress.log(f"warning: {getattr(problem, 'message', problem)}")
     g = result.graph
     written = ", ".join(str(p) for p in (output, raw, render) if p is not None)
-    progress.log(
-        f"{g.slug}: {len(g.nodes)} nodes, {len(g.edges)} links "
-        f"(of {int(result.raw.adjacency_matrix.shape[0])} unpruned nodes); {total:.1f} s "
-        f"(model {load_s:.1f} s, attribution "
-        f"{result.timings.get('attribute', 0.0):.1f} s) -> {written}"
+    unpruned = int(result.raw.adjacency_matrix.shape[0])
+    summary = (
+        f"{len(g.nodes)} nodes, {len(g.edges)} links (of {unpruned} unpruned nodes; "
+        f"model {load_s:.1f} s, attribution {result.timings.get('attribute', 0.0):.1f} s)"
     )
+    print_summary(g.slug, written, summary, total, quiet=quiet)
 
 
 def _run_batch(
@@ -235,10 +235,14 @@ def _run_batch(
     quiet: bool,
     ray: dict | None = None,
 ) -> None:
+    from functools import partial
+
     from attrgraph_cli.models import describe_request, load_model
+    from attrgraph_cli.report.html import write_html
     from attrgraph_cli.trace import batch as batch_mod
     from attrgraph_cli.trace.progress import TraceProgress
 
+    started = time.perf_counter()
     jobs = batch_mod.read_batch(batch)
     if ray is not None:  # workers on other machines write there: absolute paths on the shared folder
         out_dir, raw, render = (p.resolve() if p is not None else None for p in (out_dir, raw, render))
@@ -250,7 +254,8 @@ def _run_batch(
     if ray is not None and pending:
         outcomes, load_s, runner_notes, console = _run_on_ray(items, request, options, quiet, ray)
         outcomes.sort(key=lambda o: o.index)
-        _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, console, runner_notes)
+        done = BatchDone(batch, out_dir, items, pending, outcomes, load_s, runner_notes, started)
+        _finish_batch(batch_mod, done, quiet, console)
         return
     with TraceProgress(quiet=quiet) as progress, progress.library_prints():
         progress.log(f"{len(items)} prompts, {len(items) - len(pending)} already traced in {out_dir}")
@@ -261,11 +266,13 @@ def _run_batch(
             with progress.step(f"Loading {describe_request(request)}"):
                 loaded = load_model(request)
             load_s = time.perf_counter() - start
-            runner = batch_mod.LocalRunner(loaded, progress)
+            task = partial(batch_mod.run_item, render_html=write_html)
+            runner = batch_mod.LocalRunner(loaded, progress, task)
             outcomes = list(runner.map(items, options))
         else:
             outcomes = [batch_mod.run_item(None, item, options) for item in items]
-    _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, progress.console, runner_notes)
+    done = BatchDone(batch, out_dir, items, pending, outcomes, load_s, runner_notes, started)
+    _finish_batch(batch_mod, done, quiet, progress.console)
 
 
 def _refuse_batch_overwrite(batch: Path, items, folders) -> None:
@@ -288,6 +295,7 @@ def _run_on_ray(items, request, options, quiet: bool, ray: dict):
     """The pending items on Ray workers, with one live display; -> outcomes, start-up s, report notes."""
     from dataclasses import asdict
 
+    from attrgraph_cli.report.html import write_html
     from attrgraph_cli.runners.display import BatchDisplay
     from attrgraph_cli.runners.ray_runner import RayRunner
     from attrgraph_cli.trace import batch as batch_mod
@@ -295,7 +303,7 @@ def _run_on_ray(items, request, options, quiet: bool, ray: dict):
     pending = sum(not i.skip for i in items)
     display = BatchDisplay(pending, quiet=quiet, what="prompts")
     display.log(f"{len(items)} prompts, {len(items) - pending} already traced")
-    work = batch_mod.trace_work(request)
+    work = batch_mod.trace_work(request, render_html=write_html)
     with (
         display,
         RayRunner(
@@ -309,19 +317,34 @@ def _run_on_ray(items, request, options, quiet: bool, ray: dict):
     return outcomes, load_s, notes, display.console
 
 
-def _finish_batch(batch_mod, out_dir, items, pending, outcomes, load_s, quiet, console, runner_notes) -> None:
+@dataclass
+class BatchDone:
+    """What a finished batch run knows, for its report file, table and summary line."""
+
+    batch: Path
+    out_dir: Path
+    items: list
+    pending: list
+    outcomes: list
+    load_s: float
+    runner_notes: dict | None
+    started: float
+
+
+def _finish_batch(batch_mod, run: BatchDone, quiet: bool, console) -> None:
     from attrgraph_cli.errors import AttrgraphError
 
-    batch_mod.write_report(out_dir, outcomes, load_s, runner_notes)
-    failed = [o for o in outcomes if o.status == "failed"]
-    done = sum(o.status == "done" for o in outcomes)
-    skipped = len(items) - len(pending)
-    start = "Ray start and model loads" if runner_notes else "model load"
-    title = f"{done} traced, {skipped} skipped, {len(failed)} failed ({start} {load_s:.1f} s)"
+    batch_mod.write_report(run.out_dir, run.outcomes, run.load_s, run.runner_notes)
+    failed = [o for o in run.outcomes if o.status == "failed"]
+    done = sum(o.status == "done" for o in run.outcomes)
+    skipped = len(run.items) - len(run.pending)
+    start = "Ray start and model loads" if run.runner_notes else "model load"
+    title = f"{done} traced, {skipped} skipped, {len(failed)} failed ({start} {run.load_s:.1f} s)"
     if not quiet or failed:
-        console.print(batch_mod.summary_table(outcomes, title))
+        console.print(batch_mod.summary_table(run.outcomes, title))
     if failed:
         raise AttrgraphError(
-            f"{len(failed)} of {len(items)} prompts failed (see {out_dir / 'batch-report.json'})",
+            f"{len(failed)} of {len(run.items)} prompts failed (see {run.out_dir / 'batch-report.json'})",
             1,
         )
+    print_summary(run.batch, run.out_dir, title, time.perf_counter() - run.started, quiet=quiet)

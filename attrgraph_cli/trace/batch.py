@@ -28,6 +28,7 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.jsontypes import json_type_phrase
 from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
 from attrgraph_cli.trace.progress import TraceProgress
+from attrgraph_cli.trace.writer import HtmlWriter, write_outputs
 
 _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_SLUG_LEN = 128
@@ -206,10 +207,17 @@ def _held_prompt(path: Path) -> Any:
 
 
 # ---- the per-prompt task ---------------------------------------------------------------------------------
-def run_item(loaded: Any, item: BatchItem, options: TraceOptions, progress: TraceProgress | None = None):
-    """Trace one planned prompt and write its files; a bad prompt gives a failed outcome, not an exception."""
+def run_item(
+    loaded: Any,
+    item: BatchItem,
+    options: TraceOptions,
+    progress: TraceProgress | None = None,
+    *,
+    render_html: HtmlWriter | None = None,
+):
+    """Trace one planned prompt and write its files (its report with `render_html`); a bad prompt gives a
+    failed outcome, not an exception."""
     from attrgraph_cli.trace.engine import translate_runtime_error
-    from attrgraph_cli.trace.writer import write_outputs
 
     if item.skip:
         return ItemOutcome(item.index, item.slug, "skipped", message="already traced")
@@ -217,7 +225,13 @@ def run_item(loaded: Any, item: BatchItem, options: TraceOptions, progress: Trac
     job = PromptJob(item.job.prompt, item.slug, item.job.targets, item.job.minus)
     try:
         result = trace_prompt(loaded, job, options, progress)
-        write_outputs(result, json_path=item.json_path, raw_path=item.raw_path, html_path=item.html_path)
+        write_outputs(
+            result,
+            json_path=item.json_path,
+            raw_path=item.raw_path,
+            html_path=item.html_path,
+            render_html=render_html,
+        )
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - keep going; the summary reports it
@@ -285,15 +299,16 @@ def skipped_outcome(item: BatchItem) -> ItemOutcome:
     return ItemOutcome(item.index, item.slug, "skipped", message="already traced")
 
 
-def trace_work(request: Any) -> Any:
-    """The trace command's `Work`: load `request`'s model once per worker, then `run_item` per prompt."""
+def trace_work(request: Any, render_html: HtmlWriter | None = None) -> Any:
+    """The trace command's `Work`: load `request`'s model once per worker, then `run_item` per prompt
+    (`render_html`, a module-level function, travels to the workers by pickle)."""
     from functools import partial
 
     from attrgraph_cli.runners import Work
 
     return Work(
         setup=partial(setup_worker, request),
-        task=run_item,
+        task=partial(run_item, render_html=render_html),
         failed=failed_outcome,
         skipped=skipped_outcome,
     )

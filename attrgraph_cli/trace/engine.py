@@ -2,8 +2,9 @@
 
 The steps: check the prompt (empty, longer than the model's context) and the targets (each one vocabulary
 token), run circuit-tracer's `attribute` with the user's options (progress and phase times captured), prune
-and convert to an `AttributionGraph`, add provenance to the metadata, validate. Writing is the caller's job
-(`write_outputs`) so that a batch runner or a distributed worker can decide where results go.
+and convert to an `AttributionGraph`, add provenance to the metadata and gather what the history record
+will say. Checking and writing are the stage finish's (`trace.writer.write_outputs` calls
+`stages.finish_stage`), so that a batch runner or a distributed worker can decide where results go.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class TraceResult:
     graph: Any  # AttributionGraph
     raw: Any  # circuit_tracer Graph (unpruned)
     timings: dict[str, float] = field(default_factory=dict)
-    problems: list[Any] = field(default_factory=list)
+    #: the `trace` history record's settings and details (the writer adds the phase times)
+    settings: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def slugify(prompt: str, max_len: int = 64) -> str:
@@ -191,14 +194,13 @@ def trace_prompt(
     job: PromptJob,
     options: TraceOptions,
     progress: TraceProgress | None = None,
-    *,
-    validate: bool = True,
 ) -> TraceResult:
-    """Attribute, prune, convert and (by default) validate one prompt; bad input raises `AttrgraphError`."""
+    """Attribute, prune and convert one prompt (metadata and record facts included); bad input raises
+    `AttrgraphError`. Nothing is checked or written here: that is the stage finish (`write_outputs`)."""
     from circuit_tracer import attribute
 
-    from attrgraph_cli.trace.export import to_attribution_graph, validate_or_raise
-    from attrgraph_cli.trace.metadata import add_provenance
+    from attrgraph_cli.graph.dense import from_circuit_tracer_graph
+    from attrgraph_cli.trace.metadata import add_metadata, trace_record
 
     progress = progress or TraceProgress(quiet=True)
     options.check()
@@ -229,21 +231,18 @@ def trace_prompt(
 
     t2 = time.perf_counter()
     with progress.step("Pruning and converting"):
-        graph = to_attribution_graph(
+        graph = from_circuit_tracer_graph(
             raw,
-            loaded,
+            tokenizer=loaded.tokenizer,
             slug=job.resolved_slug(),
+            scan=loaded.scan,
             node_threshold=options.node_threshold,
             edge_threshold=options.edge_threshold,
         )
     timings["prune_convert"] = time.perf_counter() - t2
-    add_provenance(graph, raw, loaded, job, options, target_info, timings)
-    problems: list[Any] = []
-    if validate:
-        t3 = time.perf_counter()
-        problems = validate_or_raise(graph)
-        timings["validate"] = time.perf_counter() - t3
-    return TraceResult(graph=graph, raw=raw, timings=timings, problems=problems)
+    add_metadata(graph, raw, loaded, job, options, target_info)
+    settings, details = trace_record(graph, raw, loaded, job, options)
+    return TraceResult(graph=graph, raw=raw, timings=timings, settings=settings, details=details)
 
 
 def translate_runtime_error(exc: BaseException) -> BaseException:

@@ -5,7 +5,8 @@
 - `metadata.pruning_settings`: node and edge thresholds;
 - `metadata.info`: `generator`, `create_time_ms`, `source_urls`;
 - `attrgraph.history`: the stage record of every stage (the extension contract), here `trace`'s: model,
-  transcoder set, versions, graph sizes and the wall time of every phase.
+  transcoder set, versions, graph sizes (`trace_record`) and the wall time of every phase (added when the
+  stage finish writes the record, `trace.writer`).
 """
 
 from __future__ import annotations
@@ -45,14 +46,13 @@ def source_urls(transcoder_set: str) -> list[str]:
     return [url]
 
 
-def add_provenance(
+def add_metadata(
     graph: Any,
     raw: Any,
     loaded: LoadedModel,
     job: Any,
     options: Any,
     target_info: list[dict[str, Any]],
-    timings: dict[str, float],
 ) -> None:
     """Fill the metadata of a freshly traced `graph` (an `AttributionGraph`) in place."""
     meta = graph.metadata
@@ -61,7 +61,6 @@ def add_provenance(
     meta["prompt"] = job.prompt
     meta["node_threshold"] = options.node_threshold
     n_active = int(raw.active_features.shape[0])
-    n_selected = int(raw.selected_features.shape[0])
     meta["generation_settings"] = {
         "max_n_logits": options.max_n_logits,
         "desired_logit_prob": options.desired_logit_prob,
@@ -87,8 +86,14 @@ def add_provenance(
     urls = source_urls(loaded.transcoder_set)
     if urls:
         info["source_urls"] = urls
-    from attrgraph_cli.extension import append_history
-    from attrgraph_cli.stages.provenance import stage_record
+
+
+def trace_record(
+    graph: Any, raw: Any, loaded: LoadedModel, job: Any, options: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `trace` history record's settings (the model, the `TraceOptions` as declared, the targets) and
+    details (versions, model source, sizes); the phase times join the details when the record is written."""
+    from attrgraph_cli.stages.provenance import record_settings
 
     settings = {
         "model": loaded.model_name,
@@ -96,17 +101,12 @@ def add_provenance(
         "backend": loaded.backend,
         "device": loaded.device,
         "dtype": loaded.dtype,
-        "max_n_logits": options.max_n_logits,
-        "desired_logit_prob": options.desired_logit_prob,
-        "batch_size": options.batch_size,
-        "max_feature_nodes": options.max_feature_nodes,
-        "offload": options.offload,
-        "node_threshold": options.node_threshold,
-        "edge_threshold": options.edge_threshold,
+        **record_settings(options),
         "targets": list(job.targets),
         "minus": list(job.minus),
     }
-    total = sum(v for v in timings.values())
+    n_active = int(raw.active_features.shape[0])
+    n_selected = int(raw.selected_features.shape[0])
     details = {
         "circuit_tracer_version": package_version("circuit-tracer"),
         "torch_version": package_version("torch"),
@@ -127,13 +127,8 @@ def add_provenance(
         "unpruned_nodes": int(raw.adjacency_matrix.shape[0]),
         "nodes": len(graph.nodes),
         "links": len(graph.edges),
-        "wall_time_s": {k: round(v, 4) for k, v in timings.items()},
     }
-    started = time.time() - total
-    append_history(
-        graph,
-        stage_record("trace", settings, [], utc_now_at(started), total, details),
-    )
+    return settings, details
 
 
 def utc_now_at(epoch_s: float) -> str:

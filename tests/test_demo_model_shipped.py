@@ -168,14 +168,11 @@ def test_graph_scores_and_edges_agree_with_interventions(model, metrics):
 def test_texas_evidence_counts_only_features_after_the_city_and_has_its_control(metrics):
     inter = metrics["intermediate_step"]
     assert all(h["position"] >= inter["city_position"] for h in inter["intermediate_features"])
-    control = inter["control"]
-    assert control["n_features"] == inter["n_intermediate_features"]  # a same-size control
+    controls = inter["controls"]  # matched draws and the influence control: tests/test_controls_card.py
+    assert len(controls["top_influence"]["features"]) == inter["n_intermediate_features"]  # same size
     assert {"intermediate_features", "control_features"} <= set(inter["flow_share"])
     card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
-    assert (
-        f"leaves p(`{inter['answer']}`) at {control['answer_probability_with_control_features_zeroed']:.3f}"
-        in card
-    )
+    assert f"p(`{inter['answer']}`) {controls['top_influence']['answer_probability']:.3f}" in card
     assert f"{inter['flow_share']['intermediate_features']:.1%} of the `{inter['city']}` embedding" in card
 
 

@@ -30,14 +30,118 @@ def _share(value: float | None) -> str:
 
 
 def verdict(inter: dict) -> str:
-    """ "Yes." when the swap and the controlled ablation agree, "Partly." when one does, else "No, ..."."""
-    ablation = inter.get("ablation_removes_half_the_margin", False) and not inter.get(
-        "control_removes_half_the_margin", False
+    """ "Yes." when the ablation and the swap both survive their controls, "Partly." when one does, else
+    "No, ..." (also when the features do not exist)."""
+    ablation = inter.get("ablation_removes_half_the_margin", False) and inter.get(
+        "ablation_survives_controls", False
     )
-    votes = ablation + inter.get("swap_changes_the_answer", False)
-    if not inter["shows_intermediate"] or votes == 0:
+    votes = ablation + inter.get("swap_survives_controls", False)
+    if not inter.get("n_intermediate_features") or votes == 0:
         return "No, not convincingly."
     return "Yes." if votes == 2 else "Partly."
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _control_lines(inter: dict) -> list[str]:
+    """The ablation's controls, each with what it would refute and what it found."""
+    c = inter.get("controls") or {}
+    if not c:
+        return []
+    answer, m, top = inter["answer"], c["matched"], c["top_influence"]
+    dist = m["margin"]
+    alone, rest = c["strongest_alone"], c["rest_without_strongest"]
+    lines = [
+        f"- Matched control, {m['n_draws']} draws: {m['how']} (every other active feature of the prompt "
+        f"could be drawn). Summed influence {m['member_influence']:.3f} for the set, "
+        f"{m['control_influence_median']:.3f} for the median draw (5–95%: "
+        f"{m['control_influence_p5_p95'][0]:.3f}–{m['control_influence_p5_p95'][1]:.3f}): at these layers "
+        "and positions no other features are as influential, so this control matches place and size, "
+        f"not influence. The margin after a draw: median {dist['median']:.2f} (5–95%: {dist['p5']:.2f}–"
+        f"{dist['p95']:.2f}, min {dist['min']:.2f}); {_pct(m['share_removing_half_the_margin'])} of draws "
+        f"remove half of it; the set's drop is at the {m['set_drop_percentile']:.0f}th percentile.",
+        f"- Influence control: {top['how']} ({', '.join('`' + f + '`' for f in top['features'])}; summed "
+        f"influence {top['influence_sum']:.3f}): p(`{answer}`) {top['answer_probability']:.3f}, margin "
+        f"{top['margin']:.2f}. "
+        + (
+            "It too removes half of the margin: zeroing as much influence anywhere after the city does "
+            "what zeroing the set does, so the ablation does not single these features out."
+            if not c["survives_top_influence"]
+            else "It does not remove half of the margin."
+        ),
+        f"- Split: `{alone['feature']}` alone takes p(`{answer}`) to {alone['answer_probability']:.4f} "
+        f"(margin {alone['margin']:.2f}); the other {rest['n_features']} without it leave "
+        f"{rest['answer_probability']:.3f} (margin {rest['margin']:.2f}).",
+    ]
+    return lines
+
+
+def _swap_control_lines(inter: dict) -> list[str]:
+    """The swap's two controls: random other features written in; the state features without zeroing."""
+    lines: list[str] = []
+    sw = (inter.get("swap") or {}).get("controls") or {}
+    if sw:
+        rnd, nz = sw["random_written"], sw["without_zeroing"]
+        tops = ", ".join(f"`{t}` {n}" for t, n in rnd["top_predictions"].items())
+        swap = inter["swap"]
+        lines += [
+            f"- Swap control (a), {rnd['n_draws']} draws: {rnd['how']}: the top prediction is {tops} "
+            f"(`{swap['answer']}` in {_pct(rnd['share_giving_the_swap_answer'])}): what is written in "
+            "matters, not the writing.",
+            f"- Swap control (b): {nz['how']}: the top prediction is `{nz['top_prediction']}` "
+            f"(p(`{swap['answer']}`) = {nz['answer_probability']:.3f}). "
+            + (
+                "Writing the other state's features in is enough; zeroing these is not needed for the swap, "
+                "so the swap shows what the written features carry, not that these features are required."
+                if nz["top_prediction"] == swap["answer"]
+                else "Writing them in alone does not change the answer: the zeroing is part of the swap."
+            ),
+        ]
+    return lines
+
+
+def _mechanism_lines(mech: dict | None) -> list[str]:
+    if not mech:
+        return []
+    cut = ", ".join(f"L{i}: {_pct(v)}" for i, v in enumerate(mech["answer_kept_with_city_attention_cut"]))
+    exact = mech["features_on_exactly_one_region"]
+    which = mech.get("features_on_exactly_one_region_which") or []
+    several = mech["features_on_two_or_more_cities_of_one_region_only"]
+    return [
+        "## What carries the state: a direction, not a feature",
+        "",
+        f"Measured on every city's capital question ({mech['n_correct']} of {mech['n_cases']} answered "
+        "right; `attrgraph_cli/demo_model/mechanism.py`):",
+        "",
+        f"- Layer 0's MLP output at the city's position (centred over all cities) points the same way for "
+        f"cities of one region: mean cosine {mech['mlp0_cosine_within_region']:.2f} within a region, "
+        f"{mech['mlp0_cosine_across_regions']:.2f} across regions.",
+        f"- Replacing it by the mean of another region's cities gives that region's capital in "
+        f"{_pct(mech['partner_mean_patch_gives_partner'])} of {mech['n_patched']} questions: the region is "
+        "written at the city by MLP0, as a direction.",
+        f"- Cutting the last position's attention to the city in one layer keeps the answer in: {cut}; "
+        f"in every layer at once: {_pct(mech['answer_kept_with_city_attention_cut_in_every_layer'])}. "
+        "The last layer's attention reads most of it; the earlier layers carry the rest.",
+        "- Transcoder features at the city that fire on exactly the cities of one region: "
+        + ", ".join(f"layer {k}: {v}" for k, v in exact.items())
+        + (f" ({'; '.join(which)})" if which else "")
+        + "; firing on two or more cities of one region and on no other city: "
+        + ", ".join(f"layer {k}: {v}" for k, v in several.items())
+        + ".",
+        *(
+            f"- `{key}` fires at the city on: "
+            + (", ".join(f"{c['city']} ({c['region']}, {c['activation']:.2f})" for c in on) or "no city")
+            + "."
+            for key, on in (mech.get("watched_features_fire_on") or {}).items()
+        ),
+        "- So the state is a direction in the residual stream at the city, written by MLP0 and read by the "
+        "last layers' attention. The graph's \u201cTexas\u201d features are not state features: they fire on "
+        "the city (above), and their decoders write along that direction (their top logits list several "
+        "states).",
+        "",
+    ]
 
 
 def _rate(value: float | None) -> str:
@@ -172,15 +276,30 @@ def write_card(metrics: dict, path: Path) -> None:
         f"Fresh corpus text, `[BOS]` position excluded; bar: FVE ≥ {FVE_BAR} and mean L0 ≤ {L0_BAR:g} "
         "per layer.",
         "",
-        "| layer | features | fraction of variance explained | mean L0 | dead features | bar |",
+        "| layer | features | fraction of variance explained | mean L0 | dead features (tokens read) | bar |",
         "| ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in tcs:
         passed = row["fve"] >= FVE_BAR and row["l0"] <= L0_BAR
         lines.append(
             f"| {row['layer']} | {row['d_transcoder']} | {row['fve']:.3f} | {row['l0']:.1f} | "
-            f"{row['dead_fraction']:.1%} | {_ok(passed)} |"
+            f"{row['dead_fraction']:.1%} ({row.get('dead_fraction_tokens', 0):,}) | {_ok(passed)} |"
         )
+    curve = metrics.get("dead_fraction_curve") or []
+    if curve:
+        n_layers = len(curve[0]["dead_fraction"])
+        lines += [
+            "",
+            "A feature counts as dead when it never fires on the text read, so the fraction falls as more is "
+            "read. Dead fraction per layer after reading more fresh corpus text:",
+            "",
+            "| tokens read | " + " | ".join(f"layer {i}" for i in range(n_layers)) + " |",
+            "| ---: | " + " | ".join("---:" for _ in curve[0]["dead_fraction"]) + " |",
+            *(
+                f"| {pt['tokens']:,} | " + " | ".join(f"{x:.1%}" for x in pt["dead_fraction"]) + " |"
+                for pt in curve
+            ),
+        ]
     lines += [
         "",
         "## circuit-tracer graph scores (`compute_graph_scores` on the unpruned graph)",
@@ -194,7 +313,7 @@ def write_card(metrics: dict, path: Path) -> None:
             f"{row['n_active_features']} | {row['replacement_score']:.3f} | {row['completeness_score']:.3f} |"
         )
     lens = ", ".join(f"L{i}: {r}" for i, r in enumerate(inter["logit_lens_rank_last_position"]))
-    control, flow = inter.get("control", {}), inter.get("flow_share", {})
+    flow = inter.get("flow_share", {})
     lines += [
         "",
         f"## Does the Dallas graph show the intermediate “{inter['intermediate']}” step?",
@@ -222,26 +341,24 @@ def write_card(metrics: dict, path: Path) -> None:
         f"{inter['answer_probability_with_intermediate_features_zeroed']:.3f}, and its margin over the "
         f"next-best token from {inter['answer_margin']:.2f} to "
         f"{inter['answer_margin_with_intermediate_features_zeroed']:.2f} logits.",
-        f"- Control: zeroing {control.get('n_features', 0)} other features instead "
-        f"({control.get('how', '')}; "
-        f"summed influence {control.get('influence_sum', float('nan')):.3f} against "
-        f"{control.get('intermediate_influence_sum', float('nan')):.3f}) leaves p(`{inter['answer']}`) at "
-        f"{control.get('answer_probability_with_control_features_zeroed', float('nan')):.3f} and the margin "
-        f"at {control.get('answer_margin_with_control_features_zeroed', float('nan')):.2f} logits.",
+        *_control_lines(inter),
         f"- Flow: {_share(flow.get('intermediate_features'))} of the `{inter['city']}` embedding's "
         f"influence on the `{inter['answer']}` logit (circuit-tracer's path influence) passes through those "
-        f"features; through the control features, {_share(flow.get('control_features'))}.",
+        f"features; through the influence control's features, {_share(flow.get('control_features'))}.",
         f"- Swap: zeroing them and writing in the {swap['n_features_written']} `{swap['intermediate']}` "
         f"features (at or after the city) of `{swap['prompt']}` makes the top prediction "
         f"`{swap['top_prediction']}` (p(`{swap['answer']}`) = {swap['answer_probability']:.2f}).",
+        *_swap_control_lines(inter),
         f"- Logit lens at the last position (rank of `{inter['intermediate']}` after each layer): {lens}.",
         "",
-        "Verdict rule: such features must exist; “Yes” when zeroing them removes at least half of the",
-        "answer's margin while the same-size control does not, *and* the swap turns the answer into the",
-        "other state's capital; “Partly” when only one of the two holds.",
-        "Features are found by their direct logit effects, so one whose top logits mix the state with",
-        "its capital, or with other place names, counts too: read the list before leaning on the verdict.",
+        "Verdict rule: such features must exist; the ablation counts when zeroing them removes at least",
+        "half of the answer's margin while fewer than 5% of the matched draws do *and* the influence",
+        "control does not; the swap counts when it turns the answer into the other state's capital while",
+        "random other features of that prompt written in the same way do so in fewer than 5% of draws.",
+        "“Yes” when both count, “Partly” when one does. Features are found by their direct logit effects,",
+        "so one whose top logits mix the state with its capital, or with other place names, counts too.",
         "",
+        *_mechanism_lines(metrics.get("mechanism")),
         *_city_lookup_lines(metrics.get("city_lookup")),
         "## Reproduce",
         "",

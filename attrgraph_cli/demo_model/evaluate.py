@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import torch
 
+from attrgraph_cli.demo_model.card_controls import ablation_controls, swap_controls
 from attrgraph_cli.demo_model.corpus import Example
 
 
@@ -110,10 +111,39 @@ def transcoder_quality(replacement_model, tokenizer, n_batches: int = 8, seed: i
                 "fve": fve(y, tc.decode(f)),
                 "l0": float(active.float().sum(1).mean()),
                 "dead_fraction": float((~active.any(0)).float().mean()),
+                "dead_fraction_tokens": int(x.shape[0]),
                 "d_transcoder": int(f.shape[1]),
             }
         )
     return rows
+
+
+@torch.no_grad()
+def dead_fraction_curve(
+    replacement_model, tokenizer, batch_counts: tuple[int, ...] = (8, 32, 96), seed: int = 777
+) -> list[dict]:
+    """Per layer, the fraction of features that never fire after reading more and more fresh corpus text.
+
+    "Dead" depends on how much text was read: a rare feature fires once in many thousand tokens. Streams
+    batches (no activation is kept) and records the dead fraction after each count in `batch_counts`.
+    """
+    from attrgraph_cli.demo_model.corpus import CorpusGenerator
+    from attrgraph_cli.demo_model.lm import batch_tokens
+
+    gen = CorpusGenerator(seed=seed)
+    n_layers = replacement_model.cfg.n_layers
+    names = {f"blocks.{i}.mlp.hook_in" for i in range(n_layers)}
+    seen = [torch.zeros(tc.W_dec.shape[0], dtype=torch.bool) for tc in replacement_model.transcoders]
+    points, n_tokens = [], 0
+    for b in range(1, max(batch_counts) + 1):
+        tokens = batch_tokens(gen, tokenizer, 64, 32)
+        _, cache = replacement_model.run_with_cache(tokens, names_filter=lambda n: n in names)
+        n_tokens += tokens[:, 1:].numel()
+        for i, tc in enumerate(replacement_model.transcoders):
+            seen[i] |= (tc.encode(cache[f"blocks.{i}.mlp.hook_in"][:, 1:].flatten(0, 1)) > 0).any(0)
+        if b in batch_counts:
+            points.append({"tokens": n_tokens, "dead_fraction": [float((~s).float().mean()) for s in seen]})
+    return points
 
 
 def graph_scores(replacement_model, prompt: str, batch_size: int = 256) -> dict:
@@ -144,7 +174,8 @@ def _intermediate_features(
     model, prompt: str, intermediate: str, top_k: int
 ) -> tuple[object, list[dict], list]:
     """The attribution graph of `prompt`, its features whose top-k direct logits include `intermediate`
-    (each with its node index), and every feature node as (node, layer, position, index, influence)."""
+    (each with its node index), and every feature node as (node, layer, position, index, influence,
+    activation)."""
     from circuit_tracer import attribute
     from circuit_tracer.graph import compute_node_influence
 
@@ -160,7 +191,7 @@ def _intermediate_features(
     hits, every = [], []
     for rank, node in enumerate(order):
         layer, pos, idx = (int(v) for v in feats[node])
-        every.append((node, layer, pos, idx, float(influence[node])))
+        every.append((node, layer, pos, idx, float(influence[node]), float(graph.activation_values[node])))
         top = _feature_top_tokens(model, layer, idx, top_k)
         if intermediate in top:
             hits.append(
@@ -184,22 +215,6 @@ def _margin(logits: torch.Tensor, token_id: int) -> float:
     others = logits.clone()
     others[token_id] = -torch.inf
     return float(logits[token_id] - others.max())
-
-
-def _matched_control(hits: list[dict], every: list, exclude: set[int]) -> list[tuple]:
-    """Same-size control: per intermediate feature, the unused other feature at the same position whose
-    influence is closest (any position at or after it when that position has none left)."""
-    chosen: list[tuple] = []
-    used = set(exclude)
-    for hit in hits:
-        pool = [f for f in every if f[0] not in used and f[2] == hit["position"]]
-        pool = pool or [f for f in every if f[0] not in used and f[2] >= hit["position"]]
-        if not pool:
-            continue
-        best = min(pool, key=lambda f: abs(f[4] - hit["influence"]))
-        used.add(best[0])
-        chosen.append(best)
-    return chosen
 
 
 def _flow_share(graph, source: int, target: int, through: set[int]) -> float:
@@ -273,36 +288,41 @@ def intermediate_step(
             lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
     zero = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
     ablated = model.feature_intervention(ids, zero, freeze_attention=False)[0][0, -1] if zero else base
-    control = _matched_control(hits, every, {h["node"] for h in all_hits})
-    control_zero = [(layer, pos, idx, 0.0) for _, layer, pos, idx, _ in control]
-    controlled = (
-        model.feature_intervention(ids, control_zero, freeze_attention=False)[0][0, -1]
-        if control_zero
-        else base
-    )
-    swap_graph, swap_all, _ = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
+    excluded = {h["node"] for h in all_hits}
+    controls = ablation_controls(model, graph, hits, every, excluded, answer_id, city_pos) if hits else {}
+    swap_graph, swap_all, swap_every = _intermediate_features(model, swap_prompt, swap_intermediate, top_k)
     swap_tokens = tok.convert_ids_to_tokens(swap_graph.input_tokens.tolist())
     swap_city_pos = swap_tokens.index(swap_city) if swap_city in swap_tokens else 0
     swap_hits = [h for h in swap_all if h["position"] >= swap_city_pos]
     swap_in = [(h["layer"], h["position"], h["feature"], h["activation"]) for h in swap_hits]
     swapped = model.feature_intervention(ids, zero + swap_in, freeze_attention=False)[0][0, -1]
     swap_top = tok.convert_ids_to_tokens(int(swapped.argmax()))
+    swap_answer_id = tok.convert_tokens_to_ids(swap_answer)
+    swap_excluded = {h["node"] for h in swap_all}
+    swap_ctrl = (
+        swap_controls(model, graph, hits, swap_hits, swap_every, swap_excluded, swap_city_pos, swap_answer_id)
+        if hits
+        else {}
+    )
 
     n = graph.adjacency_matrix.shape[0]
     n_feat, n_pos = len(graph.selected_features), len(ids)
     city_node = n_feat + model.cfg.n_layers * n_pos + city_pos
     target_ids = [int(t.vocab_idx) for t in graph.logit_targets]
+    top_ids = set(controls.get("top_influence", {}).get("features", []))
+    top_nodes = {f[0] for f in every if f"{f[1]}_{f[3]}_{f[2]}" in top_ids}
     share = control_share = None  # the answer is not among the graph's logits (an untrained model)
     if answer_id in target_ids:
         answer_node = n - len(target_ids) + target_ids.index(answer_id)
         share = _flow_share(graph, city_node, answer_node, {h["node"] for h in hits})
-        control_share = _flow_share(graph, city_node, answer_node, {c[0] for c in control})
+        control_share = _flow_share(graph, city_node, answer_node, top_nodes)
 
     base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
-    control_margin = _margin(controlled, answer_id)
     removes_half = bool(hits) and ablated_margin <= 0.5 * base_margin
-    control_removes_half = bool(control) and control_margin <= 0.5 * base_margin
     swap_changes = bool(hits) and swap_top == swap_answer
+    random_swap = swap_ctrl.get("random_written", {}).get("share_giving_the_swap_answer", 1.0)
+    swap_specific = swap_changes and random_swap < 0.05
+    survives = bool(controls.get("survives_matched")) and bool(controls.get("survives_top_influence"))
     return {
         "prompt": prompt,
         "answer": answer,
@@ -318,16 +338,7 @@ def intermediate_step(
         "answer_probability_with_intermediate_features_zeroed": float(torch.softmax(ablated, -1)[answer_id]),
         "answer_margin": base_margin,
         "answer_margin_with_intermediate_features_zeroed": ablated_margin,
-        "control": {
-            "n_features": len(control),
-            "how": "per intermediate feature, the other feature at the same position closest in influence",
-            "influence_sum": sum(c[4] for c in control),
-            "intermediate_influence_sum": sum(h["influence"] for h in hits),
-            "answer_margin_with_control_features_zeroed": control_margin,
-            "answer_probability_with_control_features_zeroed": float(
-                torch.softmax(controlled, -1)[answer_id]
-            ),
-        },
+        "controls": controls,
         "flow_share": {
             "intermediate_features": share,
             "control_features": control_share,
@@ -339,10 +350,12 @@ def intermediate_step(
             "answer": swap_answer,
             "n_features_written": len(swap_in),
             "top_prediction": swap_top,
-            "answer_probability": float(torch.softmax(swapped, -1)[tok.convert_tokens_to_ids(swap_answer)]),
+            "answer_probability": float(torch.softmax(swapped, -1)[swap_answer_id]),
+            "controls": swap_ctrl,
         },
         "ablation_removes_half_the_margin": removes_half,
-        "control_removes_half_the_margin": control_removes_half,
+        "ablation_survives_controls": survives,
         "swap_changes_the_answer": swap_changes,
-        "shows_intermediate": bool(hits) and (swap_changes or (removes_half and not control_removes_half)),
+        "swap_survives_controls": swap_specific,
+        "shows_intermediate": bool(hits) and (swap_specific or (removes_half and survives)),
     }

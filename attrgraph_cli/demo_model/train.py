@@ -63,12 +63,14 @@ def measure(folder: Path, log=print) -> dict:
     from attrgraph_cli.demo_model.corpus import eval_sets, example_prompts
     from attrgraph_cli.demo_model.evaluate import (
         accuracy_table,
+        dead_fraction_curve,
         graph_scores,
         intermediate_step,
         replacement_accuracy,
         transcoder_quality,
     )
     from attrgraph_cli.demo_model.loader import load_replacement_model, load_tokenizer
+    from attrgraph_cli.demo_model.mechanism import mechanism
 
     tokenizer = load_tokenizer(folder)
     model = load_replacement_model(folder=folder)
@@ -81,6 +83,7 @@ def measure(folder: Path, log=print) -> dict:
     metrics["transcoders"] = transcoder_quality(model, tokenizer)
     for r in metrics["transcoders"]:
         log(f"transcoder L{r['layer']}: fve {r['fve']:.3f}  l0 {r['l0']:.1f}")
+    metrics["dead_fraction_curve"] = dead_fraction_curve(model, tokenizer)
     metrics["graph_scores"] = [graph_scores(model, ex.prompt) for ex in example_prompts()[:3]]
     for row in metrics["graph_scores"]:
         scores = f"replacement {row['replacement_score']:.3f} completeness {row['completeness_score']:.3f}"
@@ -88,6 +91,10 @@ def measure(folder: Path, log=print) -> dict:
     metrics["intermediate_step"] = intermediate_step(model)
     log(f"intermediate step: {metrics['intermediate_step']['shows_intermediate']}")
     metrics["city_lookup"] = city_lookup(model)
+    watch = tuple(
+        (h["layer"], h["feature"]) for h in metrics["intermediate_step"]["intermediate_features"][:2]
+    )
+    metrics["mechanism"] = mechanism(model, watch=watch)
     rates = metrics["city_lookup"]["rates"].items()
     log("city lookup: " + ", ".join(f"{k} {'n/a' if v is None else f'{v:.2f}'}" for k, v in rates))
     return metrics

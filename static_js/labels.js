@@ -56,6 +56,16 @@
     s = String(s);
     return limit > 0 && s.length > limit ? s.slice(0, limit - 1) + '\u2026' : s;
   }
+  /** A link a reader clicks (never fetched): `url` when it is http(s), else null. */
+  function httpUrl(url) { return typeof url === 'string' && /^https?:\/\/[^\s]+$/i.test(url) ? url : null; }
+  /** Node `i`'s feature page on Neuronpedia (head.views.links, report/links.py: prefix + `{layer}-{source
+   *  set}/{index}`, as neuronpedia/ids.py feature_page_url writes it), or null. */
+  function featureUrl(g, i) {
+    var L = g.views.links, layer = g.layer[i], index = g.feature[i];
+    if (!L || !L.featurePrefix || !L.sourceSet || g.kind[i] !== core.KIND_FEAT) return null;
+    if (!(layer >= 0 && index >= 0 && index === Math.floor(index) && isFinite(index))) return null;
+    return httpUrl(L.featurePrefix + layer + '-' + L.sourceSet + '/' + index);
+  }
   /** The `attrgraph.features` entry of node `i` (its key from head.semantics.featureKey), or null. */
   function entryOf(g, i) {
     var ext = g.extra.attrgraph && g.extra.attrgraph.features, key = g.featureKey[i];
@@ -64,7 +74,7 @@
   }
 
   var labels = { cleanText: cleanText, tokenText: tokenText, probText: probText, fallbackLabel: fallbackLabel, displayLabel: displayLabel, setLabel: setLabel, layerName: layerName,
-    nodeColor: nodeColor, clip: clip, entryOf: entryOf, shortLabel: shortLabel };
+    nodeColor: nodeColor, clip: clip, entryOf: entryOf, shortLabel: shortLabel, httpUrl: httpUrl, featureUrl: featureUrl };
   AG.labels = labels;
   if (typeof module !== 'undefined' && module.exports) module.exports = labels;
 })(typeof AG !== 'undefined' ? AG : {});

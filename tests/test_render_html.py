@@ -106,9 +106,11 @@ def test_page_is_self_contained_with_a_strict_csp():
     # the hashes in the CSP are those of the inline blocks actually in the page
     import hashlib
 
-    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)  # the loader (report/html.py)
     style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
-    for text in (script, style):
+    code = re.search(r'id="attrgraph-code" data-encoding="deflate-raw">(.*?)</script>', page, re.S).group(1)
+    viewer = zlib.decompress(base64.b64decode(code), -15).decode("utf-8")  # the script the loader runs
+    for text in (script, style, viewer):
         digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
     # nothing is loaded from anywhere: no src/href attributes, no @import, no url(http...)
@@ -117,7 +119,7 @@ def test_page_is_self_contained_with_a_strict_csp():
     # the hostile title is escaped, the hostile label only exists JSON-escaped
     assert HOSTILE not in page
     assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
-    assert page.count("</script>") == 3
+    assert page.count("</script>") == 4  # head, blob, the viewer's deflated code, the loader
 
 
 def test_size_is_a_fraction_of_the_graph_json(tmp_path: Path):
@@ -267,17 +269,22 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
 
 
 def test_viewer_modules_are_all_inlined_in_order_and_hooks_are_not():
-    from attrgraph_cli.report.html import VIEWER_MODULES, viewer_script
+    from attrgraph_cli.report import bundle
+    from attrgraph_cli.report.html import VIEWER_MODULES, readable_assets, viewer_script
     from attrgraph_cli.resources import resource_path
 
     folder = resource_path("static_js")
     shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*.js")}
+    # not modules: the loader (runs as written), the minified bundle, the build tools' node_modules
+    shipped = {p for p in shipped if p != "loader.js" and not p.startswith(("min/", "tools/"))}
     assert set(VIEWER_MODULES) == shipped  # every module file is listed (a panel is a file plus a line)
     page = render_html(random_graph(n_links=50, n_nodes=20, seed=1))
-    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
-    assert script == viewer_script()
+    code = re.search(r'id="attrgraph-code" data-encoding="deflate-raw">(.*?)</script>', page, re.S).group(1)
+    embedded = zlib.decompress(base64.b64decode(code), -15).decode("utf-8")
+    assert embedded == bundle.minified(*readable_assets())[0]  # the minified bundle of these very sources
+    script = viewer_script()
     marks = [script.index(f"// ---- {name}\n") for name in VIEWER_MODULES]
     assert marks == sorted(marks)
     for hook in ("nearestBench", "hoverTimes"):  # benchmark instrumentation is injected, never shipped
-        assert hook not in page
+        assert hook not in page and hook not in script
     assert "cluster" not in script.lower()  # one word for them in the viewer: supernodes

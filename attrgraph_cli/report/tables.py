@@ -13,6 +13,7 @@ from typing import Any
 
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.report import semantics
+from attrgraph_cli.report.links import NeuronpediaLinks
 from attrgraph_cli.report.text import clean_text, token_text
 
 #: longest text put into one table cell before it is cut
@@ -90,12 +91,18 @@ class NodeRow:
     position: str
     influence: str
     activation: str
+    #: the feature's page on Neuronpedia ("" when none: not a feature, or not hosted there)
+    url: str = ""
 
 
 def node_row(
-    graph: AttributionGraph, i: int, rank: int = 0, sem: semantics.Semantics | None = None
+    graph: AttributionGraph,
+    i: int,
+    rank: int = 0,
+    sem: semantics.Semantics | None = None,
+    links: NeuronpediaLinks | None = None,
 ) -> NodeRow:
-    """One node as table cells; its label is the semantics display label."""
+    """One node as table cells; its label is the semantics display label, `links` give its page."""
     nodes = graph.nodes
     label = sem.display[i] if sem is not None else semantics.display_label(graph, i)
     return NodeRow(
@@ -108,4 +115,5 @@ def node_row(
         position=cell(position_text(graph, int(nodes.position[i])), 40),
         influence=num(nodes.influence[i]),
         activation=num(nodes.activation[i]),
+        url=(links.node(graph, i) or "") if links is not None else "",
     )

@@ -8,7 +8,8 @@
   graph (`report/subgraph.py`: tokens -> supernodes and pinned nodes -> target logit, links summed);
 - `interventions`: each record's name and kind, and its sweep with one colour per series (`SERIES_COLORS`,
   at most `MAX_SERIES` series);
-- `history`: the stages that made the file, oldest first, as lines.
+- `history`: the stages that made the file, oldest first, as lines;
+- `links`: the graph's page on Neuronpedia and how its features' pages are named (`report/links.py`).
 
 The viewer receives `Views.as_payload()` as `head.views` and its panels draw those; the PDF's sections
 read the same dataclasses, so the two cannot disagree. Every string is cut (`clip.py`).
@@ -25,6 +26,7 @@ from attrgraph_cli import extension
 from attrgraph_cli.clip import MAX_LABEL, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.report import semantics
+from attrgraph_cli.report.links import NeuronpediaLinks, neuronpedia_links
 from attrgraph_cli.report.semantics import PALETTE, Semantics, supernode_color
 from attrgraph_cli.report.subgraph import collapse
 from attrgraph_cli.report.text import clean_text
@@ -57,6 +59,8 @@ class LabelRow:
     score: float | None
     density: float | None
     dense: bool
+    #: the feature's page on Neuronpedia (None: Neuronpedia hosts none for this graph)
+    url: str | None = None
 
 
 @dataclass
@@ -81,7 +85,9 @@ class LabelSummary:
         return out
 
 
-def label_summary(graph: AttributionGraph, sem: Semantics) -> LabelSummary | None:
+def label_summary(
+    graph: AttributionGraph, sem: Semantics, links: NeuronpediaLinks | None = None
+) -> LabelSummary | None:
     """The label view, or None when no feature of the graph has an `attrgraph.features` entry."""
     entries = extension.features(graph)
     if not entries:
@@ -103,6 +109,7 @@ def label_summary(graph: AttributionGraph, sem: Semantics) -> LabelSummary | Non
                 score=_finite(entry.get("score")),
                 density=sem.density[i],
                 dense=bool(sem.dense[i]),
+                url=links.node(graph, i) if links is not None else None,
             )
         )
     if not rows:
@@ -344,6 +351,7 @@ class Views:
     supernodes: SupernodeView | None
     interventions: list[InterventionSummary]
     history: list[Stage]
+    links: NeuronpediaLinks
 
     def as_payload(self) -> dict[str, Any]:
         """The `head.views` object of the viewer payload."""
@@ -358,6 +366,7 @@ class Views:
             "supernodes": asdict(self.supernodes) if self.supernodes is not None else None,
             "interventions": [asdict(v) for v in self.interventions],
             "history": [asdict(s) for s in self.history],
+            "links": self.links.as_payload(),
             "series": {"colors": SERIES_COLORS, "max": MAX_SERIES},
         }
 
@@ -365,9 +374,11 @@ class Views:
 def compute(graph: AttributionGraph, sem: Semantics | None = None) -> Views:
     """Every view of the graph (`sem`: the graph's semantics when already computed)."""
     sem = sem if sem is not None else semantics.compute(graph)
+    links = neuronpedia_links(graph)
     return Views(
-        labels=label_summary(graph, sem),
+        labels=label_summary(graph, sem, links),
         supernodes=supernode_view(graph, sem),
         interventions=intervention_views(graph),
         history=history_view(graph),
+        links=links,
     )

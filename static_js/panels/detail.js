@@ -70,6 +70,9 @@
       var pin = h('button', { cls: 'ag-btn', id: 'ag-pin', type: 'button', onclick: function () { ctx.togglePin(i); } },
         st.pinned.has(i) ? 'Unpin' : 'Pin');
       box.append(input, shown, dl, h('div', { style: 'margin:6px 0' }, pin));
+      var page = labels.featureUrl(g, i);
+      if (page) box.append(h('div', { cls: 'ag-sub' }, h('a', { id: 'ag-np-feature', href: page, target: '_blank', rel: 'noopener noreferrer',
+        text: 'Feature page on Neuronpedia' })));
       function edgeList(title, adj, other) {
         var ul = h('ul', { cls: 'ag-edges' }), count = 0;
         for (var p = adj.start[i]; p < adj.start[i + 1] && count < 10; p++, count++) {

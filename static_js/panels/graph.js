@@ -30,6 +30,9 @@
           dl.append(h('dt', { text: r[0] }), h('dd', { text: String(r[1]) }));
         });
       el.append(h('h3', { text: this.title }), dl);
+      var page = AG.labels.httpUrl(g.views.links && g.views.links.graph);
+      if (page) el.append(h('div', { cls: 'ag-sub' }, h('a', { id: 'ag-np-graph', href: page, target: '_blank', rel: 'noopener noreferrer',
+        text: 'This graph on Neuronpedia' })));
       var hist = g.views.history || [];
       if (hist.length) el.append(h('div', { cls: 'ag-sub', text: 'History (' + hist.length + ' stage' + (hist.length === 1 ? '' : 's') + ')' }), historyList(hist));
     },

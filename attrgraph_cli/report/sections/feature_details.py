@@ -111,7 +111,7 @@ def view(report: ReportContext, i: int, rank: int, entry: dict[str, Any]) -> Fea
         if isinstance(details.get(key), (int, float)) and not isinstance(details.get(key), bool)
     ]
     return FeatureView(
-        row=node_row(report.graph, i, rank, sem),
+        row=node_row(report.graph, i, rank, sem, report.views.links),
         key=cell(sem.feature_key[i], 40),
         label=cell(entry.get("label") or "", 200),
         source=cell(entry.get("source") or "", 30),

@@ -68,10 +68,15 @@ def build(report: ReportContext) -> dict[str, Any]:
     header = header_height_mm(prompt, rows, len(logits), geometry.content_width_mm)
     if report.bundle_note:
         header += 2 * BUNDLE_NOTE_LINE_MM  # the note wraps to two lines on a narrow page
+    graph_url = report.views.links.graph  # the graph's page on Neuronpedia (report/links.py), http(s) only
+    if graph_url:
+        header += 2 * BUNDLE_NOTE_LINE_MM
     return {
         "title": report.title,
         "prompt": prompt,
         "bundle_note": report.bundle_note,
+        "graph_url": graph_url,
+        "graph_url_text": clip(graph_url, 200) if graph_url else "",
         "settings": rows,
         "top_logits": logits,
         "figure": report.figure,

@@ -19,6 +19,7 @@ class LabelRow:
     source: str
     score: str
     density: str
+    url: str = ""
 
 
 @dataclass
@@ -39,6 +40,7 @@ def _row(row: ViewRow) -> LabelRow:
         source=cell(row.source, 20),
         score=num(row.score) if row.score is not None else "",
         density=num(row.density) if row.density is not None else "",
+        url=row.url or "",
     )
 
 

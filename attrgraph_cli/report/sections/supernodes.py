@@ -44,7 +44,11 @@ def build(report: ReportContext) -> SupernodeSet | None:
         Group(
             name=group.name,
             colour=group.color,
-            members=[node_row(graph, index[m], sem=report.sem) for m in group.ids if m in index],
+            members=[
+                node_row(graph, index[m], sem=report.sem, links=report.views.links)
+                for m in group.ids
+                if m in index
+            ],
             missing=[cell(m, 40) for m in group.ids if m not in index],
             origin=group.origin,
             naming=group.naming,

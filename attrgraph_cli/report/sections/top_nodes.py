@@ -13,7 +13,10 @@ from attrgraph_cli.report.tables import NodeRow, node_row
 def rows(report: ReportContext, n: int) -> list[NodeRow]:
     """The `n` best-ranked feature and error nodes as table rows (rank 1 first)."""
     top = semantics.top_nodes(report.graph, n, (NodeKind.FEATURE, NodeKind.ERROR))
-    return [node_row(report.graph, i, rank, report.sem) for rank, i in enumerate(top.tolist(), start=1)]
+    return [
+        node_row(report.graph, i, rank, report.sem, report.views.links)
+        for rank, i in enumerate(top.tolist(), start=1)
+    ]
 
 
 def build(report: ReportContext) -> dict[str, Any]:

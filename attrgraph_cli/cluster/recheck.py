@@ -30,6 +30,24 @@ def kept_supernodes(graph: AttributionGraph) -> list[SimpleNamespace]:
     return out
 
 
+def nothing_left(graph: AttributionGraph, kept: list[SimpleNamespace], min_influence: float) -> bool:
+    """Every feature outside the kept supernodes is below the influence floor (or there is none): a run
+    on this file can only keep what it has. False when influence cannot be measured (e.g. overflow)."""
+    from attrgraph_cli.cluster.influence import node_influence
+    from attrgraph_cli.graph.model import NodeKind
+
+    feats = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
+    rest = np.setdiff1d(feats, np.concatenate([s.rows for s in kept]) if kept else [])
+    if not len(feats) or not len(rest):
+        return bool(len(feats))
+    with np.errstate(over="ignore", invalid="ignore"):
+        influence = node_influence(graph)
+    if not np.isfinite(influence[feats]).all():
+        return False
+    top = float(influence[feats].max())
+    return top > 0 and bool((influence[rest] / top < min_influence).all())
+
+
 def causal_on_kept(graph: AttributionGraph, kept: list[Any], opts: Any) -> dict[str, Any] | None:
     """Check the kept supernodes (those with members in the graph) on the model; None when there are none.
 

@@ -125,14 +125,15 @@ def cluster(
     found = {}
 
     def stage(graph):
-        from attrgraph_cli.cluster.recheck import causal_on_kept, kept_supernodes
+        from attrgraph_cli.cluster.recheck import causal_on_kept, kept_supernodes, nothing_left
 
         try:
             result = cluster_graph(graph, opts)
-        except AttrgraphError as exc:  # every candidate left is below the floor: keep the file's supernodes
-            if "nothing to cluster" not in str(exc) or opts.replace or not graph.supernodes:
+        except AttrgraphError:  # nothing left to cluster beside the kept supernodes: keep them, say so
+            kept = [] if opts.replace or opts.only_pinned else kept_supernodes(graph)
+            if not kept or not nothing_left(graph, kept, opts.min_influence):
                 raise
-            result = ClusterResult([], kept_supernodes(graph), {}, 0, 0)
+            result = ClusterResult([], kept, {}, 0, 0)
             found["nothing_new"] = True
         found["result"] = result
         if opts.causal and not result.new:  # nothing new to check: check the kept supernodes

@@ -121,3 +121,36 @@ def attachments_pdf(files: Sequence[Attachment], tree: str = "flat", depth: int 
     else:
         raise ValueError(tree)
     return build_pdf(objects, 1)
+
+
+def object_stream_bomb_pdf(inflated_bytes: int) -> bytes:
+    """A PDF 1.5 whose attachment name tree (object 3) lives in a deflated object stream padded with
+    `inflated_bytes` of spaces (an xref stream points into it): pypdf inflates that stream itself."""
+    import struct
+
+    head = b"3 0 "
+    body = b"<< /Names [] >>" + b" " * inflated_bytes
+    packer = zlib.compressobj(9)
+    packed = packer.compress(head) + packer.compress(body) + packer.flush()
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    offsets[1] = len(out)
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 3 0 R >> >>\nendobj\n"
+    offsets[2] = len(out)
+    out += b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    offsets[5] = len(out)
+    out += b"5 0 obj\n" + _stream(b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode" % len(head), packed)
+    out += b"\nendobj\n"
+    offsets[6] = len(out)
+    rows = [struct.pack(">BIH", 0, 0, 65535)]
+    for num in range(1, 7):
+        if num == 3:
+            rows.append(struct.pack(">BIH", 2, 5, 0))
+        elif num in offsets:
+            rows.append(struct.pack(">BIH", 1, offsets[num], 0))
+        else:
+            rows.append(struct.pack(">BIH", 0, 0, 0))
+    xref = b"".join(rows)
+    out += b"6 0 obj\n" + _stream(b"/Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R", xref) + b"\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % offsets[6]
+    return bytes(out)

@@ -142,6 +142,24 @@ def _load_or_exit(path: Path) -> None:
         raise SystemExit(f"attrgraph: error: {exc}") from None
 
 
+def test_pdf_object_stream_bomb_is_capped_by_pypdf_limits(tmp_path, graph_file):
+    """The name tree inside an object stream padded to 70 MiB (72 kB stored): pypdf inflates object streams
+    itself, up to its default 75 MB each; within our reads the cap is 16 MiB, so this is one line and the
+    peak stays well under the padding (it inflated all of it)."""
+    from tests.hostile_files import object_stream_bomb_pdf
+
+    control = tmp_path / "control.pdf"
+    control.write_bytes(object_stream_bomb_pdf(10))
+    with pytest.raises(GraphFormatError, match="carries no attribution graph"):
+        load_graph(control)  # the same structure, honest: read (it just holds no graph)
+    pdf = tmp_path / "objstm.pdf"
+    pdf.write_bytes(object_stream_bomb_pdf(70 * MIB))
+    _warm_pdf_reader(tmp_path, graph_file)
+    out, peak = _peak(lambda: load_graph(pdf))
+    assert isinstance(out, GraphFormatError) and "Limit reached" in str(out), out
+    assert peak < 40 * MIB, f"peak {peak / MIB:.1f} MiB"
+
+
 # ---- SVG input ---------------------------------------------------------------------------------------------
 def test_svg_graph_scan_is_linear(tmp_path, graph_file):
     """5 MB of unclosed `<attrgraph:graph ` tags: one line at once (the regex scan was quadratic)."""

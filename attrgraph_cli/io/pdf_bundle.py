@@ -16,7 +16,7 @@ import logging
 import os
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,16 +41,42 @@ class PdfAttachment:
     data: bytes
 
 
+#: what pypdf itself may inflate per stream while it walks the document (object and cross-reference
+#: streams: small dictionaries; the attachments are inflated here, not by pypdf), instead of its 75 MB
+PYPDF_MAX_OUTPUT = 16 << 20
+
+
 @contextmanager
 def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs its repairs of damaged files ("EOF marker not found"); our one error line says it all."""
+    """pypdf logs its repairs of damaged files ("EOF marker not found"); our one error line says it all.
+    Within, pypdf's own decompression limits are lowered to `PYPDF_MAX_OUTPUT` (pypdf 7 and later)."""
     logger = logging.getLogger("pypdf")
     level = logger.level
     logger.setLevel(logging.CRITICAL + 1)
     try:
-        yield
+        with _pypdf_limits():
+            yield
     finally:
         logger.setLevel(level)
+
+
+def _pypdf_limits():
+    import dataclasses
+
+    pypdf = _pypdf()
+    apply = getattr(pypdf, "apply_configuration", None)
+    config = getattr(pypdf, "Configuration", None)
+    if apply is None or config is None or not dataclasses.is_dataclass(config):
+        return nullcontext()
+    names = {f.name for f in dataclasses.fields(config)}
+    wanted = (
+        "zlib_maximum_output_length",
+        "lzw_maximum_output_length",
+        "run_length_maximum_output_length",
+        "jbig2_maximum_output_length",
+        "array_based_stream_maximum_output_length",
+    )
+    return apply(**{name: PYPDF_MAX_OUTPUT for name in wanted if name in names})
 
 
 def _pypdf():

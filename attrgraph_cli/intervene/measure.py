@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from attrgraph_cli.graph.model import NodeKind
+from attrgraph_cli.intervene.agreement import annotate
 from attrgraph_cli.intervene.records import base_record, target_delta, target_rows, top_tokens
 from attrgraph_cli.intervene.runner import Session
 from attrgraph_cli.intervene.spec import Intervention, Spec, SweepSpec
@@ -39,6 +40,7 @@ def measure(session: Session, intervention: Intervention, kind: str = "intervent
     record["generated_before"] = base.generated
     record["generated_after"] = after.generated
     record["n_sites"] = len(values)
+    annotate(record, len(values), sum(site.node is not None for site, _ in values))
     record["time"] = started
     record["duration_s"] = round(time.perf_counter() - t0, 4)
     return record

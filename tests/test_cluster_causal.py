@@ -60,20 +60,23 @@ def test_causal_check_on_the_demo_model(dallas):
         if layers[0] == layers[1]:  # no member feeds another: the joint prediction is the members' sum
             assert c["predicted"] == pytest.approx(c["members_predicted_sum"], rel=1e-4, abs=1e-6)
         assert c["measured"] is not None and 0.0 <= c["members_agree"] <= 1.0
-    # the control: random same-size sets drawn from the same candidates (features above the influence floor)
-    assert summary["control_pool"] == "candidates"
+    # the controls: matched draws from every active feature of the prompt (not only the graph's 12), one
+    # kind at each member's layer and position, one on influence alone; a percentile against each
+    assert summary["control_pool"].startswith("all active features")
     assert summary["same_sign_share"] == 1.0  # every supernode moves the targets the predicted way
-    # the most influential supernode (the features at `Dallas`) moves them far more than random same-size
-    # sets; the mean over all supernodes does not beat the controls on this 12-feature graph (README), as
-    # a random set of 2-5 of 12 candidates often holds the one feature that carries most of the effect
-    first = record["groups"][0]["scores"]
-    assert abs(first["causal"]["measured"]) > 3.0 * first["causal"]["control_abs_measured"]
-    beat = sum(
-        abs(g["scores"]["causal"]["measured"]) > g["scores"]["causal"]["control_abs_measured"]
+    for group in record["groups"]:
+        c = group["scores"]["causal"]
+        match = c["control_match"]
+        assert match["place"]["n_draws"] == match["influence"]["n_draws"] == summary["control_draws"] >= 20
+        assert set(match["place"]["match_levels"]) <= {"layer+position", "position"}
+        assert 0.0 <= c["control_percentile"] <= 100.0 and 0.0 <= c["influence_control_percentile"] <= 100.0
+    both = sum(
+        g["scores"]["causal"]["control_percentile"] >= 95
+        and g["scores"]["causal"]["influence_control_percentile"] >= 95
         for g in record["groups"]
     )
-    assert summary["beat_control"] == beat >= 1 and summary["with_control"] == len(record["groups"])
-    assert f"{beat} of {len(record['groups'])}" in done.stdout
+    assert summary["beat_control"] == both and summary["with_control"] == len(record["groups"])
+    assert f"{both} of {len(record['groups'])}" in done.stdout
     # the graph's most influential feature is in a supernode, never left out (left out, the random
     # controls that drew it would beat the supernodes; when it fits no group it is a supernode of its own)
     from attrgraph_cli.cluster.influence import node_influence

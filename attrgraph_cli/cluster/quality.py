@@ -65,14 +65,14 @@ def quality_rows(scores: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             (
                 "causal: |measured effect| of x-1 (mean)",
                 fmt_value(causal.get("mean_abs_measured")),
-                f"{fmt_value(causal.get('mean_abs_control'))} (random same-size)",
+                f"{fmt_value(causal.get('mean_abs_control'))} (matched at layer+position, mean)",
                 "",
             )
         )
         if isinstance(causal.get("beat_control"), int) and causal.get("with_control"):
             rows.append(
                 (
-                    "causal: supernodes moving the targets more than their random controls",
+                    "causal: supernodes at ≥ 95th percentile of both matched controls",
                     f"{causal['beat_control']} of {causal['with_control']}",
                     "",
                     "",

@@ -176,6 +176,26 @@ def test_svg_graph_scan_is_linear(tmp_path, graph_file):
     assert len(load_graph(svg).nodes) == len(load_graph(graph_file).nodes)
 
 
+def test_svg_base64_split_by_whitespace_costs_its_size(tmp_path):
+    """The embedded base64 with a space after every character (legal: whitespace is allowed in it): the
+    whitespace is deleted in one pass (splitting it made one bytes object per character, ~20x the file)."""
+    import random
+
+    from attrgraph_cli.io.svg_bundle import graph_json_from_svg, graph_metadata_element
+
+    payload = random.Random(3).randbytes(600_000)  # incompressible: 800 kB of base64
+    element = graph_metadata_element(payload)
+    start, end = element.index('">') + 2, element.index("</attrgraph:graph>")
+    spaced = element[:start] + " ".join(element[start:end]) + element[end:]
+    svg = tmp_path / "spaced.svg"
+    svg.write_text(f'<svg xmlns="http://www.w3.org/2000/svg">{spaced}</svg>')
+    size = svg.stat().st_size
+    graph_json_from_svg(svg)  # warm
+    out, peak = _peak(lambda: graph_json_from_svg(svg))
+    assert out == payload
+    assert peak < 6 * size, f"peak {peak / MIB:.1f} MiB for a {size / MIB:.1f} MiB SVG"
+
+
 # ---- label sources and other auxiliary files: the file guard ---------------------------------------
 def _fifo(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name

@@ -22,6 +22,7 @@ ENCODING = "deflate+base64"
 _OPEN = b"<" + TAG.encode()
 _CLOSE = b"</" + TAG.encode() + b">"
 _BASE64 = re.compile(rb"[A-Za-z0-9+/=\s]*")
+_WHITESPACE = b" \t\n\r\x0b\x0c"  # what `\s` matches in a bytes pattern
 
 
 def graph_metadata_element(graph_json: bytes) -> str:
@@ -55,7 +56,8 @@ def graph_json_from_svg(path: str | os.PathLike[str], budget: int | None = None)
             "(`attrgraph render -o fig.svg --embed-graph` writes one)"
         )
     try:
-        packed = base64.b64decode(b"".join(content.split()), validate=True)
+        # whitespace deleted in one pass (`b"".join(content.split())` made an object per token: ~25x the file)
+        packed = base64.b64decode(content.translate(None, _WHITESPACE), validate=True)
     except (binascii.Error, ValueError):
         raise GraphFormatError(f"{p}: the graph embedded in this SVG is damaged (bad base64)") from None
     from attrgraph_cli.io.pdf_bundle import inflate_bounded

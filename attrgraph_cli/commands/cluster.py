@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.commands._common import print_summary, user_errors
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.safetext import printable
 
@@ -93,8 +93,6 @@ def cluster(
     of each supernode scaled to -1x against its prediction -- are printed and stored in attrgraph.supernodes.
     Only --causal loads torch and a model. On a file whose supernodes are all kept, --causal checks those.
     """
-    import time
-
     _check_model_paths(model, transcoders)
     if rename:
         if replace or causal or model is not None or transcoders is not None:
@@ -122,11 +120,11 @@ def cluster(
         device=device,
     )
     opts.check()
-    found = {}
 
     def stage(graph):
         from attrgraph_cli.cluster.recheck import causal_on_kept, kept_supernodes, nothing_left
 
+        nothing_new, recheck = False, None
         try:
             result = cluster_graph(graph, opts)
         except AttrgraphError:  # nothing left to cluster beside the kept supernodes: keep them, say so
@@ -134,18 +132,17 @@ def cluster(
             if not kept or not nothing_left(graph, kept, opts.min_influence):
                 raise
             result = ClusterResult([], kept, {}, 0, 0)
-            found["nothing_new"] = True
-        found["result"] = result
+            nothing_new = True
         if opts.causal and not result.new:  # nothing new to check: check the kept supernodes
-            found["recheck"] = causal_on_kept(graph, result.kept, opts)
+            recheck = causal_on_kept(graph, result.kept, opts)
         details = {
             "new_supernodes": len(result.new),
             "kept_supernodes": len(result.kept),
             "candidates": result.n_candidates,
         }
-        return StageOutcome(graph, details)
+        summary = f"{len(result.new)} new supernodes ({len(result.kept)} kept)"
+        return StageOutcome(graph, details, summary, _Clustered(result, recheck, nothing_new))
 
-    started = time.perf_counter()
     outcome = run_stage(
         "cluster",
         source,
@@ -155,16 +152,20 @@ def cluster(
         load_options={"trust_pickle": trust_pickle},
         indent=indent,
     )
-    if not found.get("nothing_new"):
-        print_result(outcome.graph, found["result"], stderr=str(output) == "-")  # -o -: stdout is the JSON
-    _explain_kept(found["result"], found.get("recheck"), asked_causal=opts.causal)
-    typer.echo(
-        printable(
-            f"{source} -> {output}: {len(found['result'].new)} new supernodes "
-            f"({len(found['result'].kept)} kept) in {time.perf_counter() - started:.2f} s"
-        ),
-        err=True,
-    )
+    done: _Clustered = outcome.result
+    if not done.nothing_new:
+        print_result(outcome.graph, done.result, stderr=str(output) == "-")  # -o -: stdout is the JSON
+    _explain_kept(done.result, done.recheck, asked_causal=opts.causal)
+    print_summary(source, output, outcome.summary, outcome.seconds)
+
+
+class _Clustered(NamedTuple):
+    """The cluster stage's result: the clustering, the causal check of kept supernodes, whether it found
+    nothing new."""
+
+    result: Any
+    recheck: dict | None
+    nothing_new: bool
 
 
 def _check_model_paths(model: str | None, transcoders: str | None) -> None:
@@ -179,13 +180,12 @@ def _rename(source: Path, output: Path, values: list[str], *, indent: bool, trus
     from attrgraph_cli.stages import StageOutcome, run_stage
 
     pairs = parse_renames(values)
-    lines: list[str] = []
 
     def stage(graph):
-        lines.extend(rename_supernodes(graph, pairs))
-        return StageOutcome(graph, {"renamed": [list(p) for p in pairs]})
+        lines = rename_supernodes(graph, pairs)
+        return StageOutcome(graph, {"renamed": [list(p) for p in pairs]}, f"{len(pairs)} renamed", lines)
 
-    run_stage(
+    outcome = run_stage(
         "cluster",
         source,
         output,
@@ -194,8 +194,9 @@ def _rename(source: Path, output: Path, values: list[str], *, indent: bool, trus
         load_options={"trust_pickle": trust_pickle},
         indent=indent,
     )
-    for line in lines:
+    for line in outcome.result:
         typer.echo(printable(line), err=True)
+    print_summary(source, output, outcome.summary, outcome.seconds)
 
 
 def _explain_kept(result, recheck, *, asked_causal: bool) -> None:

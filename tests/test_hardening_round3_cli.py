@@ -203,6 +203,7 @@ def error_of(*args: str) -> str:
         (["--sweep", "{node}=-1e308:1e308:1"], "beyond +-1e+06"),
         (["--sweep", "{node}=0:1:1e-320"], "at most 401 per sweep"),
         (["--ablate", "{node}", "--tolerance", "inf"], "finite"),
+        (["--ablate", "{node}", "--constrained-layers", "0:100000000000000000000"], "B <= 4096"),
     ],
 )
 def test_intervene_refuses_values_that_overflow_before_loading_a_model(
@@ -320,9 +321,13 @@ def test_ray_workers_are_capped_at_the_machine() -> None:
 
 # ---- 5. -o - is only the JSON; no output over an input ----------------------------------------------------
 def test_cluster_to_stdout_is_only_the_json(tmp_path: Path) -> None:
-    result = run_cli("cluster", str(small_graph(tmp_path)), "-o", "-", "--max-features", "50")
+    base = small_graph(tmp_path)
+    graph = small_graph(tmp_path, [[HOSTILE, *feature_ids(base, 3)]], name="h.json")
+    result = run_cli("cluster", str(graph), "-o", "-", "--max-features", "50")
     assert result.returncode == 0, result.stderr.decode()
-    assert orjson.loads(result.stdout)["qParams"]["supernodes"]  # the whole of stdout is the graph
+    doc = orjson.loads(result.stdout)  # the whole of stdout is the graph
+    assert doc["qParams"]["supernodes"][0][0] == HOSTILE  # the same JSON value...
+    assert_clean(result.stdout, result.stderr)  # ...with C1 controls and bidi overrides as \u escapes
     assert b"quality (ours vs control)" in result.stderr  # the tables went to stderr
 
 

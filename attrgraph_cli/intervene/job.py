@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.graph.model import MAX_LAYERS, AttributionGraph
 from attrgraph_cli.intervene.plan import MAX_INTERVENTIONS, read_plan
 from attrgraph_cli.intervene.spec import (
     Intervention,
@@ -119,6 +119,6 @@ def parse_layers(
         lo, hi = int(a), int(b)
     except ValueError:
         raise SpecError(f"--constrained-layers {text!r}: expected A:B (layers A to B-1)") from None
-    if not sep or lo < 0 or hi <= lo:
-        raise SpecError(f"--constrained-layers {text!r}: expected A:B with 0 <= A < B")
+    if not sep or lo < 0 or hi <= lo or hi > MAX_LAYERS:
+        raise SpecError(f"--constrained-layers {text!r}: expected A:B with 0 <= A < B <= {MAX_LAYERS}")
     return lo, hi

@@ -133,6 +133,10 @@ def finish_stage(
 
     data = dumps(outcome.graph, indent=indent)
     _check(outcome.graph, name, data, source)
+    if str(output) == "-":  # a terminal or a CI log: C1 controls and bidi overrides as \u escapes
+        from attrgraph_cli.safetext import json_bytes
+
+        data = json_bytes(data)
     atomic_write_bytes(Path(output), data)
 
 

@@ -246,6 +246,9 @@ def test_plan_interventions_are_capped(tmp_path: Path) -> None:
     plan.write_text((json.dumps({"ablate": node}) + "\n") * 9_900)
     line = error_of("intervene", str(graph), "--plan", str(plan), "--sweep", f"{node}=0:200:1")
     assert "10,101 interventions" in line
+    plan.write_text(json.dumps({"ablate": [node] * 100_001}) + "\n")  # one line, many targets
+    line = error_of("intervene", str(graph), "--plan", str(plan))
+    assert "line 1" in line and "at most 100,000" in line
     assert time.monotonic() - started < 20
 
 

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from attrgraph_cli.graph.model import MAX_LAYERS, AttributionGraph
-from attrgraph_cli.intervene.plan import MAX_INTERVENTIONS, read_plan
+from attrgraph_cli.intervene.plan import MAX_INTERVENTIONS, MAX_SPECS, read_plan
 from attrgraph_cli.intervene.spec import (
     Intervention,
     Resolver,
@@ -61,6 +61,9 @@ def check_items(
 ) -> None:
     """Resolve every spec on the graph (unknown nodes, non-features, positions) before loading a model; an
     error names the plan line the spec came from. At most `MAX_INTERVENTIONS` runs in all."""
+    n_specs = sum(1 if isinstance(item, SweepSpec) else len(item.specs) for item in items)
+    if n_specs > MAX_SPECS:
+        raise SpecError(f"{n_specs:,} targets in all; at most {MAX_SPECS:,} in one run: split it")
     resolver = Resolver(graph)
     for item in items:
         try:

@@ -35,6 +35,8 @@ MAX_PLAN_BYTES = 16 << 20
 #: most interventions one run may hold (plan lines, command line, sweep values together): each is a forward
 #: pass or two, and a 16 MB plan of one-line ablations would otherwise be ~760k of them
 MAX_INTERVENTIONS = 10_000
+#: most specs (set/scale/ablate targets) one run may hold, all interventions together
+MAX_SPECS = 100_000
 
 
 def read_plan(path: Path) -> list[Intervention | SweepSpec]:
@@ -99,6 +101,8 @@ def _strings(value: Any, key: str) -> list[str]:
     """`value` as a list of spec texts (the caller names the plan line in the error)."""
     if isinstance(value, str):
         return [value]
+    if isinstance(value, list) and len(value) > MAX_SPECS:
+        raise SpecError(f"{key!r} lists {len(value):,} targets; at most {MAX_SPECS:,} in one run")
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise SpecError(f"{key!r} must be a string or a list of strings, not {json_type_phrase(value)}")

@@ -241,15 +241,18 @@
     for (c = 0; c < nc && placed.length < want; c++) {
       i = cand[c];
       if (kind[i] === core.KIND_EMB || kind[i] === core.KIND_LOGIT) continue;  // tokens: under the columns
+      // the spots report/labels.py tries, in its order: right, left, above, below; each box starts a cell
+      // beyond the glyph's cells, so a node's own glyph never blocks its label
+      var r = this.radius(i), gx0 = Math.floor((SX[i] - r) / LABEL_CELL) * LABEL_CELL;
+      var gx1 = (Math.floor((SX[i] + r) / LABEL_CELL) + 1) * LABEL_CELL, gy0 = Math.floor((SY[i] - r) / LABEL_CELL) * LABEL_CELL;
+      var gy1 = (Math.floor((SY[i] + r) / LABEL_CELL) + 1) * LABEL_CELL;
+      if (cells(gx1, SY[i] - 6, gx1 + 6, SY[i] + 6, false) && cells(gx0 - 6.5, SY[i] - 6, gx0 - 0.5, SY[i] + 6, false) &&
+          cells(SX[i] - 3, gy0 - 12.5, SX[i] + 3, gy0 - 0.5, false) && cells(SX[i] - 3, gy1, SX[i] + 3, gy1 + 12, false)) continue;  // no room for one character: skip measuring
       if (g.labelWidth[i] < 0) {
         g.labelText[i] = format.truncate(labels.displayLabel(g, i), 28);
         g.labelWidth[i] = ctx.measureText(g.labelText[i]).width;
       }
-      // the spots report/labels.py tries, in its order: right, left, above, below; each box starts a cell
-      // beyond the glyph's cells, so a node's own glyph never blocks its label
-      var r = this.radius(i), bw = g.labelWidth[i], gx0 = Math.floor((SX[i] - r) / LABEL_CELL) * LABEL_CELL;
-      var gx1 = (Math.floor((SX[i] + r) / LABEL_CELL) + 1) * LABEL_CELL, gy0 = Math.floor((SY[i] - r) / LABEL_CELL) * LABEL_CELL;
-      var gy1 = (Math.floor((SY[i] + r) / LABEL_CELL) + 1) * LABEL_CELL, mid = SX[i] - bw / 2;
+      var bw = g.labelWidth[i], mid = SX[i] - bw / 2;
       var spots = [[gx1, SY[i] - 6], [gx0 - 0.5 - bw, SY[i] - 6], [mid, gy0 - 12.5], [mid, gy1]];
       for (var q = 0; q < spots.length; q++) {
         var bx = spots[q][0], by = spots[q][1];

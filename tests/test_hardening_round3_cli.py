@@ -427,3 +427,13 @@ def test_error_lines_escape_a_pdf_attachment_name(tmp_path: Path) -> None:
         assert "forged" in one_error_line(result)
         assert_clean(result.stdout, commands_allowed=1 if "github" in args else 0)
         assert_clean(result.stderr)
+
+
+def test_trace_outputs_are_distinct_files_and_rename_avoids_node_ids(tmp_path: Path) -> None:
+    out = tmp_path / "t.json"
+    line = error_of("trace", "hello", "-o", str(out), "--render", str(out))
+    assert "is the file -o writes too" in line and not out.exists()
+    graph = small_graph(tmp_path, [["Texas", *feature_ids(small_graph(tmp_path), 2)]], name="s.json")
+    node = feature_ids(graph, 3)[2]
+    line = error_of("cluster", str(graph), "-o", str(tmp_path / "o.json"), "--rename", f"Texas={node}")
+    assert f"{node!r} is a node id of the graph" in line

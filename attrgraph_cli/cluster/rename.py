@@ -41,6 +41,12 @@ def rename_supernodes(graph: AttributionGraph, pairs: list[tuple[str, str]]) -> 
     clash = {n for n in after if after.count(n) > 1}
     if clash:
         raise AttrgraphError(f"--rename: a supernode named {sorted(clash)[0]!r} already exists")
+    ids = set(graph.nodes.ids.tolist())
+    for _, new in pairs:  # a target such as `--ablate NAME` would not know which one is meant
+        if new in ids:
+            raise AttrgraphError(
+                f"--rename: {new!r} is a node id of the graph; give the supernode another name"
+            )
     graph.qparams["supernodes"] = [[mapping.get(e[0], e[0]), *e[1:]] for e in graph.supernodes]
     record = supernode_set(graph)
     groups = record.get("groups") if isinstance(record, dict) else None

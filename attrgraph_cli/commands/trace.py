@@ -139,9 +139,16 @@ def trace(
         raise AttrgraphError(f"-o {output} is a folder; give the graph JSON file to write")
     from attrgraph_cli.io.atomic import check_writable
 
-    for path in (output, raw, render):  # before the model loads: an unwritable -o fails in a second
-        if path is not None:
-            check_writable(path)
+    targets: dict[Path, str] = {}
+    for flag, path in (("-o", output), ("--raw", raw), ("--render", render)):
+        if path is None:  # before the model loads: an unwritable -o fails in a second
+            continue
+        where = check_writable(path)
+        if where.kind == "file" and where.path in targets:  # one would replace the other
+            raise AttrgraphError(
+                f"{flag} {path} is the file {targets[where.path]} writes too: give another name"
+            )
+        targets[where.path] = flag
     job = PromptJob(prompt=prompt, slug=slug, targets=tuple(target or ()), minus=tuple(minus or ()))
     _run_one(job, output, request, options, raw, render, quiet)
 

@@ -298,6 +298,8 @@ def test_a_resumed_batch_checks_which_prompt_a_file_holds(tmp_path: Path) -> Non
     # the file holds the second prompt: the first is not "done", and takes the next name nobody holds
     assert [(i.slug, i.skip) for i in items] == [("hello-world-3", False), ("hello-world", True)]
     assert (tmp_path / "hello-world-2.json").read_text() == "not a graph"
+    os.mkfifo(tmp_path / "fifo.json")  # never opened (it would block the plan forever)
+    assert [(i.slug, i.skip) for i in plan([PromptJob("fifo")], tmp_path)] == [("fifo-2", False)]
 
 
 def test_a_deeply_nested_batch_line_is_one_error(tmp_path: Path) -> None:

@@ -195,10 +195,15 @@ class _Head(msgspec.Struct):
 
 def _held_prompt(path: Path) -> Any:
     """The prompt a graph file already at `path` holds; `_ABSENT` when there is no file; None when it is
-    not a graph JSON this could read (then it is nobody's, and not written over)."""
+    not a graph JSON this could read (then it is nobody's, and not written over): a FIFO or device is
+    not opened, a file over the JSON input budget not read."""
+    from attrgraph_cli.io.sniff import max_input_bytes
+
     if not path.exists() and not path.is_symlink():
         return _ABSENT
     try:
+        if not path.is_file() or path.stat().st_size > max_input_bytes("json"):
+            return None
         head = msgspec.json.decode(path.read_bytes(), type=_Head)
     except (OSError, msgspec.DecodeError, RecursionError):
         return None

@@ -17,26 +17,20 @@
     var rec = ext && typeof ext === 'object' ? ext.supernodes : null;
     return rec && typeof rec === 'object' && Array.isArray(rec.groups) ? rec : null;
   }
-  function groupInfo(g, name) {
-    var rec = record(g);
-    if (!rec) return null;
-    for (var k = 0; k < rec.groups.length; k++) {
-      var gr = rec.groups[k];
-      if (gr && typeof gr === 'object' && gr.name === name) return gr;
+  /** The supernode views by name (report/views.py Group: origin and scores, as the PDF prints them). */
+  function groupViews(g) {
+    if (!g.snViews) {
+      g.snViews = new Map();
+      ((g.views.supernodes && g.views.supernodes.groups) || []).forEach(function (gr) { if (!g.snViews.has(gr.name)) g.snViews.set(gr.name, gr); });
     }
-    return null;
+    return g.snViews;
   }
   function num(v, d) { return typeof v === 'number' && isFinite(v) ? fmt(v, d) : null; }
-  /** One line of a supernode's scores: origin, influence share, similarity, causal effect. */
-  function scoreLine(info) {
-    if (!info) return '';
-    var s = info.scores && typeof info.scores === 'object' ? info.scores : {}, parts = [];
-    if (typeof info.origin === 'string') parts.push(info.origin);
-    if (num(s.influence_share, 2)) parts.push('influence ' + num(s.influence_share, 2));
-    if (num(s.mean_similarity, 2)) parts.push('similarity ' + num(s.mean_similarity, 2));
-    var c = s.causal && typeof s.causal === 'object' ? s.causal : null;
-    if (c && num(c.measured, 3)) parts.push('×−1: ' + num(c.measured, 3) + ' (pred. ' + (num(c.predicted, 3) || '–') + ')');
-    return parts.join(' · ');
+  /** One line of a supernode's view: origin, then its scores (the PDF's per-group scores, size aside). */
+  function scoreLine(view) {
+    if (!view) return '';
+    return [view.origin].concat(view.scores.filter(function (kv) { return kv[0] !== 'size'; })
+      .map(function (kv) { return kv[0] + ' ' + kv[1]; })).filter(Boolean).join(' · ');
   }
   /** The set's quality in one line (grouping contrast against the baseline, coverage). */
   function qualityLine(g) {
@@ -68,8 +62,10 @@
   /** Keep attrgraph.supernodes in step with an edit: `from` renamed to `to` (null: deleted); `edited`:
    *  the members changed, so the group becomes the user's and its old scores go. */
   function touch(g, from, to, edited) {
-    var rec = record(g);
+    var rec = record(g), views = groupViews(g), view = views.get(from);
     g.supernodesEdited = true;  // the collapsed graph is computed here from now on (collapse.js)
+    views.delete(from);
+    if (to != null && view) views.set(to, edited ? { name: to, origin: 'human', scores: [] } : view);
     if (!rec) return;
     for (var k = rec.groups.length - 1; k >= 0; k--) {
       var gr = rec.groups[k];
@@ -153,7 +149,7 @@
             onclick: stop(function () { self.remove(k, ctx); }) }, '×'));
         if (on) li.classList.add('active');
         li.setAttribute('aria-pressed', String(on));
-        var line = scoreLine(groupInfo(g, s.name));
+        var line = scoreLine(groupViews(g).get(s.name));
         if (line) li.append(h('span', { cls: 'ag-sn-scores', text: line }));
         ul.append(li);
       });

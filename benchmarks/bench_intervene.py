@@ -21,8 +21,9 @@ DALLAS = "The capital of the state containing Dallas is"
 
 def _graph(loaded):
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.writer import finish_trace
 
-    return trace_prompt(loaded, PromptJob(DALLAS), TraceOptions()).graph
+    return finish_trace(trace_prompt(loaded, PromptJob(DALLAS), TraceOptions()))
 
 
 def _peer(model, ids, sites, constrained, freeze) -> None:

@@ -57,8 +57,9 @@ def dallas(loaded, tmp_path_factory):
     """The Dallas graph (traced here) with a "Texas" supernode of its Texas-like features, on disk."""
     from attrgraph_cli.io import save_graph
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.writer import finish_trace
 
-    graph = trace_prompt(loaded, PromptJob(DALLAS), TraceOptions()).graph
+    graph = finish_trace(trace_prompt(loaded, PromptJob(DALLAS), TraceOptions()))  # with its trace record
     texas = texas_like(graph, loaded.model)
     assert texas, "the Dallas graph has no Texas-like feature"
     nodes = graph.nodes

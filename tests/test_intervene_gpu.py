@@ -40,8 +40,9 @@ def models():
 def dallas(models, tmp_path_factory):
     from attrgraph_cli.io import save_graph
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.writer import finish_trace
 
-    graph = trace_prompt(models["cpu"], PromptJob(DALLAS), TraceOptions()).graph
+    graph = finish_trace(trace_prompt(models["cpu"], PromptJob(DALLAS), TraceOptions()))  # + trace record
     path = tmp_path_factory.mktemp("gpu") / "dallas.json"
     save_graph(graph, path)
     return path

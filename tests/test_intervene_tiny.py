@@ -43,12 +43,11 @@ def loaded(tiny):
 
 @pytest.fixture(scope="module")
 def graph_path(loaded, tmp_path_factory):
-    from attrgraph_cli.io import save_graph
     from attrgraph_cli.trace.engine import PromptJob, TraceOptions, trace_prompt
+    from attrgraph_cli.trace.writer import finish_trace
 
-    graph = trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(max_n_logits=3)).graph
     path = tmp_path_factory.mktemp("tiny-graph") / "g.json"
-    save_graph(graph, path)
+    finish_trace(trace_prompt(loaded, PromptJob(PROMPT), TraceOptions(max_n_logits=3)), path)  # as trace does
     return path
 
 

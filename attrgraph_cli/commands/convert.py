@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
-from attrgraph_cli.safetext import printable
+from attrgraph_cli.commands._common import print_summary, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -60,8 +59,6 @@ def convert(
     Thresholds apply to unpruned inputs (circuit-tracer .pt, matrices); a JSON input is already pruned
     and is passed through unchanged apart from the filled-in metadata and provenance.
     """
-    import time
-
     from attrgraph_cli.io import detect_format
     from attrgraph_cli.io.atomic import check_writable
     from attrgraph_cli.stages import StageOutcome, run_stage
@@ -75,7 +72,8 @@ def convert(
             graph.metadata["slug"] = slug if slug is not None else _default_slug(source)
         if scan is not None or not isinstance(graph.metadata.get("scan"), str):
             graph.metadata["scan"] = scan or ""
-        return StageOutcome(graph, {"source_format": fmt})
+        summary = f"{len(graph.nodes):,} nodes, {len(graph.edges):,} links"
+        return StageOutcome(graph, {"source_format": fmt}, summary)
 
     settings = {
         "node_threshold": node_threshold if pruned_here else None,
@@ -84,7 +82,6 @@ def convert(
         "slug": slug,
         "scan": scan,
     }
-    started = time.perf_counter()
     outcome = run_stage(
         "convert",
         source,
@@ -98,15 +95,7 @@ def convert(
         },
         indent=indent,
     )
-    seconds = time.perf_counter() - started
-    graph = outcome.graph
-    typer.echo(
-        printable(
-            f"{source} ({fmt}) -> {output}: {len(graph.nodes):,} nodes, {len(graph.edges):,} links "
-            f"in {seconds:.2f} s"
-        ),
-        err=True,
-    )
+    print_summary(f"{source} ({fmt})", output, outcome.summary, outcome.seconds)
 
 
 def _default_slug(source: Path) -> str:

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
-from attrgraph_cli.safetext import printable
+from attrgraph_cli.commands._common import print_summary, user_errors
 
 HELP = (
     "Intervene on a graph's features with circuit-tracer and record, for every target logit, the measured "
@@ -91,7 +90,6 @@ def intervene(
 ) -> None:
     """Intervene on features of a graph's prompt; append the records to the graph."""
     import json
-    import time
 
     from attrgraph_cli.errors import AttrgraphError
     from attrgraph_cli.extension import check_extension_shape
@@ -99,7 +97,7 @@ def intervene(
     from attrgraph_cli.intervene.model import model_request
     from attrgraph_cli.intervene.runner import Settings
     from attrgraph_cli.io import load_graph
-    from attrgraph_cli.stages import StageOutcome, input_record, run_stage
+    from attrgraph_cli.stages import StageOutcome, input_record, record_settings, run_stage
 
     if fmt not in ("table", "json"):
         raise AttrgraphError(f"--format must be table or json, not {fmt!r}")
@@ -138,29 +136,25 @@ def intervene(
     check_extension_shape(graph)  # a file whose records cannot be appended fails before the model loads
     check_items(graph, items, check_supernodes)
     request, origin = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
-    records: list[dict] = []
 
     def stage(g):
         from attrgraph_cli.intervene.run import run_items
 
-        records.extend(run_items(g, items, settings, request, check_supernodes))
-        return StageOutcome(
-            g,
-            {
-                "model": records[0]["model"] if records else None,
-                "model_origin": origin,
-                "records": len(records),
-            },
-        )
+        records = run_items(g, items, settings, request, check_supernodes)
+        details = {
+            "model": records[0]["model"] if records else None,
+            "model_origin": origin,
+            "records": len(records),
+        }
+        return StageOutcome(g, details, f"{len(records)} intervention record(s)", records)
 
-    started = time.perf_counter()
-    history_settings = settings.as_dict() | {
+    history_settings = record_settings(settings) | {
         "model": request.model,
         "transcoders": request.transcoders,
         "dtype": request.dtype,
         "check_supernodes": check_supernodes,
     }
-    run_stage(
+    outcome = run_stage(
         "intervene",
         source,
         output,
@@ -171,6 +165,7 @@ def intervene(
         indent=indent,
         graph=graph,
     )
+    records = outcome.result
     if fmt == "json":
         from attrgraph_cli.intervene.records import json_output
         from attrgraph_cli.safetext import json_text
@@ -183,10 +178,4 @@ def intervene(
 
         # -o -: standard output is the graph JSON, and only that; the tables go to stderr
         print_records(records, Console(stderr=True) if str(output) == "-" else None)
-    where = f" -> {output}" if output is not None else " (no -o: nothing written)"
-    typer.echo(
-        printable(
-            f"{source}: {len(records)} intervention record(s) in {time.perf_counter() - started:.2f} s{where}"
-        ),
-        err=True,
-    )
+    print_summary(source, output, outcome.summary, outcome.seconds)

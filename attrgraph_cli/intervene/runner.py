@@ -12,7 +12,7 @@ features are switched off and the other prompt's features at the same places are
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,11 +61,6 @@ class Settings:
             a, b = self.constrained_layers
             return range(a, b)
         return None
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["extra_targets"] = list(self.extra_targets)
-        return out
 
 
 @dataclass

@@ -41,9 +41,22 @@ def write_outputs(
         start = time.perf_counter()
         save_raw(result.raw, raw_path)
         timings["write_raw"] = time.perf_counter() - start
-    total = sum(timings.values())
-    details = {**result.details, "wall_time_s": {k: round(v, 4) for k, v in timings.items()}}
     start = time.perf_counter()
+    finish_trace(result, json_path)
+    timings["write_json"] = time.perf_counter() - start
+    if html_path is not None and render_html is not None:
+        start = time.perf_counter()
+        render_html(result.graph, html_path)
+        timings["render_html"] = time.perf_counter() - start
+    return timings
+
+
+def finish_trace(result: Any, json_path: Path | None = None) -> Any:
+    """The stage finish for a traced graph: its `trace` history record (every phase timed so far),
+    validate's check and, with `json_path`, the atomic write. Returns the graph, recorded and checked
+    (in memory only when `json_path` is None)."""
+    total = sum(result.timings.values())
+    details = {**result.details, "wall_time_s": {k: round(v, 4) for k, v in result.timings.items()}}
     finish_stage(
         "trace",
         StageOutcome(result.graph, details),
@@ -53,12 +66,7 @@ def write_outputs(
         started_at=utc_now_at(time.time() - total),
         duration_s=total,
     )
-    timings["write_json"] = time.perf_counter() - start
-    if html_path is not None and render_html is not None:
-        start = time.perf_counter()
-        render_html(result.graph, html_path)
-        timings["render_html"] = time.perf_counter() - start
-    return timings
+    return result.graph
 
 
 def save_raw(raw: Any, path: str | Path) -> None:

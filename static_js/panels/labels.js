@@ -42,7 +42,7 @@
     title: 'Labels',
     order: 12,
     init: function () { this.hideDense = false; },
-    hides: function (i, ctx) { return this.hideDense && !!(ctx.g.dense && ctx.g.dense[i]); },
+    hides: function (i, ctx) { return this.hideDense && ctx.g.dense[i]; },
     state: function () { return { hideDense: this.hideDense }; },
     readHash: function (p) { if (p.has('dense')) this.hideDense = p.get('dense') === '0'; },
     writeHash: function (p) { if (this.hideDense) p.set('dense', '0'); else p.delete('dense'); },

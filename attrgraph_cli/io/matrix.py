@@ -11,6 +11,7 @@ features), layers from `n_layers` (else the features), the number of logits from
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,16 @@ def _read(
 
 
 def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
-    """Infer the graph's shape from the matrix keys (see the module docstring) and build a `DenseGraph`."""
+    """Infer the graph's shape from the matrix keys (see the module docstring) and build a `DenseGraph`:
+    check the two required arrays, read the optional ones, infer the node counts, fill in placeholders."""
+    adjacency, features = _required_arrays(arrays)
+    given = _optional_arrays(arrays)
+    n_pos, n_layers, n_k = _node_counts(adjacency.shape[0], features, given)
+    return _dense_graph(arrays, adjacency, features, given, n_pos, n_layers, n_k)
+
+
+def _required_arrays(arrays: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """`adjacency_matrix` (square, real) and `features` (F x 3, non-negative integers), checked."""
     missing = [k for k in REQUIRED_KEYS if k not in arrays]
     if missing:
         raise GraphFormatError(
@@ -91,24 +101,49 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
         )
     if features.size and features.min() < 0:
         raise GraphFormatError("features hold negative layers, positions or indices")
-    n, n_f = adjacency.shape[0], len(features)
+    return adjacency, features
 
-    tokens = _strings(arrays.get("tokens"))
-    token_ids = _ints(arrays, "token_ids")
-    logit_field = arrays.get("logit_tokens")
+
+@dataclass
+class _Given:
+    """The optional arrays as the file gives them (None: absent)."""
+
+    tokens: list[str] | None
+    token_ids: np.ndarray | None
+    logit_tokens: list[str] | None
+    logit_ids: np.ndarray | None
+    probabilities: np.ndarray | None
+    n_layers: int | None
+
+
+def _optional_arrays(arrays: dict[str, Any]) -> _Given:
+    """Tokens, logit tokens (strings, or ids under `logit_tokens`), probabilities and `n_layers`."""
     logit_ids = _ints(arrays, "logit_token_ids")
     logit_tokens: list[str] | None = None
-    if logit_field is not None:
+    if arrays.get("logit_tokens") is not None:
         values = _array(arrays, "logit_tokens").reshape(-1)
         if np.issubdtype(values.dtype, np.integer):
             logit_ids = values.astype(np.int64) if logit_ids is None else logit_ids
         else:
             logit_tokens = [str(v) for v in values.tolist()]
-    probabilities = _floats(arrays, "logit_probabilities")
-    n_layers = _count(arrays, "n_layers")
+    return _Given(
+        tokens=_strings(arrays.get("tokens")),
+        token_ids=_ints(arrays, "token_ids"),
+        logit_tokens=logit_tokens,
+        logit_ids=logit_ids,
+        probabilities=_floats(arrays, "logit_probabilities"),
+        n_layers=_count(arrays, "n_layers"),
+    )
 
-    n_pos = next((len(x) for x in (tokens, token_ids) if x is not None), None)
-    n_k = next((len(x) for x in (logit_tokens, logit_ids, probabilities) if x is not None), None)
+
+def _node_counts(n: int, features: np.ndarray, given: _Given) -> tuple[int, int, int]:
+    """(positions, layers, logits) such that features + layers x positions + positions + logits = N,
+    from what is given and the rest inferred; every given array must have its count."""
+    n_f, n_layers = len(features), given.n_layers
+    n_pos = next((len(x) for x in (given.tokens, given.token_ids) if x is not None), None)
+    n_k = next(
+        (len(x) for x in (given.logit_tokens, given.logit_ids, given.probabilities) if x is not None), None
+    )
     if n_pos is None:
         if n_layers is not None and n_k is not None and (n - n_f - n_k) % (n_layers + 1) == 0:
             n_pos = (n - n_f - n_k) // (n_layers + 1)
@@ -129,44 +164,50 @@ def matrix_to_dense(arrays: dict[str, Any]) -> DenseGraph:
             "so the node counts can be told apart"
         )
     for name, values, expected in (
-        ("tokens", tokens, n_pos),
-        ("token_ids", token_ids, n_pos),
-        ("logit_tokens", logit_tokens, n_k),
-        ("logit_token_ids", logit_ids, n_k),
-        ("logit_probabilities", probabilities, n_k),
+        ("tokens", given.tokens, n_pos),
+        ("token_ids", given.token_ids, n_pos),
+        ("logit_tokens", given.logit_tokens, n_k),
+        ("logit_token_ids", given.logit_ids, n_k),
+        ("logit_probabilities", given.probabilities, n_k),
     ):
         if values is not None and len(values) != expected:
             raise GraphFormatError(f"{name} has {len(values)} entries, expected {expected}")
+    return n_pos, n_layers, n_k
 
+
+def _dense_graph(
+    arrays: dict[str, Any],
+    adjacency: np.ndarray,
+    features: np.ndarray,
+    given: _Given,
+    n_pos: int,
+    n_layers: int,
+    n_k: int,
+) -> DenseGraph:
+    """The `DenseGraph`, with placeholders for what was not given (listed in `metadata.info.inferred`)."""
     inferred = [
         k
         for k, v in (
-            ("tokens", tokens),
+            ("tokens", given.tokens),
             ("n_layers", arrays.get("n_layers")),
-            ("logit_probabilities", probabilities),
+            ("logit_probabilities", given.probabilities),
             ("activations", arrays.get("activations")),
         )
         if v is None
     ]
-    if token_ids is None:
-        token_ids = np.arange(n_pos, dtype=np.int64)
-    if logit_ids is None:
-        logit_ids = np.arange(n_k, dtype=np.int64)
-    if tokens is None:
-        tokens = [f"tok{p}" for p in range(n_pos)]
-    if logit_tokens is None:
-        logit_tokens = [f"logit{k}" for k in range(n_k)]
+    tokens = given.tokens if given.tokens is not None else [f"tok{p}" for p in range(n_pos)]
+    logit_tokens = given.logit_tokens if given.logit_tokens is not None else [f"logit{k}" for k in range(n_k)]
+    probabilities = given.probabilities
     if probabilities is None:
         probabilities = np.full(n_k, 1.0 / n_k, dtype=np.float32)
-    activations = _floats(arrays, "activations")
     prompt = _text(arrays, "prompt")
     return DenseGraph(
         adjacency=adjacency.astype(np.float32, copy=False),
         features=features.astype(np.int64),
-        activations=activations,
-        token_ids=token_ids,
+        activations=_floats(arrays, "activations"),
+        token_ids=given.token_ids if given.token_ids is not None else np.arange(n_pos, dtype=np.int64),
         token_strings=tokens,
-        logit_token_ids=logit_ids,
+        logit_token_ids=given.logit_ids if given.logit_ids is not None else np.arange(n_k, dtype=np.int64),
         logit_tokens=logit_tokens,
         logit_probabilities=probabilities,
         n_layers=n_layers,

@@ -128,7 +128,7 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
             continue
         if k in llm_errors:
             entry["llm_error"] = llm_errors[k]
-        _score(entry, heldout.get(k), old)
+        _score(entry, heldout.get(k), old, details[k])
         if entry.get("score") is not None:
             scores.append(entry["score"])
         if density[k] is not None:
@@ -158,6 +158,9 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
             + ", ".join(f"{n} {s}" for s, n in sorted(kept_earlier.items()))
             + " label(s) from an earlier run: they outrank this run's (--overwrite replaces them)"
         )
+    from attrgraph_cli.autointerp.score import apply_baselines
+
+    trivial = apply_baselines(graph, keys, heldout, details) if heldout else None
     n_dense = sum(1 for k in keys if (features(graph).get(feature_key(*k)) or {}).get("dense"))
     mean = sum(scores) / len(scores) if scores else None
     report.lines.append(
@@ -165,6 +168,13 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
         + ", ".join(f"{n} {s}" for s, n in sorted(by_source.items()))
         + ")"
         + (f"; mean label score {mean:.3f} over {len(scores)}" if mean is not None else "")
+        + (
+            f" (trivial labels on the same features: the most common token "
+            f"{trivial['most_common_token_label']!r} {trivial['most_common_token']:.3f}, "
+            f"shuffled labels {trivial['shuffled']:.3f})"
+            if trivial
+            else ""
+        )
         + (f"; {n_dense} dense (> {opts.max_density:g})" if n_dense else "")
     )
     facts: dict[str, Any] = {
@@ -177,6 +187,7 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
             for r in results
         ],
         "mean_score": round(mean, 4) if mean is not None else None,
+        "score_baselines": trivial,
         "dense": n_dense,
     }
     if dash is not None:
@@ -372,12 +383,14 @@ def _choose(
     return None
 
 
-def _score(entry: dict[str, Any], heldout: Any, old: dict[str, Any]) -> None:
+def _score(entry: dict[str, Any], heldout: Any, old: dict[str, Any], details: Any = None) -> None:
     from attrgraph_cli.autointerp.score import METHOD, score_label
 
     if heldout is not None:
-        found = score_label(entry["label"], heldout)
-        entry["score"] = round(found.score, 4) if found else None
+        top = details.get("top_logits") if isinstance(details, dict) else None
+        found = score_label(entry["label"], heldout, top)
+        # below the minimum of held-out positives: no number, "too few examples" in the detail
+        entry["score"] = round(found.score, 4) if found and not found.too_few else None
         entry["score_method"] = METHOD if found else None
         if found:
             entry["score_detail"] = found.detail()

@@ -1,6 +1,6 @@
-"""The viewer's code as a report embeds it: minified once at build time, deflated in the page.
+"""The viewer's code: its modules in load order, the readable script, and the minified bundle a report embeds.
 
-The readable sources stay in `static_js/` (the modules `report/html.py` lists, and `viewer.css`). `make
+The readable sources stay in `static_js/` (the modules `VIEWER_MODULES` lists, and `viewer.css`). `make
 viewer` (`python -m attrgraph_cli.report.bundle`) concatenates them as `viewer_script()` does and minifies
 the script and the CSS with esbuild (pinned in `static_js/tools/package.json`; npm, build time only) into
 `static_js/min/`, each file headed by the SHA-256 of the sources it was made from. A report embeds the
@@ -19,11 +19,61 @@ from pathlib import Path
 
 from attrgraph_cli.resources import resource_path
 
+#: the viewer's modules under static_js/, in load order: each may use those before it. Pure modules first
+#: (they also load in Node for tests/js/), then the Viewer and what extends it, the panels, and the boot code.
+#: A new panel is one file in static_js/panels/ plus one line here.
+VIEWER_MODULES: tuple[str, ...] = (
+    "core.js",
+    "format.js",
+    "decode.js",
+    "labels.js",
+    "rank.js",
+    "collapse.js",
+    "state.js",
+    "jsonwriter.js",
+    "registry.js",
+    "dom.js",
+    "viewer.js",
+    "hit.js",
+    "draw.js",
+    "svgexport.js",
+    "panels/detail.js",
+    "panels/labels.js",
+    "panels/supernodes.js",
+    "panels/interventions.js",
+    "panels/subgraph.js",
+    "panels/graph.js",
+    "boot.js",
+)
+VIEWER_CSS = "viewer.css"
 MIN_FOLDER = "min"
 MIN_JS = "viewer.min.js"
 MIN_CSS = "viewer.min.css"
 #: esbuild's target (the viewer needs DecompressionStream: Chromium 80, Firefox 113, Safari 16.4)
 TARGET = "es2020"
+
+
+def viewer_script(modules: tuple[str, ...] = VIEWER_MODULES) -> str:
+    """The viewer's modules concatenated into one script: one function scope holding the shared `AG`."""
+    folder = resource_path("static_js")
+    parts = ["(function () {\n'use strict';\nvar AG = {};\n"]
+    for name in modules:
+        text = (folder / name).read_text(encoding="utf-8")
+        if "</script" in text.lower():
+            raise RuntimeError(f"static_js/{name} must not contain a closing script tag")
+        parts.append(f"// ---- {name}\n{text}\n")
+    parts.append("})();\n")
+    return "".join(parts)
+
+
+@cache
+def readable_assets() -> tuple[str, str]:
+    """The viewer's JS and CSS as written in static_js/, read once per process."""
+    js = viewer_script()
+    css = resource_path("static_js", VIEWER_CSS).read_text(encoding="utf-8")
+    if "</style" in css.lower():
+        raise RuntimeError(f"{VIEWER_CSS} must not contain a closing style tag")
+    return js, css
 
 
 def _header(digest: str) -> str:
@@ -73,8 +123,6 @@ def _minify(esbuild: Path, text: str, loader: str) -> str:
 
 def build() -> tuple[int, int]:
     """Write `static_js/min/`; returns the minified (script, stylesheet) sizes in bytes."""
-    from attrgraph_cli.report.html import readable_assets
-
     js, css = readable_assets()
     esbuild = _esbuild()
     min_js, min_css = _minify(esbuild, js, "js"), _minify(esbuild, css, "css")

@@ -1,13 +1,13 @@
 """The self-contained HTML report: one file holding the data, the viewer's JS and CSS, nothing fetched.
 
-The page is `templates/report.html.j2` (Jinja2, autoescaped) with the viewer's JS modules (`VIEWER_MODULES`,
-concatenated in that order inside one function scope) and `static_js/viewer.css`, minified at build time
-(`report/bundle.py`, `make viewer`). The script travels deflated and base64-encoded in a data block that
-`static_js/loader.js`, the page's only script as written, inflates and runs; the stylesheet is inlined. A
-Content-Security-Policy meta tag allows exactly the loader, the viewer's script and the stylesheet (by their
-SHA-256 hashes) and no network access of any kind; the data block is JSON made safe for a `<script>`
-element (see `payload.script_safe_json`) plus a deflated base64 blob of typed arrays.
-"""
+The page is `templates/report.html.j2` (Jinja2, autoescaped) with the viewer's JS modules
+(`report/bundle.py` `VIEWER_MODULES`, concatenated in that order inside one function scope) and
+`static_js/viewer.css`, minified at build time (`report/bundle.py`, `make viewer`). The script travels
+deflated and base64-encoded in a data block that `static_js/loader.js`, the page's only script as written,
+inflates and runs; the stylesheet is inlined. A Content-Security-Policy meta tag allows exactly the loader,
+the viewer's script and the stylesheet (by their SHA-256 hashes) and no network access of any kind; the
+data block is JSON made safe for a `<script>` element (see `payload.script_safe_json`) plus a deflated
+base64 blob of typed arrays."""
 
 from __future__ import annotations
 
@@ -20,67 +20,27 @@ from functools import cache
 from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.graph.model import AttributionGraph
 from attrgraph_cli.io.atomic import atomic_write_bytes
-from attrgraph_cli.report.bundle import minified
+from attrgraph_cli.report.bundle import VIEWER_MODULES, minified, readable_assets, viewer_script
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.payload import build_payload
 from attrgraph_cli.resources import resource_path
 
-#: the viewer's modules under static_js/, in load order: each may use those before it. Pure modules first
-#: (they also load in Node for tests/js/), then the Viewer and what extends it, the panels, and the boot code.
-#: A new panel is one file in static_js/panels/ plus one line here.
-VIEWER_MODULES: tuple[str, ...] = (
-    "core.js",
-    "format.js",
-    "decode.js",
-    "labels.js",
-    "rank.js",
-    "collapse.js",
-    "state.js",
-    "jsonwriter.js",
-    "registry.js",
-    "dom.js",
-    "viewer.js",
-    "hit.js",
-    "draw.js",
-    "svgexport.js",
-    "panels/detail.js",
-    "panels/labels.js",
-    "panels/supernodes.js",
-    "panels/interventions.js",
-    "panels/subgraph.js",
-    "panels/graph.js",
-    "boot.js",
-)
-VIEWER_CSS = "viewer.css"
+__all__ = [
+    "VIEWER_MODULES",
+    "default_title",
+    "packed_code",
+    "readable_assets",
+    "render_html",
+    "viewer_script",
+    "write_html",
+]
+
 LOADER = "loader.js"
 TEMPLATE = "report.html.j2"
 
 
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-def viewer_script(modules: tuple[str, ...] = VIEWER_MODULES) -> str:
-    """The viewer's modules concatenated into one script: one function scope holding the shared `AG`."""
-    folder = resource_path("static_js")
-    parts = ["(function () {\n'use strict';\nvar AG = {};\n"]
-    for name in modules:
-        text = (folder / name).read_text(encoding="utf-8")
-        if "</script" in text.lower():
-            raise RuntimeError(f"static_js/{name} must not contain a closing script tag")
-        parts.append(f"// ---- {name}\n{text}\n")
-    parts.append("})();\n")
-    return "".join(parts)
-
-
-@cache
-def readable_assets() -> tuple[str, str]:
-    """The viewer's JS and CSS as written in static_js/, read once per process."""
-    js = viewer_script()
-    css = resource_path("static_js", VIEWER_CSS).read_text(encoding="utf-8")
-    if "</style" in css.lower():
-        raise RuntimeError(f"{VIEWER_CSS} must not contain a closing style tag")
-    return js, css
 
 
 @cache

@@ -113,15 +113,11 @@ def _edge_order(weight: np.ndarray) -> np.ndarray:
     return np.argsort(-np.abs(weight), kind="stable")
 
 
-def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, title: str = "") -> Payload:
-    """Pack `graph` (and its layout) for the viewer."""
-    layout = layout if layout is not None else compute_layout(graph)
+def _columns(graph: AttributionGraph, layout: Layout, order: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The blob's typed arrays: node columns, node x/y, then the edges in `order`."""
     nodes = graph.nodes
-    n, m = len(nodes), len(graph.edges)
-    index_dtype = np.uint16 if n <= 0xFFFF else np.uint32
-
-    order = _edge_order(graph.edges.weight)
-    columns: list[tuple[str, np.ndarray]] = [
+    index_dtype = np.uint16 if len(nodes) <= 0xFFFF else np.uint32
+    return [
         ("kind", nodes.kind.astype(np.int8)),
         ("layer", nodes.layer.astype(np.int32)),
         ("pos", nodes.position.astype(np.int32)),
@@ -136,7 +132,11 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         ("tgt", graph.edges.target[order].astype(index_dtype)),
         ("w", graph.edges.weight[order].astype(np.float32)),
     ]
-    # lay arrays out at offsets aligned to 8 bytes so the page can view them without copying
+
+
+def _lay_out(columns: list[tuple[str, np.ndarray]]) -> tuple[bytes, list[dict[str, Any]]]:
+    """The arrays back to back at offsets aligned to 8 bytes (the page views them without copying), and
+    their specs (name, dtype, offset, length, shuffled)."""
     parts: list[bytes] = []
     specs: list[dict[str, Any]] = []
     offset = 0
@@ -157,7 +157,16 @@ def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, titl
         specs.append(spec)
         parts.append(data)
         offset += len(data)
-    raw = b"".join(parts)
+    return b"".join(parts), specs
+
+
+def build_payload(graph: AttributionGraph, layout: Layout | None = None, *, title: str = "") -> Payload:
+    """Pack `graph` (and its layout) for the viewer."""
+    layout = layout if layout is not None else compute_layout(graph)
+    nodes = graph.nodes
+    n, m = len(nodes), len(graph.edges)
+    order = _edge_order(graph.edges.weight)
+    raw, specs = _lay_out(_columns(graph, layout, order))
     packed = _deflate(raw)
 
     link_extra: dict[str, Any] = {}

@@ -177,90 +177,28 @@ def compute_dashboards(
     seed: int = 0,
     progress: bool = True,
 ) -> DashboardResult:
-    """Dashboards (feature-details objects with attrgraph's extras) for `features` over `documents`."""
-    import torch
-
+    """Dashboards (feature-details objects with attrgraph's extras) for `features` over `documents`: one
+    streaming pass (`_CorpusPass`), then each feature's examples, histogram, logits and held-out tokens."""
     started = time.perf_counter()
-    gen = torch.Generator(device="cpu").manual_seed(seed)
     n_ctx = getattr(model.cfg, "n_ctx", None)
     ctx_len = int(min(ctx_len, n_ctx)) if n_ctx else int(ctx_len)
     encoder = _Encoder(model, features, device)
-    n_feat = len(features)
     tok_str = _Tokens(tokenizer)
-
-    all_contexts: list[list[int]] = []
-    seq_max: list[Any] = []
-    seq_arg: list[Any] = []
-    fires = torch.zeros(n_feat, dtype=torch.float64, device=device)
-    n_tokens = 0
-    hist_keys = torch.full((0, n_feat), -1.0, device=device)
-    hist_vals = torch.zeros((0, n_feat), device=device)
-    pos_keys = torch.full((0, n_feat), -1.0, device=device)
-    pos_refs = torch.zeros((0, n_feat), dtype=torch.int64, device=device)
-    neg_refs: list[Any] = []
-    neg_acts: list[Any] = []
-    n_neg = 0
-
-    cache: dict[int, np.ndarray] | None = {} if max_tokens * n_feat <= PROFILE_CACHE_ENTRIES else None
+    keep_profiles = max_tokens * len(features) <= PROFILE_CACHE_ENTRIES
+    corpus = _CorpusPass(len(features), device, ctx_len, seed, keep_profiles)
     bar = _progress(progress, max_tokens)
     with bar:
         task = bar.add_task("dashboards", total=max_tokens)
         for batch in _batches(contexts(tokenizer, documents, ctx_len, max_tokens), batch_size):
-            first = len(all_contexts)
-            all_contexts.extend(batch)
-            tokens, valid = _pad(batch, device)
-            acts = encoder(tokens)
-            acts[:, 0, :] = 0  # BOS, as circuit-tracer zeroes it
-            acts[~valid] = 0
-            b, s, _ = acts.shape
-            valid[:, 0] = False
-            n_valid = int(valid.sum())
-            n_tokens += n_valid
-            active = acts > 0
-            fires += active.sum((0, 1)).double()
-            if cache is not None:
-                rows = acts.cpu().numpy()
-                for row, ids in enumerate(batch):
-                    cache[first + row] = rows[row, : len(ids)]
-            best, where = acts.max(1)
-            seq_max.append(best.cpu())
-            seq_arg.append(where.to(torch.int16).cpu())
-            flat = acts.reshape(b * s, n_feat)
-            flat_active = active.reshape(b * s, n_feat)
-            keys = torch.rand((b * s, n_feat), generator=gen).to(device)
-            hist_keys, hist_vals = _reservoir_merge(
-                hist_keys, hist_vals, torch.where(flat_active, keys, -1.0), flat, HIST_RESERVOIR
-            )
-            ctx_ids = torch.arange(first, first + b, device=device)
-            held = (ctx_ids % HELDOUT_EVERY) == HELDOUT_EVERY - 1
-            if bool(held.any()):
-                held_tok = (held[:, None] & valid).reshape(-1)
-                refs = (ctx_ids[:, None] * ctx_len + torch.arange(s, device=device)[None, :]).reshape(-1)
-                pkeys = torch.where(flat_active & held_tok[:, None], keys, -1.0)
-                pos_keys, pos_refs = _reservoir_merge(
-                    pos_keys, pos_refs, pkeys, refs[:, None].expand(-1, n_feat), HELDOUT_POS_RESERVOIR
-                )
-                if n_neg < HELDOUT_NEG_MAX:
-                    cand = torch.nonzero(held_tok).squeeze(1)
-                    pick = cand[torch.randperm(len(cand), generator=gen)[:HELDOUT_NEG_PER_BATCH].to(device)]
-                    neg_refs.append(refs[pick].cpu())
-                    neg_acts.append(flat[pick].cpu())
-                    n_neg += len(pick)
-            bar.update(task, advance=n_valid)
-    if n_tokens == 0:
+            bar.update(task, advance=corpus.add(batch, encoder))
+    if corpus.n_tokens == 0:
         raise AttrgraphError("the corpus produced no tokens to compute dashboards over")
+    stats = corpus.finish()
 
-    maxima = torch.cat(seq_max).numpy()
-    argmax = torch.cat(seq_arg).numpy().astype(np.int64)
-    density = (fires / n_tokens).cpu().numpy()
-    hist_k, hist_v = hist_keys.cpu().numpy(), hist_vals.cpu().numpy()
-    pos_k, pos_r = pos_keys.cpu().numpy(), pos_refs.cpu().numpy()
-    neg_r = torch.cat(neg_refs).numpy() if neg_refs else np.zeros(0, dtype=np.int64)
-    neg_a = torch.cat(neg_acts).numpy() if neg_acts else np.zeros((0, n_feat))
-
+    all_contexts = corpus.contexts
     rng = np.random.default_rng(seed)
     explain = (np.arange(len(all_contexts)) % HELDOUT_EVERY) != HELDOUT_EVERY - 1
-    chosen = [_choose_examples(maxima[:, f], explain, rng) for f in range(n_feat)]
+    chosen = [_choose_examples(stats.maxima[:, f], explain, rng) for f in range(len(features))]
     profiles = _profiles(
         encoder, all_contexts, sorted({c for ch in chosen for _, c in ch}), device, batch_size
     )
@@ -274,47 +212,172 @@ def compute_dashboards(
 
     details: dict[tuple[int, int], dict[str, Any]] = {}
     heldout: dict[tuple[int, int], HeldOut] = {}
-    dens: dict[tuple[int, int], float] = {}
     for f, key in enumerate(features):
-        act_max = float(maxima[:, f].max(initial=0.0))
-        quantiles: dict[str, list[dict[str, Any]]] = {}
-        for name, ctx in chosen[f]:
-            ids = all_contexts[ctx]
-            prof = profiles[ctx][:, f]
-            quantiles.setdefault(name, []).append(_example(ids, prof, int(argmax[ctx, f]), tok_str))
-        values = hist_v[:, f][hist_k[:, f] >= 0]
-        counts, edges = np.histogram(values, bins=HIST_BINS, range=(0.0, act_max or 1.0))
-        top, top_v, bottom, bottom_v = top_logits[f]
-        details[key] = {
-            "index": key[1],
-            "examples_quantiles": [{"quantile_name": n, "examples": ex} for n, ex in quantiles.items()],
-            "top_logits": [tok_str(i) for i in top],
-            "bottom_logits": [tok_str(i) for i in bottom],
-            "top_logit_values": [round(float(v), 4) for v in top_v],
-            "bottom_logit_values": [round(float(v), 4) for v in bottom_v],
-            "act_max": round(act_max, 5),
-            "histogram": {
-                "edges": [round(float(e), 5) for e in edges],
-                "counts": [int(c) for c in counts],
-                "sampled": int(len(values)),
-            },
-            "n_tokens": int(n_tokens),
-        }
-        dens[key] = float(density[f])
-        negatives = [token_pair(r) for r, a in zip(neg_r, neg_a[:, f], strict=True) if a == 0]
+        details[key] = _feature_details(
+            f, key, stats, chosen[f], profiles, top_logits[f], all_contexts, tok_str, int(corpus.n_tokens)
+        )
+        negatives = [
+            token_pair(r) for r, a in zip(stats.neg_refs, stats.neg_acts[:, f], strict=True) if a == 0
+        ]
+        act_max = float(stats.maxima[:, f].max(initial=0.0))
         heldout[key] = HeldOut(negatives=negatives, threshold=POSITIVE_SHARE * act_max)
+    positives = (stats.pos_refs, stats.pos_keys)
+    cache = corpus.cache
     _fill_positives(
-        encoder, all_contexts, features, heldout, (pos_r, pos_k), ctx_len, device, batch_size, tok_str, cache
+        encoder, all_contexts, features, heldout, positives, ctx_len, device, batch_size, tok_str, cache
     )
     return DashboardResult(
         details=details,
-        density=dens,
+        density={key: float(stats.density[f]) for f, key in enumerate(features)},
         heldout=heldout,
-        n_tokens=int(n_tokens),
+        n_tokens=int(corpus.n_tokens),
         n_contexts=len(all_contexts),
         seconds=time.perf_counter() - started,
         device=device,
     )
+
+
+@dataclass
+class _PassStats:
+    """Pass 1's statistics as numpy arrays (contexts x features, reservoirs x features)."""
+
+    maxima: np.ndarray
+    argmax: np.ndarray
+    density: np.ndarray
+    hist_keys: np.ndarray
+    hist_vals: np.ndarray
+    pos_keys: np.ndarray
+    pos_refs: np.ndarray
+    neg_refs: np.ndarray
+    neg_acts: np.ndarray
+
+
+class _CorpusPass:
+    """Pass 1 (see the module docstring), one batch of contexts at a time, on the device."""
+
+    def __init__(self, n_feat: int, device: str, ctx_len: int, seed: int, keep_profiles: bool) -> None:
+        import torch
+
+        self.n_feat, self.device, self.ctx_len = n_feat, device, ctx_len
+        self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        self.contexts: list[list[int]] = []
+        self.seq_max: list[Any] = []
+        self.seq_arg: list[Any] = []
+        self.fires = torch.zeros(n_feat, dtype=torch.float64, device=device)
+        self.n_tokens = 0
+        self.hist_keys = torch.full((0, n_feat), -1.0, device=device)
+        self.hist_vals = torch.zeros((0, n_feat), device=device)
+        self.pos_keys = torch.full((0, n_feat), -1.0, device=device)
+        self.pos_refs = torch.zeros((0, n_feat), dtype=torch.int64, device=device)
+        self.neg_refs: list[Any] = []
+        self.neg_acts: list[Any] = []
+        self.n_neg = 0
+        #: context -> its activation profile (tokens x features), when small enough to keep
+        self.cache: dict[int, np.ndarray] | None = {} if keep_profiles else None
+
+    def add(self, batch: list[list[int]], encoder: _Encoder) -> int:
+        """Encode one batch and fold it into the statistics; returns the tokens it counted."""
+        import torch
+
+        first = len(self.contexts)
+        self.contexts.extend(batch)
+        tokens, valid = _pad(batch, self.device)
+        acts = encoder(tokens)
+        acts[:, 0, :] = 0  # BOS, as circuit-tracer zeroes it
+        acts[~valid] = 0
+        b, s, _ = acts.shape
+        valid[:, 0] = False
+        n_valid = int(valid.sum())
+        self.n_tokens += n_valid
+        active = acts > 0
+        self.fires += active.sum((0, 1)).double()
+        if self.cache is not None:
+            rows = acts.cpu().numpy()
+            for row, ids in enumerate(batch):
+                self.cache[first + row] = rows[row, : len(ids)]
+        best, where = acts.max(1)
+        self.seq_max.append(best.cpu())
+        self.seq_arg.append(where.to(torch.int16).cpu())
+        flat = acts.reshape(b * s, self.n_feat)
+        flat_active = active.reshape(b * s, self.n_feat)
+        keys = torch.rand((b * s, self.n_feat), generator=self.gen).to(self.device)
+        self.hist_keys, self.hist_vals = _reservoir_merge(
+            self.hist_keys, self.hist_vals, torch.where(flat_active, keys, -1.0), flat, HIST_RESERVOIR
+        )
+        ctx_ids = torch.arange(first, first + b, device=self.device)
+        held = (ctx_ids % HELDOUT_EVERY) == HELDOUT_EVERY - 1
+        if bool(held.any()):
+            self._add_heldout(held, valid, ctx_ids, s, flat, flat_active, keys)
+        return n_valid
+
+    def _add_heldout(self, held, valid, ctx_ids, s: int, flat, flat_active, keys) -> None:
+        """Held-out contexts: firing token references into a reservoir, and a few random tokens."""
+        import torch
+
+        held_tok = (held[:, None] & valid).reshape(-1)
+        refs = (ctx_ids[:, None] * self.ctx_len + torch.arange(s, device=self.device)[None, :]).reshape(-1)
+        pkeys = torch.where(flat_active & held_tok[:, None], keys, -1.0)
+        self.pos_keys, self.pos_refs = _reservoir_merge(
+            self.pos_keys, self.pos_refs, pkeys, refs[:, None].expand(-1, self.n_feat), HELDOUT_POS_RESERVOIR
+        )
+        if self.n_neg < HELDOUT_NEG_MAX:
+            cand = torch.nonzero(held_tok).squeeze(1)
+            pick = cand[torch.randperm(len(cand), generator=self.gen)[:HELDOUT_NEG_PER_BATCH].to(self.device)]
+            self.neg_refs.append(refs[pick].cpu())
+            self.neg_acts.append(flat[pick].cpu())
+            self.n_neg += len(pick)
+
+    def finish(self) -> _PassStats:
+        import torch
+
+        return _PassStats(
+            maxima=torch.cat(self.seq_max).numpy(),
+            argmax=torch.cat(self.seq_arg).numpy().astype(np.int64),
+            density=(self.fires / self.n_tokens).cpu().numpy(),
+            hist_keys=self.hist_keys.cpu().numpy(),
+            hist_vals=self.hist_vals.cpu().numpy(),
+            pos_keys=self.pos_keys.cpu().numpy(),
+            pos_refs=self.pos_refs.cpu().numpy(),
+            neg_refs=torch.cat(self.neg_refs).numpy() if self.neg_refs else np.zeros(0, dtype=np.int64),
+            neg_acts=torch.cat(self.neg_acts).numpy() if self.neg_acts else np.zeros((0, self.n_feat)),
+        )
+
+
+def _feature_details(
+    f: int,
+    key: tuple[int, int],
+    stats: _PassStats,
+    chosen: list[tuple[str, int]],
+    profiles: dict[int, np.ndarray],
+    logits: tuple[Any, Any, Any, Any],
+    all_contexts: list[list[int]],
+    tok_str: _Tokens,
+    n_tokens: int,
+) -> dict[str, Any]:
+    """Feature `f`'s feature-details object: examples by quantile, logits, histogram, maximum."""
+    act_max = float(stats.maxima[:, f].max(initial=0.0))
+    quantiles: dict[str, list[dict[str, Any]]] = {}
+    for name, ctx in chosen:
+        example = _example(all_contexts[ctx], profiles[ctx][:, f], int(stats.argmax[ctx, f]), tok_str)
+        quantiles.setdefault(name, []).append(example)
+    values = stats.hist_vals[:, f][stats.hist_keys[:, f] >= 0]
+    counts, edges = np.histogram(values, bins=HIST_BINS, range=(0.0, act_max or 1.0))
+    top, top_v, bottom, bottom_v = logits
+    return {
+        "index": key[1],
+        "examples_quantiles": [{"quantile_name": n, "examples": ex} for n, ex in quantiles.items()],
+        "top_logits": [tok_str(i) for i in top],
+        "bottom_logits": [tok_str(i) for i in bottom],
+        "top_logit_values": [round(float(v), 4) for v in top_v],
+        "bottom_logit_values": [round(float(v), 4) for v in bottom_v],
+        "act_max": round(act_max, 5),
+        "histogram": {
+            "edges": [round(float(e), 5) for e in edges],
+            "counts": [int(c) for c in counts],
+            "sampled": int(len(values)),
+        },
+        "n_tokens": n_tokens,
+    }
 
 
 def _fill_positives(

@@ -200,35 +200,13 @@ def _text(
     )
 
 
-def render_svg(
-    graph: AttributionGraph,
-    options: FigureOptions | None = None,
-    layout: Layout | None = None,
-    title: str | None = None,
-    sem: Semantics | None = None,
-) -> SvgFigure:
-    """Draw `graph` as a standalone SVG figure; see the module docstring.
-
-    Labels, colours and the choice of labelled nodes come from `sem` (`semantics.compute(graph)` when
-    not given), as in the HTML viewer and the PDF's tables.
-    """
-    opts = options or FigureOptions()
-    layout = layout or compute_layout(graph)
-    sem = sem if sem is not None else semantics.compute(graph)
-    nodes = graph.nodes
-    n = len(nodes)
-    scale = _Scale(layout, opts)
-    r = scale.r
-    x = scale.x(layout.x)
-    y = scale.y(layout.y)
-    visible = visible_nodes(graph, opts)
-    chosen = select_edges(graph, visible, opts)
-    plot_w, plot_h = scale.x(layout.width), scale.y(layout.height)
-    pinned = set(graph.pinned_ids)
-    obstacles: list[Box] = []
-
-    # --- axes: row labels on the left, tokens under the columns --------------------------------------
+def _axes(
+    graph: AttributionGraph, layout: Layout, scale: _Scale, opts: FigureOptions
+) -> tuple[list[str], list[Box], str]:
+    """Row labels on the left, tokens under the columns (horizontal unless neighbours would touch), and the
+    faint guides between rows and columns: (svg parts, their boxes as label obstacles, guides path)."""
     axes: list[str] = []
+    obstacles: list[Box] = []
     step = max(1, math.ceil((opts.axis_size + 2) / scale.sy))
     for row, text in enumerate(layout.row_labels):
         if row % step and row not in (0, layout.n_rows - 1):
@@ -246,22 +224,13 @@ def render_svg(
     # horizontal tokens unless two neighbours would touch (a token may use its neighbours' spare room)
     widths = np.array([text_width(t, opts.token_size) for t in shown])
     rotate = bool(np.any(np.diff(centres) < (widths[:-1] + widths[1:]) / 2 + 4)) if n_pos > 1 else False
+    plot_w, plot_h = scale.x(layout.width), scale.y(layout.height)
     token_y = plot_h + 4 + ASCENT * opts.token_size
     for p, text in enumerate(shown):
         cx = float(centres[p])
         if rotate:
-            axes.append(
-                _text(
-                    cx,
-                    token_y,
-                    text,
-                    opts.token_size,
-                    "end",
-                    TEXT_COLOUR,
-                    f' transform="rotate(-40 {_fmt(cx)} {_fmt(token_y)})"',
-                    cls="token",
-                )
-            )
+            turn = f' transform="rotate(-40 {_fmt(cx)} {_fmt(token_y)})"'
+            axes.append(_text(cx, token_y, text, opts.token_size, "end", TEXT_COLOUR, turn, cls="token"))
             wdt = text_width(text, opts.token_size)
             c, s = math.cos(math.radians(40)), math.sin(math.radians(40))
             obstacles.append(
@@ -275,22 +244,37 @@ def render_svg(
         else:
             axes.append(_text(cx, token_y, text, opts.token_size, "middle", TEXT_COLOUR, cls="token"))
             obstacles.append(label_box(text, cx, token_y, "middle", opts.token_size))
-    # faint guides between rows and columns
     guides = "".join(f"M0 {_fmt(scale.y(row))}H{_fmt(plot_w)}" for row in range(1, layout.n_rows))
     guides += "".join(
         f"M{_fmt(scale.x(left - 0.5))} 0V{_fmt(plot_h)}" for left in layout.column_left[1:].tolist()
     )
+    return axes, obstacles, guides
 
-    # --- supernodes: a labelled box around each group's members ---------------------------------------
+
+@dataclass
+class _Placed:
+    """Node positions in figure px, the marker radius and which nodes are drawn (shared by the phases)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    r: float
+    visible: np.ndarray
+    index: dict[str, int]
+
+
+def _supernode_boxes(
+    graph: AttributionGraph, at: _Placed, opts: FigureOptions
+) -> tuple[list[str], list[LabelRequest]]:
+    """A labelled box around each supernode's drawn members: (svg rects, their name labels' requests)."""
     groups: list[str] = []
     group_labels: list[LabelRequest] = []
-    index = {nid: i for i, nid in enumerate(nodes.ids.tolist())}
+    x, y = at.x, at.y
     for g, (name, *members) in enumerate(graph.supernodes):
-        rows = [index[m] for m in members if m in index and visible[index[m]]]
+        rows = [at.index[m] for m in members if m in at.index and at.visible[at.index[m]]]
         if not rows:
             continue
         colour = supernode_color(g)
-        pad = r + 2.5
+        pad = at.r + 2.5
         x0, x1 = float(x[rows].min()) - pad, float(x[rows].max()) + pad
         y0, y1 = float(y[rows].min()) - pad, float(y[rows].max()) + pad
         groups.append(
@@ -299,22 +283,18 @@ def render_svg(
             f'stroke-width="1"/>'
         )
         text = truncate(clean_text(name), opts.max_label_width, opts.label_size, bold=True)
+        x_mid = x0 + text_width(text, opts.label_size, bold=True) / 2
         group_labels.append(
-            LabelRequest(
-                -1 - g,
-                text,
-                x0 + text_width(text, opts.label_size, bold=True) / 2,
-                y0,
-                0.0,
-                opts.label_size,
-                ("above", "below"),
-                bold=True,
-            )
+            LabelRequest(-1 - g, text, x_mid, y0, 0.0, opts.label_size, ("above", "below"), bold=True)
         )
+    return groups, group_labels
 
-    # --- nodes, merged into one path per style -------------------------------------------------------
+
+def _node_paths(graph: AttributionGraph, at: _Placed, pinned_rows: list[int]) -> list[str]:
+    """The nodes, merged into one path per style, and a ring around the pinned ones."""
+    nodes, x, y, r = graph.nodes, at.x, at.y, at.r
     node_paths: list[str] = []
-    vis_idx = np.flatnonzero(visible)
+    vis_idx = np.flatnonzero(at.visible)
     for kind in (NodeKind.EMBEDDING, NodeKind.LOGIT, NodeKind.ERROR, NodeKind.FEATURE):
         sel = vis_idx[nodes.kind[vis_idx] == kind]
         if not len(sel):
@@ -337,7 +317,6 @@ def render_svg(
             f'<path class="nodes {name}" d="{d}" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{_fmt(line)}"/>'
         )
-    pinned_rows = [index[p] for p in pinned if p in index and visible[index[p]]]
     if pinned_rows:
         d = "".join(
             _marker(int(nodes.kind[i]), float(x[i]), float(y[i]), r + 0.8) for i in sorted(pinned_rows)
@@ -345,9 +324,23 @@ def render_svg(
         node_paths.append(
             f'<path class="pinned" d="{d}" fill="none" stroke="{PINNED_STROKE}" stroke-width="1.2"/>'
         )
+    return node_paths
 
-    # --- labels: supernode names, top logits, then the most influential features ---------------------
+
+def _labels(
+    graph: AttributionGraph,
+    sem: Semantics,
+    at: _Placed,
+    opts: FigureOptions,
+    obstacles: list[Box],
+    group_labels: list[LabelRequest],
+    pinned_rows: list[int],
+) -> tuple[list[PlacedLabel], list[str]]:
+    """Supernode names, top logits, then the pinned and most influential features, placed without overlaps
+    (`obstacles` grows by the node boxes that must stay clear): (placed labels, their svg)."""
+    nodes, x, y, r = graph.nodes, at.x, at.y, at.r
     soft: list[Box] = []
+    vis_idx = np.flatnonzero(at.visible)
     feat_idx = vis_idx[nodes.kind[vis_idx] == NodeKind.FEATURE]
     ranked = feat_idx[np.argsort(sem.rank[feat_idx], kind="stable")]
     pinned_set = set(pinned_rows)
@@ -362,7 +355,7 @@ def render_svg(
         (obstacles if is_hard else soft).append(box)
     requests = list(group_labels)
     logits = semantics.top_logits(graph, len(nodes))
-    for i in logits[visible[logits]][: opts.logit_labels].tolist():
+    for i in logits[at.visible[logits]][: opts.logit_labels].tolist():
         text = truncate(sem.short[i], opts.max_label_width, opts.label_size)
         requests.append(
             LabelRequest(
@@ -383,17 +376,37 @@ def render_svg(
         weight = ' font-weight="bold"' if lab.bold else ""
         cls = "label supernode-label" if lab.node < 0 else "label"
         label_svg.append(_text(lab.x, lab.y, lab.text, lab.size, lab.anchor, TEXT_COLOUR, weight, cls))
+    return placed, label_svg
 
-    # --- bounding box and caption ---------------------------------------------------------------------
-    boxes = [Box(0.0, 0.0, plot_w, plot_h)] + obstacles + [lab.box for lab in placed]
+
+@dataclass
+class _Frame:
+    """The figure's view box and its caption."""
+
+    x0: float
+    y0: float
+    width: float
+    height: float
+    caption_lines: list[str]
+    caption_svg: list[str]
+
+
+def _frame(
+    graph: AttributionGraph,
+    opts: FigureOptions,
+    boxes: list[Box],
+    caption: tuple[np.ndarray, np.ndarray, float, list[PlacedLabel]],
+) -> _Frame:
+    """The bounding box of everything drawn, grown by the caption under it (`caption`: visible, chosen
+    edges, edge threshold, placed labels)."""
     x0 = min(b.x0 for b in boxes) - 4
     y0 = min(b.y0 for b in boxes) - 4
     x1 = max(b.x1 for b in boxes) + 4
     y1 = max(b.y1 for b in boxes) + 2
     caption_lines: list[str] = []
     caption_svg: list[str] = []
-    threshold = float(np.abs(graph.edges.weight[chosen]).min()) if len(chosen) else float("nan")
     if opts.caption:
+        visible, chosen, threshold, placed = caption
         caption_lines = _wrap(
             _caption(graph, visible, chosen, threshold, placed, opts), max(x1 - x0, 240.0), opts.caption_size
         )
@@ -406,7 +419,45 @@ def render_svg(
         if caption_lines:
             x1 = max(x1, x0 + 2 + max(text_width(t, opts.caption_size) for t in caption_lines) + 4)
             y1 = y1 + 4 + len(caption_lines) * line_h + 2
-    width, height = x1 - x0, y1 - y0
+    return _Frame(x0, y0, x1 - x0, y1 - y0, caption_lines, caption_svg)
+
+
+def render_svg(
+    graph: AttributionGraph,
+    options: FigureOptions | None = None,
+    layout: Layout | None = None,
+    title: str | None = None,
+    sem: Semantics | None = None,
+) -> SvgFigure:
+    """Draw `graph` as a standalone SVG figure; see the module docstring.
+
+    Labels, colours and the choice of labelled nodes come from `sem` (`semantics.compute(graph)` when
+    not given), as in the HTML viewer and the PDF's tables.
+    """
+    opts = options or FigureOptions()
+    layout = layout or compute_layout(graph)
+    sem = sem if sem is not None else semantics.compute(graph)
+    n = len(graph.nodes)
+    scale = _Scale(layout, opts)
+    visible = visible_nodes(graph, opts)
+    at = _Placed(
+        scale.x(layout.x),
+        scale.y(layout.y),
+        scale.r,
+        visible,
+        {nid: i for i, nid in enumerate(graph.nodes.ids.tolist())},
+    )
+    chosen = select_edges(graph, visible, opts)
+    plot_w, plot_h = scale.x(layout.width), scale.y(layout.height)
+    axes, obstacles, guides = _axes(graph, layout, scale, opts)
+    groups, group_labels = _supernode_boxes(graph, at, opts)
+    pinned_rows = [at.index[p] for p in set(graph.pinned_ids) if p in at.index and visible[at.index[p]]]
+    node_paths = _node_paths(graph, at, pinned_rows)
+    placed, label_svg = _labels(graph, sem, at, opts, obstacles, group_labels, pinned_rows)
+    threshold = float(np.abs(graph.edges.weight[chosen]).min()) if len(chosen) else float("nan")
+    boxes = [Box(0.0, 0.0, plot_w, plot_h)] + obstacles + [lab.box for lab in placed]
+    frame = _frame(graph, opts, boxes, (visible, chosen, threshold, placed))
+    x0, y0, width, height = frame.x0, frame.y0, frame.width, frame.height
 
     if not title:
         title = f"Attribution graph: {graph.prompt}" if graph.prompt else "Attribution graph"
@@ -417,7 +468,7 @@ def render_svg(
         f'viewBox="{_fmt(x0)} {_fmt(y0)} {_fmt(width)} {_fmt(height)}" '
         f'font-family="{xml_text(opts.font_family)}">',
         f"<title>{xml_text(title)}</title>",
-        f"<desc>{xml_text(' '.join(caption_lines))}</desc>",
+        f"<desc>{xml_text(' '.join(frame.caption_lines))}</desc>",
         f'<rect x="{_fmt(x0)}" y="{_fmt(y0)}" width="{_fmt(width)}" height="{_fmt(height)}" fill="#ffffff"/>',
         f'<path class="guides" d="{guides}" fill="none" stroke="#eeeeee" stroke-width="0.6"/>'
         if guides
@@ -426,7 +477,7 @@ def render_svg(
         *groups,
         "</g>",
         '<g class="edges" fill="none" stroke-linecap="round">',
-        *_edge_paths(graph, chosen, x, y),
+        *_edge_paths(graph, chosen, at.x, at.y),
         "</g>",
         '<g class="nodes">',
         *node_paths,
@@ -438,23 +489,23 @@ def render_svg(
         *axes,
         "</g>",
         '<g class="captions">',
-        *caption_svg,
+        *frame.caption_svg,
         "</g>",
         "</svg>",
     ]
-    node_x = np.where(visible, x - x0, np.nan) if n else np.empty(0)
-    node_y = np.where(visible, y - y0, np.nan) if n else np.empty(0)
+    node_x = np.where(visible, at.x - x0, np.nan) if n else np.empty(0)
+    node_y = np.where(visible, at.y - y0, np.nan) if n else np.empty(0)
     return SvgFigure(
         svg="\n".join(p for p in parts if p) + "\n",
         width=width,
         height=height,
         node_x=node_x,
         node_y=node_y,
-        node_r=r,
+        node_r=at.r,
         labels=placed,
         n_edges_drawn=int(len(chosen)),
         edge_threshold=threshold,
-        caption=caption_lines,
+        caption=frame.caption_lines,
     )
 
 

@@ -265,6 +265,32 @@ def test_gzip_source_within_the_budget_is_read(tmp_path, keys, monkeypatch):
     assert read_source(path, numbers(keys)).matched[keys[0]].label == "d"
 
 
+@pytest.mark.parametrize("form", ["jsonl", "csv"])
+def test_source_memory_follows_the_records_kept_not_the_file(tmp_path, keys, form):
+    """8 MB of records for features the graph does not have: read in one lazy pass, keeping only the
+    graph's (a list of every line, or of every parsed record, was held: ~10x the file)."""
+    line = '{"layer": "4000-x", "index": "1", "description": "d"}\n' if form == "jsonl" else "4000,1,d\n"
+    layer, index = keys[0]
+    first = (
+        json.dumps({"layer": f"{layer}-x", "index": index, "description": "kept"}) + "\n"
+        if form == "jsonl"
+        else f"{layer},{index},kept\n"
+    )
+    path = tmp_path / f"big.{form}"
+    path.write_text(first + line * (8_000_000 // len(line)))
+    size = path.stat().st_size
+    read_source(tmp_path / "warm.csv" if _write(tmp_path / "warm.csv", "1,2,x\n") else path, {})
+    out, peak = _peak(lambda: read_source(path, numbers(keys)))
+    assert not isinstance(out, Exception), out
+    assert out.matched[keys[0]].label == "kept" and out.entries > 100_000
+    assert peak < 4 * size, f"peak {peak / MIB:.1f} MiB for a {size / MIB:.1f} MiB source"
+
+
+def _write(path: Path, text: str) -> bool:
+    path.write_text(text)
+    return True
+
+
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory", "sparse"])
 @pytest.mark.parametrize("reader", ["plan", "batch"])
 def test_plan_and_batch_files_get_the_same_guard(tmp_path, kind, reader):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 
 from attrgraph_cli.autointerp.imported import (
     Imported,
     SourceError,
     clean_label,
+    lines,
     parse_index,
     parse_layer,
     shown,
@@ -21,7 +21,7 @@ def read_table(text: str, name: str) -> Iterator[Imported]:
     """Rows `layer, feature, label`; the delimiter is a tab when the first line has one, else a comma."""
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(lines(text), delimiter=delimiter)
     lineno = 0
     while True:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +106,15 @@ def nesting_depth(value: Any, limit: int) -> int:
         depth += 1
         level = nxt
     return depth
+
+
+def lines(text: str) -> Iterator[str]:
+    """The lines of `text` (each with its line break), one at a time and without copying the whole text
+    (`io.StringIO` holds 4 bytes a character; `splitlines()` one object per line at once)."""
+    start = 0
+    end_of_text = len(text)
+    while start < end_of_text:
+        end = text.find("\n", start)
+        end = end_of_text if end < 0 else end + 1
+        yield text[start:end]
+        start = end

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,10 @@ from attrgraph_cli.autointerp.import_neuronpedia import (
     choose_source_set,
     looks_like_explanation,
     read_explanations,
-    source_sets,
+    split_source,
 )
 from attrgraph_cli.autointerp.import_table import read_table
-from attrgraph_cli.autointerp.imported import Imported, SourceError
+from attrgraph_cli.autointerp.imported import Imported, SourceError, lines, parse_index, shown
 from attrgraph_cli.io.bounded import read_bounded, source_budget
 
 
@@ -66,15 +68,15 @@ def read_source(
     stripped = text.lstrip()
     name = str(path)
     if stripped.startswith(("[", "{")):
-        records = _json_records(stripped, name)
-        if len(records) == 1 and is_details(records[0]):
-            return _single_details(path, records[0], numbers)
-        sets = source_sets(records)
-        chosen = choose_source_set(sets, source_set, graph_hint, name)
-        entries = read_explanations(records, name, chosen)
-        result = _result(path, "neuronpedia-explanations", len(records), entries, numbers)
+        del text
+        scan = _scan_records(stripped, name, numbers)
+        if scan.total == 1 and scan.details is not None:
+            return _single_details(path, scan.details, numbers)
+        chosen = choose_source_set(scan.sets, source_set, graph_hint, name)
+        entries = read_explanations(scan.kept, name, chosen)
+        result = _result(path, "neuronpedia-explanations", scan.total, entries, numbers)
         result.source_set = chosen
-        result.sets = sets
+        result.sets = scan.sets
         return result
     return _result(path, "table", _count_rows(text), read_table(text, name), numbers)
 
@@ -110,8 +112,60 @@ def _read_text(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _json_records(text: str, name: str) -> list[dict[str, Any]]:
-    """A JSON array or a single object, else JSON Lines (one object a line)."""
+@dataclass
+class _Scan:
+    """One pass over an explanation export: every record checked, only the graph's features kept."""
+
+    total: int = 0
+    sets: dict[str, int] = field(default_factory=dict)
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] | None = None  # the first record, when it is a feature-details object
+
+
+def _scan_records(text: str, name: str, numbers: dict[tuple[int, int], int]) -> _Scan:
+    """Check every record of a JSON array, single object or JSON Lines text, count the source sets, and
+    keep only the records of the graph's features (JSON Lines are parsed one line at a time, so memory
+    follows the records kept, not the file)."""
+    scan = _Scan()
+    for n, record in enumerate(_records(text, name)):
+        scan.total += 1
+        if not isinstance(record, dict):
+            raise SourceError(f"{name}: record {n} is not a JSON object")
+        if n == 0 and is_details(record):
+            scan.details = record
+            continue
+        if not looks_like_explanation(record):
+            if n == 0:
+                raise SourceError(
+                    f"{name}: JSON of no known label shape (explanation objects need layer, index, "
+                    "description; feature details need examples_quantiles)"
+                )
+            raise SourceError(f"{name}: record {n} is not an explanation (needs layer, index, description)")
+        parsed = split_source(record.get("layer"))
+        index = parse_index(record.get("index"))
+        if parsed is None or index is None:
+            raise SourceError(
+                f"{name}: record {n} has layer {shown(record.get('layer'))}, "
+                f"index {shown(record.get('index'))} (expected a layer such as 20 or '20-clt-hp' "
+                "and an index 0 to 2**53)"
+            )
+        scan.sets[parsed[1]] = scan.sets.get(parsed[1], 0) + 1
+        if (parsed[0], index) in numbers:
+            scan.kept.append(record)
+    if scan.details is not None and scan.total > 1:
+        raise SourceError(f"{name}: record 0 is not an explanation (needs layer, index, description)")
+    return scan
+
+
+def _records(text: str, name: str) -> Iterator[Any]:
+    """The records of a JSON array or a single object, else of JSON Lines (one object a line, read lazily).
+
+    JSON Lines are told apart by their first line (a whole object, with more text after it) before any
+    whole-text parse: orjson reserves ~12x its input up front, even for a text it refuses at byte 54.
+    """
+    if text.startswith("{") and _first_line_is_a_record(text):
+        yield from _json_lines(text, name)
+        return
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError as whole_error:
@@ -119,32 +173,48 @@ def _json_records(text: str, name: str) -> list[dict[str, Any]]:
             raise SourceError(f"{name}: corrupt or truncated JSON ({whole_error})") from None
         doc = None
     if isinstance(doc, list):
-        records = doc
-    elif isinstance(doc, dict):
-        records = [doc]
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
-                raise SourceError(
-                    f"{name}, line {lineno}: corrupt or truncated JSON Lines record ({exc})"
-                ) from None
-    bad = next((n for n, r in enumerate(records) if not isinstance(r, dict)), None)
-    if bad is not None:
-        raise SourceError(f"{name}: record {bad} is not a JSON object")
-    if records and not (is_details(records[0]) or looks_like_explanation(records[0])):
-        raise SourceError(
-            f"{name}: JSON of no known label shape (explanation objects need layer, index, description; "
-            "feature details need examples_quantiles)"
-        )
-    return records
+        yield from doc
+        return
+    if isinstance(doc, dict):
+        yield doc
+        return
+    yield from _json_lines(text, name)
+
+
+_NON_SPACE = re.compile(r"\S")
+
+
+def _first_line_is_a_record(text: str) -> bool:
+    end = text.find("\n")
+    if end < 0 or _NON_SPACE.search(text, end) is None:  # (a search, not a copy of the rest)
+        return False
+    try:
+        return isinstance(orjson.loads(text[:end]), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _json_lines(text: str, name: str) -> Iterator[Any]:
+    for lineno, line in enumerate(lines(text), 1):
+        if not line.strip():
+            continue
+        try:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise SourceError(
+                f"{name}, line {lineno}: corrupt or truncated JSON Lines record ({exc})"
+            ) from None
 
 
 def _count_rows(text: str) -> int:
-    rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    header = bool(rows) and not rows[0].replace("\t", ",").split(",")[0].strip().lstrip("-").isdigit()
-    return len(rows) - header
+    """Data rows of a table (comments, blank lines and a header row not counted), read lazily."""
+    count = 0
+    header = False
+    for line in lines(text):
+        if line.strip() and not line.lstrip().startswith("#"):
+            if count == 0 and not header:
+                header = not line.replace("\t", ",").split(",")[0].strip().lstrip("-").isdigit()
+                if header:
+                    continue
+            count += 1
+    return count

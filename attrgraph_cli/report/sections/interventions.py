@@ -31,6 +31,7 @@ class Target:
     p_after: str
     rank_before: str
     rank_after: str
+    flag: str = ""
 
 
 @dataclass
@@ -50,6 +51,9 @@ class InterventionView:
     sweep_chart: str | None = None
     agreement_chart: str | None = None
     check: list[tuple[str, str]] = field(default_factory=list)
+    #: what measured and predicted compare: mode, units, coverage, tolerance, summary (intervene.agreement)
+    prediction: list[str] = field(default_factory=list)
+    partial: bool = False
 
 
 def _list(value: Any) -> list:
@@ -102,6 +106,7 @@ def _target(t: dict[str, Any]) -> Target:
         p_after=num(t.get("p_after")),
         rank_before=num(t.get("rank_before")),
         rank_after=num(t.get("rank_after")),
+        flag={"sign": "sign differs", "magnitude": "> 2x apart"}.get(str(t.get("flag")), ""),
     )
 
 
@@ -152,7 +157,19 @@ def view(record: dict[str, Any], number: int) -> InterventionView:
         sweep_chart=_sweep_chart(record.get("sweep")),
         agreement_chart=_agreement_chart(targets),
         check=key_values(check, 120) if isinstance(check, dict) else [],
+        prediction=_prediction_lines(record.get("prediction")),
+        partial=isinstance(record.get("prediction"), dict)
+        and record["prediction"].get("coverage") in ("partial", "none"),
     )
+
+
+def _prediction_lines(pred: Any) -> list[str]:
+    """The notes under the table (mode, Δ's units, partial coverage, tolerance, summary), as printed."""
+    from attrgraph_cli.intervene.table import prediction_lines
+
+    if not isinstance(pred, dict):
+        return []
+    return [cell(line, 300) for line in prediction_lines(pred)]
 
 
 def build(report: ReportContext) -> list[InterventionView] | None:

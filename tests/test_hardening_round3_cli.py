@@ -395,14 +395,16 @@ def test_cluster_says_the_true_reason_there_is_nothing_to_cluster(tmp_path: Path
 
 @pytest.mark.slow
 def test_intervene_and_autointerp_to_stdout_are_only_the_json(tmp_path: Path) -> None:
-    """On the demo model: intervene's tables and TransformerLens's "Moving model to device" used to land
-    on stdout next to the graph JSON of `-o -`."""
+    """On the demo model: trace's `-o -` wrote the JSON to stderr (and crashed with -q); intervene's tables
+    and TransformerLens's "Moving model to device" landed on stdout next to the graph JSON."""
     from demo_helpers import require_demo_model
 
     require_demo_model()
     graph = tmp_path / "d.json"
-    traced = run_cli("trace", "The capital of the state containing Dallas is", "-o", str(graph), "-q")
+    traced = run_cli("trace", "The capital of the state containing Dallas is", "-o", "-")
     assert traced.returncode == 0, traced.stderr.decode()
+    graph.write_bytes(traced.stdout)  # the JSON is stdout (it went to stderr, and `-q` crashed)
+    assert orjson.loads(traced.stdout)["nodes"]
     node = feature_ids(graph, 1)[0]
     result = run_cli("intervene", str(graph), "--ablate", node, "-o", "-")
     assert result.returncode == 0, result.stderr.decode()

@@ -211,14 +211,15 @@ def _run_one(job, output: Path, request, options, raw: Path | None, render: Path
     from attrgraph_cli.trace.progress import TraceProgress
     from attrgraph_cli.trace.writer import write_outputs
 
-    with TraceProgress(quiet=quiet) as progress, progress.library_prints():
-        start = time.perf_counter()
-        with progress.step(f"Loading {describe_request(request)}"):
-            loaded = load_model(request)
-        load_s = time.perf_counter() - start
-        result = trace_prompt(loaded, job, options, progress)
+    with TraceProgress(quiet=quiet) as progress:
+        with progress.library_prints():  # what libraries print goes to stderr...
+            start = time.perf_counter()
+            with progress.step(f"Loading {describe_request(request)}"):
+                loaded = load_model(request)
+            load_s = time.perf_counter() - start
+            result = trace_prompt(loaded, job, options, progress)
         result.timings = {"load_model": load_s, **result.timings}
-        with progress.step("Writing"):
+        with progress.step("Writing"):  # ...but `-o -` is stdout (it went to stderr, or crashed with -q)
             write_outputs(result, json_path=output, raw_path=raw, html_path=render, render_html=write_html)
         total = time.perf_counter() - start
     g = result.graph

@@ -82,7 +82,7 @@ def render(fmt: str, reports: list[FileReport], seconds: float, exit_code: int) 
 
 def write(target: ReportTarget, reports: list[FileReport], seconds: float, exit_code: int) -> None:
     """Write one report: to its file atomically, or to standard output (text in colour on a terminal)."""
-    if target.path is not None:
+    if target.path is not None and str(target.path) != "-":  # `-o -` is stdout, escaped as below
         from attrgraph_cli.io.atomic import atomic_write_bytes
 
         try:

@@ -89,26 +89,16 @@ def intervene(
     indent: Annotated[bool, Opt("--indent", help="Pretty-print the output JSON.")] = False,
 ) -> None:
     """Intervene on features of a graph's prompt; append the records to the graph."""
-    import json
+    from functools import partial
 
-    from attrgraph_cli.errors import AttrgraphError
     from attrgraph_cli.extension import check_extension_shape
-    from attrgraph_cli.intervene.job import build_items, check_items, check_settings, parse_layers
+    from attrgraph_cli.intervene.job import build_items, check_items, parse_layers
     from attrgraph_cli.intervene.model import model_request
     from attrgraph_cli.intervene.runner import Settings
     from attrgraph_cli.io import load_graph
-    from attrgraph_cli.stages import StageOutcome, input_record, record_settings, run_stage
+    from attrgraph_cli.stages import input_record, record_settings, run_stage
 
-    if fmt not in ("table", "json"):
-        raise AttrgraphError(f"--format must be table or json, not {fmt!r}")
-    if fmt == "json" and output is not None and str(output) == "-":
-        raise AttrgraphError("-o - and --format json both write to standard output: give -o a file")
-    if direct and constrained_layers is not None:
-        raise AttrgraphError("--direct already constrains every layer: drop --constrained-layers")
-    check_settings(generate=generate, temperature=temperature, tolerance=tolerance)
-    from attrgraph_cli.io.overwrite import refuse_overwrite
-
-    refuse_overwrite(output, [("plan", plan)])  # said at once (run_stage checks the graph input too)
+    _check_options(fmt, output, plan, direct, constrained_layers, generate, temperature, tolerance)
     items = build_items(
         sets=set_ or [],
         scales=scale or [],
@@ -136,18 +126,6 @@ def intervene(
     check_extension_shape(graph)  # a file whose records cannot be appended fails before the model loads
     check_items(graph, items, check_supernodes)
     request, origin = model_request(graph, model=model, transcoders=transcoders, device=device, dtype=dtype)
-
-    def stage(g):
-        from attrgraph_cli.intervene.run import run_items
-
-        records = run_items(g, items, settings, request, check_supernodes)
-        details = {
-            "model": records[0]["model"] if records else None,
-            "model_origin": origin,
-            "records": len(records),
-        }
-        return StageOutcome(g, details, f"{len(records)} intervention record(s)", records)
-
     history_settings = record_settings(settings) | {
         "model": request.model,
         "transcoders": request.transcoders,
@@ -158,24 +136,64 @@ def intervene(
         "intervene",
         source,
         output,
-        stage,
+        partial(
+            _intervene_stage,
+            items=items,
+            settings=settings,
+            request=request,
+            origin=origin,
+            check_supernodes=check_supernodes,
+        ),
         history_settings,
         extra_inputs=[input_record(plan, "plan")] if plan is not None else None,
         read_files=[("plan", plan)],
         indent=indent,
         graph=graph,
     )
-    records = outcome.result
+    _print_records(outcome.result, fmt, output)
+    print_summary(source, output, outcome.summary, outcome.seconds)
+
+
+def _check_options(fmt, output, plan, direct, constrained_layers, generate, temperature, tolerance) -> None:
+    """Option errors, said before any file is read."""
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.intervene.job import check_settings
+    from attrgraph_cli.io.overwrite import refuse_overwrite
+
+    if fmt not in ("table", "json"):
+        raise AttrgraphError(f"--format must be table or json, not {fmt!r}")
+    if fmt == "json" and output is not None and str(output) == "-":
+        raise AttrgraphError("-o - and --format json both write to standard output: give -o a file")
+    if direct and constrained_layers is not None:
+        raise AttrgraphError("--direct already constrains every layer: drop --constrained-layers")
+    check_settings(generate=generate, temperature=temperature, tolerance=tolerance)
+    refuse_overwrite(output, [("plan", plan)])  # said at once (run_stage checks the graph input too)
+
+
+def _intervene_stage(graph, *, items, settings, request, origin: str, check_supernodes: bool):
+    """The stage: every item measured on one model load; the records are its result."""
+    from attrgraph_cli.intervene.run import run_items
+    from attrgraph_cli.stages import StageOutcome
+
+    records = run_items(graph, items, settings, request, check_supernodes)
+    model_name = records[0]["model"] if records else None
+    details = {"model": model_name, "model_origin": origin, "records": len(records)}
+    return StageOutcome(graph, details, f"{len(records)} intervention record(s)", records)
+
+
+def _print_records(records: list[dict], fmt: str, output) -> None:
+    """The records as one JSON object on stdout, or as tables (on stderr when stdout is the graph)."""
     if fmt == "json":
+        import json
+
         from attrgraph_cli.intervene.records import json_output
         from attrgraph_cli.safetext import json_text
 
         typer.echo(json_text(json.dumps(json_output(records), ensure_ascii=False)))
-    else:
-        from rich.console import Console
+        return
+    from rich.console import Console
 
-        from attrgraph_cli.intervene.table import print_records
+    from attrgraph_cli.intervene.table import print_records
 
-        # -o -: standard output is the graph JSON, and only that; the tables go to stderr
-        print_records(records, Console(stderr=True) if str(output) == "-" else None)
-    print_summary(source, output, outcome.summary, outcome.seconds)
+    # -o -: standard output is the graph JSON, and only that; the tables go to stderr
+    print_records(records, Console(stderr=True) if str(output) == "-" else None)

@@ -21,11 +21,14 @@ def constrained_groups(
     max_distance: float,
     layer_band: int | None,
     seed: int,
+    sizes: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Groups of row indices of `sim` (each with >= 2 members), largest first."""
+    """Groups of row indices of `sim` (each with >= 2 members), largest first. With `sizes` a row stands
+    for that many members (a feature unit of several nodes): `max_size` bounds the summed size."""
     n = len(sim)
     if n < 2:
         return []
+    weight = np.ones(n) if sizes is None else np.asarray(sizes, dtype=np.float64)
     order = np.random.default_rng(seed).permutation(n)
     upper = np.triu_indices(n, k=1)  # the condensed form, taken in the shuffled order
     condensed = 1.0 - sim[order[upper[0]], order[upper[1]]].astype(np.float64)
@@ -36,17 +39,19 @@ def constrained_groups(
     lay = layer[order]
     low = np.concatenate([lay, np.zeros(n - 1, dtype=lay.dtype)])
     high = low.copy()
-    ok = np.concatenate([np.ones(n, dtype=bool), np.zeros(n - 1, dtype=bool)])
+    ok = np.concatenate([weight[order] <= max_size, np.zeros(n - 1, dtype=bool)])
+    count = np.concatenate([weight[order], np.zeros(n - 1)])
     members: dict[int, list[int]] = {}
     band = np.inf if layer_band is None else layer_band
-    for r, (a, b, d, count) in enumerate(z):
+    for r, (a, b, d, _count) in enumerate(z):
         a, b, i = int(a), int(b), n + r
         low[i], high[i] = min(low[a], low[b]), max(high[a], high[b])
-        ok[i] = ok[a] and ok[b] and d <= max_distance and count <= max_size and high[i] - low[i] <= band
+        count[i] = count[a] + count[b]
+        ok[i] = ok[a] and ok[b] and d <= max_distance and count[i] <= max_size and high[i] - low[i] <= band
         if ok[i]:
             members[i] = members.pop(a, [a]) + members.pop(b, [b])
     groups = [list(order[np.asarray(m)]) for m in members.values()]
-    _attach_singletons(groups, sim, layer, max_size=max_size, max_distance=max_distance, band=band)
+    _attach_singletons(groups, sim, layer, weight, max_size=max_size, max_distance=max_distance, band=band)
     return sorted((np.sort(np.asarray(g)) for g in groups), key=lambda g: (-len(g), int(g[0])))
 
 
@@ -54,6 +59,7 @@ def _attach_singletons(
     groups: list[list[int]],
     sim: np.ndarray,
     layer: np.ndarray,
+    weight: np.ndarray,
     *,
     max_size: int,
     max_distance: float,
@@ -69,7 +75,8 @@ def _attach_singletons(
         best, best_d = -1, max_distance
         for k, g in enumerate(groups):
             lay = layer[g]
-            if len(g) >= max_size or max(lay.max(), layer[i]) - min(lay.min(), layer[i]) > band:
+            span = max(lay.max(), layer[i]) - min(lay.min(), layer[i])
+            if weight[g].sum() + weight[i] > max_size or span > band:
                 continue
             d = 1.0 - float(sim[i, g].mean())
             if d <= best_d:

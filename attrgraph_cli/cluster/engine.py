@@ -8,12 +8,12 @@ clustering) unless `replace` is set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from attrgraph_cli.cluster import agglomerate, coverage, grouping, naming, signals
+from attrgraph_cli.cluster import agglomerate, coverage, grouping, naming, pairmodel, signals, units
 from attrgraph_cli.cluster.influence import logit_effects, node_influence
 from attrgraph_cli.cluster.quality import GROUPING_KEYS
 from attrgraph_cli.errors import AttrgraphError
@@ -21,22 +21,37 @@ from attrgraph_cli.extension import set_supernode_set, supernode_set
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 
 METHOD = (
-    "agglomerative (scipy average linkage on 1 - similarity; similarity = weighted mean of signed "
-    "edge-profile cosine, logit-effect cosine (graphs with two or more target logits), layer and position "
-    "proximity, top-logit (vocabulary) cosine "
-    "where both features have a dashboard, label-word Jaccard)"
+    "fitted (graphs where features recur at several positions): feature units (a feature is one unit "
+    "across its positions unless its positions' roles disagree), scipy average linkage on 1 - P(same "
+    "supernode), P from a logistic model fitted on real gemma-2-2b graphs (layer proximity, position "
+    "overlap, position overlap x position-free input cosine, direct-logit share, ...; fitted_weights.json), "
+    "vocabulary cosine and label-word Jaccard added where present, cut at the fitted mean P; structural "
+    "(every feature at one position): average linkage on 1 - weighted mean of signed edge-profile cosine, "
+    "logit-effect cosine, layer and position proximity, vocabulary cosine, label-word Jaccard"
 )
+
+
+METHODS = ("auto", "fitted", "structural")
+STRUCTURAL_MAX_SIZE = 10
+#: above the development references' largest group (22 nodes: a feature at 11 positions counts 11)
+FITTED_MAX_SIZE = 40
+STRUCTURAL_MAX_DISTANCE = 0.5
 
 
 @dataclass
 class ClusterOptions:
     """The knobs of `attrgraph cluster` (recorded in the supernode-set metadata)."""
 
-    max_size: int = 10
+    #: None: `STRUCTURAL_MAX_SIZE` or `FITTED_MAX_SIZE` nodes, by the method used
+    max_size: int | None = None
     layer_band: int | None = None
     min_influence: float = 0.01
     max_features: int = 1000
-    max_distance: float = 0.5
+    #: None: 0.5 (structural) or 1 - the fitted cut (`fitted_weights.json`)
+    max_distance: float | None = None
+    #: "auto": "fitted" when a candidate feature recurs at several positions (a real transcoder graph),
+    #: else "structural" (the similarity of `signals.similarity`, node by node)
+    method: str = "auto"
     only_pinned: bool = False
     replace: bool = False
     seed: int = 0
@@ -47,9 +62,15 @@ class ClusterOptions:
     transcoders: str | None = None
     device: str = "auto"
     weights: signals.SignalWeights = field(default_factory=signals.SignalWeights)
+    #: the fitted pair model; None: the one shipped in `fitted_weights.json`
+    pair_weights: pairmodel.PairWeights | None = None
+    #: positions of one feature stay one unit while their roles' cosine is at least this
+    split_below: float = units.SPLIT_BELOW
 
     def check(self) -> None:
-        if self.max_size < 2:
+        if self.method not in METHODS:
+            raise AttrgraphError(f"--method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.max_size is not None and self.max_size < 2:
             raise AttrgraphError(
                 f"--max-size must be at least 2 (a supernode groups features), got {self.max_size}"
             )
@@ -59,11 +80,12 @@ class ClusterOptions:
             raise AttrgraphError(f"--min-influence must be between 0 and 1, got {self.min_influence}")
         if self.max_features < 2:
             raise AttrgraphError(f"--max-features must be at least 2, got {self.max_features}")
-        if not 0.0 <= self.max_distance <= 2.0:
+        if self.max_distance is not None and not 0.0 <= self.max_distance <= 2.0:
             raise AttrgraphError(f"--max-distance must be between 0 and 2, got {self.max_distance}")
 
     def settings(self) -> dict[str, Any]:
         return {
+            "method": self.method,
             "max_size": self.max_size,
             "layer_band": self.layer_band,
             "min_influence": self.min_influence,
@@ -73,6 +95,7 @@ class ClusterOptions:
             "singletons": self.singletons,
             "replace": self.replace,
             "weights": vars(self.weights).copy(),
+            "split_below": self.split_below,
             "causal": self.causal,
             "model": self.model,
             "transcoders": self.transcoders,
@@ -199,6 +222,12 @@ def _candidates(
             else "no feature has any influence on the logits (every path to them weighs 0): nothing to do"
         )
     chosen = chosen[np.lexsort((chosen, -influence[chosen]))][: opts.max_features]
+    # a feature is one unit across positions: its other positions (in the pool) come with it
+    fid = units.feature_ids(graph)
+    whole = feats[pool[feats] & np.isin(fid[feats], fid[chosen])]
+    extra = np.setdiff1d(whole, chosen)
+    if len(extra) and len(chosen) + len(extra) <= max(opts.max_features, len(chosen)):
+        chosen = np.concatenate([chosen, extra[np.lexsort((extra, -influence[extra]))]])
     return chosen, feats
 
 
@@ -208,10 +237,28 @@ def _ratio(ours: float | None, base: float | None) -> float | None:
     return ours / base
 
 
-def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResult:
-    """Cluster `graph`'s features into supernodes and record them in the graph (in place)."""
-    opts.check()
-    kept = _existing(graph, opts.replace)
+@dataclass
+class Prepared:
+    """Everything `cluster_graph` computes before it groups: candidates, node signals, feature units."""
+
+    adjacency: Any
+    influence: np.ndarray
+    cand: np.ndarray
+    feats: np.ndarray
+    labels: list[str]
+    effects: np.ndarray
+    sig: signals.Signals
+    unit: np.ndarray
+    n_units: int
+    n_split: int
+    usig: pairmodel.UnitSignals | None
+
+
+def prepare(
+    graph: AttributionGraph, opts: ClusterOptions, kept: list[Supernode], with_unit_signals: bool = True
+) -> Prepared:
+    """Candidates (whole features), their node signals and their feature units with the units' signals
+    (`usig`, None unless `with_unit_signals`: `unit_signals` computes them later)."""
     adjacency = graph.adjacency()
     adjacency.sum_duplicates()
     influence = node_influence(graph, adjacency)
@@ -219,19 +266,80 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     labels = signals.node_labels(graph)
     effects = logit_effects(graph, adjacency)
     sig = signals.collect(graph, cand, adjacency, effects, labels, opts.weights.vocabulary_top_k)
-    sim = signals.similarity(sig, opts.weights)
-    parts = agglomerate.constrained_groups(
-        sim,
+    unit, n_units, n_split = units.units(graph, adjacency, cand, effects, opts.split_below)
+    prep = Prepared(adjacency, influence, cand, feats, labels, effects, sig, unit, n_units, n_split, None)
+    if with_unit_signals:
+        prep.usig = unit_signals(graph, prep)
+    return prep
+
+
+def unit_signals(graph: AttributionGraph, prep: Prepared) -> pairmodel.UnitSignals:
+    """The feature units' signals of `prep` (what the fitted pair model reads)."""
+    sig = prep.sig
+    return pairmodel.collect(
+        prep.adjacency,
+        prep.cand,
+        prep.unit,
+        prep.n_units,
         sig.layer,
-        max_size=opts.max_size,
-        max_distance=opts.max_distance,
+        sig.position,
+        prep.effects[prep.cand],
+        sig.words,
+        sig.vocabulary,
+        units.source_classes(graph),
+        graph.nodes.kind == NodeKind.LOGIT,
+    )
+
+
+def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResult:
+    """Cluster `graph`'s features into supernodes and record them in the graph (in place)."""
+    opts.check()
+    kept = _existing(graph, opts.replace)
+    prep = prepare(graph, opts, kept, with_unit_signals=False)
+    adjacency, influence, cand, feats = prep.adjacency, prep.influence, prep.cand, prep.feats
+    labels, sig, unit, n_units = prep.labels, prep.sig, prep.unit, prep.n_units
+    method = opts.method
+    if method == "auto":
+        method = "fitted" if n_units < len(cand) else "structural"
+    if method == "fitted":
+        model = pairmodel.scaled(opts.pair_weights or pairmodel.shipped_weights(), opts.weights)
+        usig = unit_signals(graph, prep)
+        sim = pairmodel.probability(usig, model)
+        max_size = FITTED_MAX_SIZE if opts.max_size is None else opts.max_size
+        max_distance = 1.0 - model.cut if opts.max_distance is None else opts.max_distance
+        layer_of, size_of = usig.layer, usig.size
+    else:  # every node its own unit, the issue-13 similarity
+        unit, n_units = np.arange(len(cand)), len(cand)
+        sim = signals.similarity(sig, opts.weights)
+        max_size = STRUCTURAL_MAX_SIZE if opts.max_size is None else opts.max_size
+        max_distance = STRUCTURAL_MAX_DISTANCE if opts.max_distance is None else opts.max_distance
+        layer_of, size_of = sig.layer, None
+    opts = replace(opts, method=method, max_size=max_size, max_distance=max_distance)
+    unit_parts = agglomerate.constrained_groups(
+        sim,
+        layer_of,
+        max_size=max_size,
+        max_distance=max_distance,
         layer_band=opts.layer_band,
         seed=opts.seed,
+        sizes=size_of,
     )
-    loose = _loose_singletons(len(cand), parts, influence[cand])
+    unit_influence = np.bincount(unit, weights=influence[cand], minlength=n_units)
+    loose_units = _loose_singletons(n_units, unit_parts, unit_influence)
     if opts.singletons:  # an influential feature that fits no group is a supernode of its own
-        parts += [np.asarray([i], dtype=np.int64) for i in loose]
-        loose = np.zeros(0, dtype=np.int64)
+        if method == "fitted":  # ... when it is at several positions; one node alone is noise (pinned)
+            alone = np.asarray([u for u in loose_units if size_of[u] > 1], dtype=np.int64)
+            loose_units = np.setdiff1d(loose_units, alone)
+        else:
+            alone, loose_units = loose_units, np.zeros(0, dtype=np.int64)
+        unit_parts += [np.asarray([u], dtype=np.int64) for u in alone]
+    members = [np.flatnonzero(unit == u) for u in range(n_units)]
+    parts = [np.sort(np.concatenate([members[u] for u in up])) for up in unit_parts]
+    loose = (
+        np.sort(np.concatenate([members[u] for u in loose_units]))
+        if len(loose_units)
+        else np.zeros(0, dtype=np.int64)
+    )
     total_influence = float(influence[feats].sum()) or 1.0
     parts.sort(key=lambda p: (-float(influence[cand[p]].sum()), int(cand[p].min())))
     taken = {s.name for s in kept}
@@ -240,8 +348,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     for p in parts:
         rows = cand[p]
         name, how = naming.propose([labels[i] for i in rows], sig.layer[p], sig.position[p], tokens)
-        sub = sim[np.ix_(p, p)]
-        within = float((sub.sum() - np.trace(sub)) / (len(p) * (len(p) - 1))) if len(p) > 1 else None
+        within = _mean_within(sim, unit[p]) if len(p) > 1 else None
         new.append(
             Supernode(
                 naming.unique(name, taken),
@@ -276,6 +383,13 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
             s.scores["causal"] = extra
     _apply(graph, kept, new, scores, opts, loose)
     return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
+
+
+def _mean_within(prob: np.ndarray, unit_of: np.ndarray) -> float:
+    """Mean P(same supernode) over the pairs of a supernode's nodes (1 for two nodes of one unit)."""
+    sub = prob[np.ix_(unit_of, unit_of)].astype(np.float64)
+    np.fill_diagonal(sub, 0.0)
+    return float(sub.sum() / (len(unit_of) * (len(unit_of) - 1)))
 
 
 def _loose_singletons(n: int, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:

@@ -23,7 +23,13 @@ def cluster(
         Path, typer.Argument(metavar="GRAPH", help="Graph JSON, circuit-tracer .pt, CLT-Forge .pt or matrix.")
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the graph JSON.")],
-    max_size: Annotated[int, typer.Option("--max-size", help="Most features in one supernode.")] = 10,
+    max_size: Annotated[
+        int | None,
+        typer.Option(
+            "--max-size",
+            help="Most nodes in one supernode (default: 40 with --method fitted, 10 with structural).",
+        ),
+    ] = None,
     layer_band: Annotated[
         int | None, typer.Option("--layer-band", help="Most layers a supernode may span (default: any).")
     ] = None,
@@ -39,9 +45,21 @@ def cluster(
         typer.Option("--max-features", help="Cluster at most this many features (most influential first)."),
     ] = 1000,
     max_distance: Annotated[
-        float,
-        typer.Option("--max-distance", help="Largest average 1 - similarity inside a supernode (0..2)."),
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            "--max-distance",
+            help="Largest average 1 - similarity inside a supernode, 0..2 (default: 1 - the fitted cut with "
+            "--method fitted, 0.5 with structural).",
+        ),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="fitted (feature units, a model fitted on real graphs), structural (edge profiles, node by "
+            "node), or auto: fitted when a feature recurs at several positions.",
+        ),
+    ] = "auto",
     only_pinned: Annotated[
         bool, typer.Option("--only-pinned", help="Cluster only the pinned features (qParams.pinnedIds).")
     ] = False,
@@ -110,6 +128,7 @@ def cluster(
         min_influence=min_influence,
         max_features=max_features,
         max_distance=max_distance,
+        method=method,
         only_pinned=only_pinned,
         replace=replace,
         seed=seed,

@@ -442,3 +442,15 @@ def test_trace_outputs_are_distinct_files_and_rename_avoids_node_ids(tmp_path: P
     node = feature_ids(graph, 3)[2]
     line = error_of("cluster", str(graph), "-o", str(tmp_path / "o.json"), "--rename", f"Texas={node}")
     assert f"{node!r} is a node id of the graph" in line
+
+
+def test_a_batch_holds_at_most_100k_prompts(tmp_path: Path) -> None:
+    from attrgraph_cli.errors import AttrgraphError
+    from attrgraph_cli.trace.batch import read_batch
+
+    batch = tmp_path / "b.txt"
+    batch.write_text("a\n" * 100_000 + "# comment\n" + "a\n" * 10)
+    with pytest.raises(AttrgraphError, match=r"b.txt:100002: more than 100,000 prompts"):
+        read_batch(batch)
+    batch.write_text("a\n" * 100_000)
+    assert len(read_batch(batch)) == 100_000

@@ -32,6 +32,8 @@ from attrgraph_cli.trace.writer import HtmlWriter, write_outputs
 
 _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_SLUG_LEN = 128
+#: most prompts one batch may hold (16 MiB of one-character lines would be 8 million)
+MAX_BATCH_PROMPTS = 100_000
 #: the batch report's own name in the output folder: no prompt's graph may take it
 REPORT_NAME = "batch-report"
 
@@ -73,14 +75,26 @@ def read_batch(path: str | Path) -> list[PromptJob]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise AttrgraphError(f"{path}: cannot read the batch file ({exc})") from None
-    jobs = _read_jsonl(path, text) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_txt(text)
+    jobs = _read_jsonl(path, text) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_txt(path, text)
     if not jobs:
         raise AttrgraphError(f"{path}: the batch file holds no prompt")
     return jobs
 
 
-def _read_txt(text: str) -> list[PromptJob]:
-    return [PromptJob(prompt=line) for line in text.splitlines() if line.strip() and not line.startswith("#")]
+def _read_txt(path: Path, text: str) -> list[PromptJob]:
+    jobs = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            _check_count(path, lineno, len(jobs))
+            jobs.append(PromptJob(prompt=line))
+    return jobs
+
+
+def _check_count(path: Path, lineno: int, n_jobs: int) -> None:
+    if n_jobs >= MAX_BATCH_PROMPTS:
+        raise AttrgraphError(
+            f"{path}:{lineno}: more than {MAX_BATCH_PROMPTS:,} prompts in one batch (split the file)"
+        )
 
 
 def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
@@ -88,6 +102,7 @@ def _read_jsonl(path: Path, text: str) -> list[PromptJob]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        _check_count(path, lineno, len(jobs))
         try:
             row = json.loads(line)
         except ValueError as exc:

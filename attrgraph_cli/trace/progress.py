@@ -28,7 +28,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from attrgraph_cli.safetext import printable
+from attrgraph_cli.safetext import markup, printable
 
 #: circuit-tracer's phase numbers -> the names used in `metadata.info` timings
 PHASES = {
@@ -125,7 +125,8 @@ class TraceProgress:
 class _Task:
     def __init__(self, progress: Progress | None, description: str, total: float | None) -> None:
         self._progress = progress
-        self._id = progress.add_task(description, total=total) if progress is not None else None
+        # the description is drawn as rich markup: a model or file name in it is escaped
+        self._id = progress.add_task(markup(description), total=total) if progress is not None else None
 
     def advance(self, n: float = 1) -> None:
         if self._progress is not None and self._id is not None:

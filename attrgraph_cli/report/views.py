@@ -274,25 +274,115 @@ def sweep_view(sweep: Any) -> Sweep | None:
 
 
 @dataclass
+class TargetView:
+    """A target logit of a record: its token, the predicted and the measured change, p before and after."""
+
+    token: str
+    predicted: float | None
+    measured: float | None
+    p_before: float | None
+    p_after: float | None
+
+
+@dataclass
+class CheckView:
+    """A `--check-supernodes` result: supernode, op, measured and predicted effect, influence rank, and the
+    random same-size control's mean |effect|."""
+
+    supernode: str
+    op: str
+    effect: float | None
+    predicted: float | None
+    influence_rank: int | None
+    control: float | None
+
+
+@dataclass
 class InterventionSummary:
+    """One intervention record as the viewer's panel draws it (the PDF's section lays out the same fields)."""
+
     name: str
     kind: str
+    model: str
+    spec: list[str]
+    nodes: list[str]
+    targets: list[TargetView]
+    top_before: list[tuple[str, float]]
+    top_after: list[tuple[str, float]]
+    generated_before: str | None
+    generated_after: str | None
     sweep: Sweep | None
+    check: CheckView | None
+
+
+#: targets and top logits listed per record
+MAX_TARGETS = 30
+MAX_TOP = 10
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _pairs(value: Any) -> list[tuple[str, float]]:
+    out = []
+    for item in _list(value)[:MAX_TOP]:
+        if isinstance(item, list) and len(item) == 2 and _finite(item[1]) is not None:
+            out.append((_text(item[0], 80), float(item[1])))
+    return out
+
+
+def _check(check: Any) -> CheckView | None:
+    if not isinstance(check, dict) or check.get("supernode") is None:
+        return None
+    control = check.get("control") if isinstance(check.get("control"), dict) else {}
+    rank = check.get("influence_rank")
+    return CheckView(
+        supernode=_text(check["supernode"], 120),
+        op=_text(check.get("op"), 20),
+        effect=_finite(check.get("effect")),
+        predicted=_finite(check.get("predicted_effect")),
+        influence_rank=rank if isinstance(rank, int) and not isinstance(rank, bool) else None,
+        control=_finite(control.get("mean_abs_effect")),
+    )
+
+
+def _generated(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def intervention_view(record: dict[str, Any], number: int) -> InterventionSummary:
+    """One record (number: its place among the records, from 1) with every field checked and cut."""
+    spec = [e for e in _list(record.get("spec")) if isinstance(e, dict)]
+    targets = [t for t in _list(record.get("targets")) if isinstance(t, dict)][:MAX_TARGETS]
+    return InterventionSummary(
+        name=_text(record.get("name") or f"Intervention {number}", 120),
+        kind=_text(record.get("kind"), 30),
+        model=_text(record.get("model"), 120),
+        spec=[_text(e.get("text") or e.get("op") or "") for e in spec],
+        nodes=[_text(n, 200) for e in spec for n in _list(e.get("nodes"))],
+        targets=[
+            TargetView(
+                token=_text(t.get("token", ""), 80),
+                predicted=_finite(t.get("predicted_delta")),
+                measured=_finite(t.get("measured_delta")),
+                p_before=_finite(t.get("p_before")),
+                p_after=_finite(t.get("p_after")),
+            )
+            for t in targets
+        ],
+        top_before=_pairs(record.get("top_before")),
+        top_after=_pairs(record.get("top_after")),
+        generated_before=_generated(record.get("generated_before")),
+        generated_after=_generated(record.get("generated_after")),
+        sweep=sweep_view(record.get("sweep")),
+        check=_check(record.get("check")),
+    )
 
 
 def intervention_views(graph: AttributionGraph) -> list[InterventionSummary]:
-    out = []
-    for n, record in enumerate(extension.interventions(graph), start=1):
-        if not isinstance(record, dict):
-            continue
-        out.append(
-            InterventionSummary(
-                name=_text(record.get("name") or f"Intervention {n}", 120),
-                kind=_text(record.get("kind"), 30),
-                sweep=sweep_view(record.get("sweep")),
-            )
-        )
-    return out
+    records = [r for r in extension.interventions(graph) if isinstance(r, dict)]
+    return [intervention_view(r, n) for n, r in enumerate(records, start=1)]
 
 
 @dataclass

@@ -3,20 +3,17 @@
  * target logits predicted (graph) vs measured, before/after top-k bars, a sweep chart (inline SVG), and the
  * intervened nodes ringed on the graph; the `--check-supernodes` ranking; and a "steer" composer that
  * writes the exact `attrgraph intervene` command for the selected node, the pinned nodes or a supernode
- * (a static page cannot run a model). Hash key `iv`: the picked record. */
+ * (a static page cannot run a model). Hash key `iv`: the picked record. The records come as
+ * report/views.py intervention_views builds them (head.views.interventions): every field checked and cut. */
 (function (AG) {
   'use strict';
   var h = AG.dom.h, fmt = AG.format.fmt;
   var SVGNS = 'http://www.w3.org/2000/svg';
   var MAX_LIST = 200;
 
-  function records(g) {
-    var ext = g.extra && g.extra.attrgraph;
-    return ext && Array.isArray(ext.interventions) ? ext.interventions.filter(function (r) { return r && typeof r === 'object' && !Array.isArray(r); }) : [];
-  }
-  function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
-  function signed(x) { x = num(x); return x == null ? '—' : (x > 0 ? '+' : '') + fmt(x, 3); }
-  function arr(x) { return Array.isArray(x) ? x : []; }
+  /** The records as report/views.py intervention_views has them (every field checked and cut in Python). */
+  function records(g) { return g.views.interventions || []; }
+  function signed(x) { return x == null ? '—' : (x > 0 ? '+' : '') + fmt(x, 3); }
 
   /** An SVG element (attributes set, `text` as textContent: graph strings stay text). */
   function s(tag, attrs) {
@@ -45,7 +42,7 @@
     svg.append(s('text', { x: (L + W - R) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 9, text: String(sweep.parameter || 'value') }));
     series.forEach(function (ser) {
       var pts = [];
-      ser.p.forEach(function (p, j) { if (num(p) != null && j < xs.length) pts.push(X(xs[j]).toFixed(1) + ',' + Y(Math.max(0, Math.min(1, p))).toFixed(1)); });
+      ser.p.forEach(function (p, j) { if (p != null && j < xs.length) pts.push(X(xs[j]).toFixed(1) + ',' + Y(Math.max(0, Math.min(1, p))).toFixed(1)); });
       var line = s('polyline', { points: pts.join(' '), fill: 'none', stroke: ser.color, 'stroke-width': 1.5, 'data-token': ser.token });
       line.append(s('title', { text: 'p(' + String(ser.token) + ')' }));
       svg.append(line);
@@ -60,15 +57,14 @@
   /** Before/after top-k as paired bars (width = probability). */
   function topBars(before, after) {
     var box = h('div', { cls: 'ag-iv-top' });
-    [['before', arr(before)], ['after', arr(after)]].forEach(function (side) {
+    [['before', before], ['after', after]].forEach(function (side) {
       if (!side[1].length) return;
       var col = h('div', { cls: 'ag-iv-col', 'data-side': side[0] }, h('div', { cls: 'ag-sub', text: 'top ' + side[0] }));
-      side[1].slice(0, 10).forEach(function (pair) {
-        var p = num(pair && pair[1]);
-        if (p == null) return;
+      side[1].forEach(function (pair) {
+        var p = pair[1];
         col.append(h('div', { cls: 'ag-iv-bar' },
           h('span', { cls: 'ag-iv-fill', style: 'width:' + Math.max(0, Math.min(100, p * 100)).toFixed(1) + '%' }),
-          h('span', { cls: 'ag-iv-tok', text: JSON.stringify(String(pair[0])) + ' ' + fmt(p, 3) })));
+          h('span', { cls: 'ag-iv-tok', text: JSON.stringify(pair[0]) + ' ' + fmt(p, 3) })));
       });
       box.append(col);
     });
@@ -78,28 +74,27 @@
   function targetsTable(targets) {
     var t = h('table', { cls: 'ag-iv-targets' });
     t.append(h('tr', null, h('th', { text: 'target' }), h('th', { text: 'predicted Δ' }), h('th', { text: 'measured Δ' }), h('th', { text: 'p before → after' })));
-    arr(targets).slice(0, 30).forEach(function (x) {
-      if (!x || typeof x !== 'object') return;
-      t.append(h('tr', { 'data-token': String(x.token) },
-        h('td', { text: JSON.stringify(String(x.token)) }), h('td', { text: signed(x.predicted_delta) }),
-        h('td', { text: signed(x.measured_delta) }), h('td', { text: fmt(num(x.p_before), 3) + ' → ' + fmt(num(x.p_after), 3) })));
+    targets.forEach(function (x) {
+      t.append(h('tr', { 'data-token': x.token },
+        h('td', { text: JSON.stringify(x.token) }), h('td', { text: signed(x.predicted) }),
+        h('td', { text: signed(x.measured) }), h('td', { text: fmt(x.p_before, 3) + ' → ' + fmt(x.p_after, 3) })));
     });
     return t;
   }
 
   /** The --check-supernodes ranking: one row per (supernode, op) by measured |effect|, with the control. */
   function ranking(recs) {
-    var checks = recs.filter(function (r) { return r.check && typeof r.check === 'object' && r.check.supernode != null; });
+    var checks = recs.filter(function (r) { return r.check; });
     if (!checks.length) return null;
-    checks = checks.slice().sort(function (a, b) { return Math.abs(num(b.check.effect) || 0) - Math.abs(num(a.check.effect) || 0); });
+    checks.sort(function (a, b) { return Math.abs(b.check.effect || 0) - Math.abs(a.check.effect || 0); });
     var t = h('table', { cls: 'ag-iv-ranking', id: 'ag-iv-ranking' });
     t.append(h('tr', null, h('th', { text: 'supernode' }), h('th', { text: 'op' }), h('th', { text: 'effect' }),
       h('th', { text: 'predicted' }), h('th', { text: 'influence rank' }), h('th', { text: 'random control |effect|' })));
     checks.forEach(function (r) {
-      var c = r.check, ctl = c.control || {};
-      t.append(h('tr', { 'data-supernode': String(c.supernode) }, h('td', { text: String(c.supernode) }), h('td', { text: String(c.op || '') }),
-        h('td', { text: signed(c.effect) }), h('td', { text: signed(c.predicted_effect) }),
-        h('td', { text: c.influence_rank == null ? '—' : String(c.influence_rank) }), h('td', { text: fmt(num(ctl.mean_abs_effect), 3) })));
+      var c = r.check;
+      t.append(h('tr', { 'data-supernode': c.supernode }, h('td', { text: c.supernode }), h('td', { text: c.op }),
+        h('td', { text: signed(c.effect) }), h('td', { text: signed(c.predicted) }),
+        h('td', { text: c.influence_rank == null ? '—' : String(c.influence_rank) }), h('td', { text: fmt(c.control, 3) })));
     });
     return t;
   }
@@ -116,9 +111,7 @@
     /** The node indices a record changed (its spec's graph node ids that are in this graph). */
     nodesOf: function (rec, ctx) {
       var out = [];
-      arr(rec && rec.spec).forEach(function (e) {
-        arr(e && e.nodes).forEach(function (id) { var j = ctx.g.index.get(String(id)); if (j != null) out.push(j); });
-      });
+      (rec ? rec.nodes : []).forEach(function (id) { var j = ctx.g.index.get(id); if (j != null) out.push(j); });
       return out;
     },
     pick: function (k, ctx) { this.sel = this.sel === k ? -1 : k; ctx.changed('interventions'); },
@@ -180,7 +173,7 @@
       var ul = h('ul', { cls: 'ag-iv-list', id: 'ag-iv-list' });
       recs.slice(0, MAX_LIST).forEach(function (r, k) {
         var li = h('li', { 'data-index': String(k), onclick: function () { self.pick(k, ctx); } },
-          h('span', { text: String(r.name || 'Intervention ' + (k + 1)) }), h('span', { cls: 'size', text: String(r.kind || '') }));
+          h('span', { text: r.name }), h('span', { cls: 'size', text: r.kind }));
         if (k === self.sel) li.classList.add('active');
         li.setAttribute('aria-pressed', String(k === self.sel));
         ul.append(li);
@@ -189,15 +182,15 @@
       var r = recs[this.sel];
       if (r) {
         var d = h('div', { cls: 'ag-iv-detail', id: 'ag-iv-detail' });
-        arr(r.spec).forEach(function (e) { if (e) d.append(h('div', { cls: 'ag-iv-spec', text: String(e.text || e.op || '') })); });
-        if (!arr(r.spec).length) d.append(h('div', { cls: 'ag-iv-spec', text: 'nothing changed (plain forward pass)' }));
-        if (r.model) d.append(h('div', { cls: 'ag-sub', text: 'model: ' + String(r.model) }));
+        r.spec.forEach(function (line) { d.append(h('div', { cls: 'ag-iv-spec', text: line })); });
+        if (!r.spec.length) d.append(h('div', { cls: 'ag-iv-spec', text: 'nothing changed (plain forward pass)' }));
+        if (r.model) d.append(h('div', { cls: 'ag-sub', text: 'model: ' + r.model }));
         d.append(targetsTable(r.targets), topBars(r.top_before, r.top_after));
-        var view = (ctx.g.views.interventions || [])[this.sel], chart = view && view.sweep ? sweepChart(view.sweep) : null;
+        var chart = r.sweep ? sweepChart(r.sweep) : null;
         if (chart) d.append(chart);
         if (r.generated_after != null) {
           d.append(h('div', { cls: 'ag-sub', text: 'generated before: ' + JSON.stringify(String(r.generated_before)) }),
-            h('div', { cls: 'ag-sub', text: 'generated after: ' + JSON.stringify(String(r.generated_after)) }));
+            h('div', { cls: 'ag-sub', text: 'generated after: ' + JSON.stringify(r.generated_after) }));
         }
         box.append(d);
       }
@@ -223,7 +216,7 @@
       var r = records(ctx.g)[this.sel];
       return {
         interventions: records(ctx.g).length,
-        selectedIntervention: r ? String(r.name) : null,
+        selectedIntervention: r ? r.name : null,
         intervenedNodes: r ? this.nodesOf(r, ctx).map(function (i) { return ctx.g.ids[i]; }) : [],
         steerCommand: this.command(ctx).cmd
       };

@@ -152,3 +152,25 @@ def _demo_graph(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return load_graph(folder / "d.json")
+
+
+def test_report_section_says_the_same_and_needs_no_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from attrgraph_cli.intervene import agreement\n"
+        "from attrgraph_cli.report.sections.interventions import view\n"
+        "rec = {'name': 'x', 'kind': 'intervention', 'spec': [{'op': 'swap', 'nodes': []}],\n"
+        "       'settings': {'freeze_attention': True}, 'targets': [\n"
+        "       {'token': 'Austin', 'measured_delta': 0.91, 'predicted_delta': -4.0}]}\n"
+        "agreement.annotate(rec, 71, 2)\n"
+        "v = view(rec, 1)\n"
+        "assert v.partial and v.targets[0].flag == 'sign differs', v\n"
+        "assert any('mode: frozen attention' in line for line in v.prediction)\n"
+        "assert any('covers 2 of the 71' in line for line in v.prediction)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -290,7 +290,8 @@ def _dashboards(
     else:  # a file does not choose what is downloaded (issue 23): the user names a recorded hub model
         from attrgraph_cli.intervene.model import hub_refusal
 
-        raise AttrgraphError(hub_refusal(model_name, tc_name))
+        first = "dashboards need --corpus FILE; also " if dopts.corpus is None else ""
+        raise AttrgraphError(first + hub_refusal(model_name, tc_name))
     if dopts.corpus is not None:
         documents = read_documents(dopts.corpus)
         max_tokens = dopts.corpus_tokens or 1_000_000

@@ -147,13 +147,7 @@ def clt_forge_to_graph(data: dict[str, Any]) -> AttributionGraph:
     if not weighted:
         adjacency = np.where(edge_mask, mask_weights, 0).astype(np.float32)
     weights = mask_weights if variant.startswith("sparse") else adjacency
-    node_mask = edge_mask.any(0) | edge_mask.any(1)
-    if "feature_mask" in data:
-        feature_mask = _tensor(data, "feature_mask", "bool").reshape(-1)
-        if feature_mask.shape != (n,):
-            raise GraphFormatError(f"feature_mask has {feature_mask.size} entries, expected {n}")
-        node_mask = feature_mask & node_mask
-    node_mask[n - n_p - n_k :] = True
+    node_mask = _node_mask(data, edge_mask, n_p + n_k)
 
     activations = None
     if data.get("activation_values") is not None:
@@ -187,7 +181,26 @@ def clt_forge_to_graph(data: dict[str, Any]) -> AttributionGraph:
     graph = dense_to_graph(dense, node_mask=node_mask, edge_mask=edge_mask, edge_weights=weights)
     if not weighted:
         graph.nodes.influence[:] = np.nan  # influence of a 0/1 matrix is not influence
-    thresholds = _told_thresholds(dense, node_mask, edge_mask) if weighted else None
+    _record_pruning(graph, _told_thresholds(dense, node_mask, edge_mask) if weighted else None)
+    return graph
+
+
+def _node_mask(data: dict[str, Any], edge_mask: np.ndarray, n_kept_at_end: int) -> np.ndarray:
+    """Nodes that touch a kept edge (and the file's `feature_mask`, when it has one); the tokens and
+    logits at the end are always kept."""
+    n = edge_mask.shape[0]
+    node_mask = edge_mask.any(0) | edge_mask.any(1)
+    if "feature_mask" in data:
+        feature_mask = _tensor(data, "feature_mask", "bool").reshape(-1)
+        if feature_mask.shape != (n,):
+            raise GraphFormatError(f"feature_mask has {feature_mask.size} entries, expected {n}")
+        node_mask = feature_mask & node_mask
+    node_mask[n - n_kept_at_end :] = True
+    return node_mask
+
+
+def _record_pruning(graph: AttributionGraph, thresholds: tuple[float, float] | None) -> None:
+    """`metadata.info.pruning_settings`: the masks came from the file, at these thresholds if told."""
     settings: dict[str, Any] = {"masks": "from the source file"}
     if thresholds is not None:
         settings.update(node_threshold=thresholds[0], edge_threshold=thresholds[1])
@@ -197,7 +210,6 @@ def clt_forge_to_graph(data: dict[str, Any]) -> AttributionGraph:
         settings["how"] = "the thresholds could not be told from the file"
         graph.metadata.pop("node_threshold", None)
     graph.metadata["info"]["pruning_settings"] = settings
-    return graph
 
 
 def _told_thresholds(

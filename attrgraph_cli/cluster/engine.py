@@ -325,7 +325,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         sizes=size_of,
     )
     unit_influence = np.bincount(unit, weights=influence[cand], minlength=n_units)
-    loose_units = _loose_singletons(n_units, unit_parts, unit_influence)
+    loose_units = _loose_singletons(n_units, unit_parts, unit_influence, fallback=method == "fitted")
     if opts.singletons:  # an influential feature that fits no group is a supernode of its own
         if method == "fitted":  # ... when it is at several positions; one node alone is noise (pinned)
             alone = np.asarray([u for u in loose_units if size_of[u] > 1], dtype=np.int64)
@@ -392,7 +392,9 @@ def _mean_within(prob: np.ndarray, unit_of: np.ndarray) -> float:
     return float(sub.sum() / (len(unit_of) * (len(unit_of) - 1)))
 
 
-def _loose_singletons(n: int, parts: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
+def _loose_singletons(
+    n: int, parts: list[np.ndarray], influence: np.ndarray, fallback: bool = False
+) -> np.ndarray:
     """Indices (into the n candidates, `influence` their influence) of the candidates left alone whose
     influence reaches the median grouped candidate's: influential features that fit no group. They become
     single-feature supernodes (or, with `singletons` off, are only pinned), as a researcher keeps an
@@ -400,9 +402,10 @@ def _loose_singletons(n: int, parts: list[np.ndarray], influence: np.ndarray) ->
     grouped = np.zeros(n, dtype=bool)
     for p in parts:
         grouped[p] = True
-    if not grouped.any():
+    if not grouped.any() and (not fallback or not n):
         return np.zeros(0, dtype=np.int64)
-    floor = float(np.median(influence[grouped]))
+    # nothing grouped, with `fallback`: the median of all (a lone feature unit may still be kept)
+    floor = float(np.median(influence[grouped] if grouped.any() else influence))
     alone = np.flatnonzero(~grouped)
     return alone[influence[alone] >= floor]
 

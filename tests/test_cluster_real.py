@@ -1,0 +1,156 @@
+"""`cluster` on real graphs (issue 24): feature units, the fitted pair model, the count rule, names, and the
+leave-one-graph-out pair-F1 on the development graphs of ../shared/data/groupings (skipped where absent)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from attrgraph_cli.cluster import ClusterOptions, cluster_graph
+from attrgraph_cli.cluster.engine import FITTED_MAX_SIZE, STRUCTURAL_MAX_SIZE
+from attrgraph_cli.cluster.influence import logit_effects
+from attrgraph_cli.cluster.pairmodel import SIGNALS, from_dict, shipped_weights
+from attrgraph_cli.cluster.units import SPLIT_BELOW, units
+from attrgraph_cli.extension import supernode_set
+from attrgraph_cli.graph import ids
+from attrgraph_cli.graph.model import AttributionGraph, EdgeList, NodeKind, NodeTable
+from attrgraph_testing.synthetic_groups import planted_graph
+from benchmarks import real_groupings as rg
+
+TOKENS = ["<bos>", " The", " Dallas", " Texas", " is"]
+
+
+def _graph(second_sign: float, labels: tuple[str, str] = ("", "")) -> AttributionGraph:
+    """Feature (0, 7) at positions 2 and 3, both writing to feature (1, 9) at position 4 (the second with
+    weight `second_sign`); (1, 9) writes to the one logit. Plus a lone feature (0, 8) at position 1."""
+    spec = [  # kind, layer, position, feature
+        (NodeKind.EMBEDDING, -1, 1, 11),
+        (NodeKind.EMBEDDING, -1, 2, 12),
+        (NodeKind.EMBEDDING, -1, 3, 13),
+        (NodeKind.FEATURE, 0, 2, 7),
+        (NodeKind.FEATURE, 0, 3, 7),
+        (NodeKind.FEATURE, 1, 4, 9),
+        (NodeKind.FEATURE, 0, 1, 8),
+        (NodeKind.LOGIT, 2, 4, 500),
+    ]
+    table = NodeTable.empty(len(spec))
+    for i, (kind, layer, pos, feat) in enumerate(spec):
+        table.kind[i], table.layer[i], table.position[i], table.feature[i] = kind, layer, pos, feat
+        if kind == NodeKind.FEATURE:
+            table.ids[i] = ids.feature_id(layer, feat, pos)
+            table.feature_type[i] = "cross layer transcoder"
+        elif kind == NodeKind.EMBEDDING:
+            table.ids[i] = ids.embedding_id(feat, pos)
+            table.feature_type[i] = "embedding"
+        else:
+            table.ids[i] = ids.logit_id(2, feat, pos)
+            table.feature_type[i] = "logit"
+            table.logit_probability[i] = 0.9
+    table.label[3], table.label[4] = labels
+    edges = [(1, 3, 1.0), (2, 4, 1.0), (3, 5, 1.0), (4, 5, second_sign)]
+    edges += [(0, 6, 1.0), (6, 5, 0.5), (5, 7, 1.0)]
+    src, dst, w = zip(*edges, strict=True)
+    graph = AttributionGraph(table, EdgeList.from_arrays(src, dst, w))
+    graph.metadata = {"prompt_tokens": TOKENS, "prompt": "".join(TOKENS), "scan": "test"}
+    graph.qparams = {"pinnedIds": [], "supernodes": []}
+    return graph
+
+
+def _units(graph: AttributionGraph) -> np.ndarray:
+    adjacency = graph.adjacency()
+    rows = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
+    unit, _n, _split = units(graph, adjacency, rows, logit_effects(graph, adjacency))
+    return unit[:2]  # the two nodes of feature (0, 7)
+
+
+def test_a_feature_is_one_unit_across_positions_unless_its_roles_disagree():
+    """Same role at both positions (both push (1, 9) up): one unit; opposite roles (one pushes it up, the
+    other down, a cosine of -1 < SPLIT_BELOW): two units. Control: the same graph with agreeing signs."""
+    assert SPLIT_BELOW < 0
+    agree = _units(_graph(+1.0))
+    assert agree[0] == agree[1]
+    disagree = _units(_graph(-1.0))
+    assert disagree[0] != disagree[1]
+
+
+def test_auto_method_uses_feature_units_where_features_recur():
+    """The recurring feature makes `auto` pick the fitted model, and its two nodes land in one supernode;
+    a planted graph (every feature at one position) keeps the structural method and its defaults."""
+    graph = _graph(+1.0)
+    cluster_graph(graph, ClusterOptions(min_influence=0.0))
+    settings = supernode_set(graph)["settings"]
+    assert settings["method"] == "fitted" and settings["max_size"] == FITTED_MAX_SIZE
+    assert settings["max_distance"] == pytest.approx(1.0 - shipped_weights().cut)
+    both = {ids.feature_id(0, 7, 2), ids.feature_id(0, 7, 3)}
+    assert any(both <= set(members) for _name, *members in graph.supernodes)
+
+    planted, _ = planted_graph(seed=0)
+    cluster_graph(planted, ClusterOptions())
+    settings = supernode_set(planted)["settings"]
+    assert settings["method"] == "structural" and settings["max_size"] == STRUCTURAL_MAX_SIZE
+
+
+def test_names_from_labels_else_token_and_layers():
+    graph = _graph(+1.0, labels=("Texas", "Texas (state)"))
+    result = cluster_graph(graph, ClusterOptions(min_influence=0.0))
+    unit = next(s for s in result.new if len(s.rows) >= 2 and set(graph.nodes.feature[s.rows]) >= {7})
+    assert unit.name == "Texas" and unit.naming == "shared-word"
+    plain = _graph(+1.0)
+    result = cluster_graph(plain, ClusterOptions(min_influence=0.0))
+    unit = next(s for s in result.new if len(s.rows) >= 2 and set(plain.nodes.feature[s.rows]) >= {7})
+    assert unit.naming == "fallback" and unit.name.startswith("L0") and '"Dallas"' in unit.name
+
+
+def test_shipped_weights_are_the_fit_on_all_graphs_with_a_leave_one_out_fit_per_graph():
+    raw = json.loads(resources.files("attrgraph_cli.cluster").joinpath("fitted_weights.json").read_text())
+    assert set(raw["logo"]) == set(rg.NAMES)
+    for fit in [raw["all"], *raw["logo"].values()]:
+        assert list(fit["weights"]) == list(SIGNALS)
+        assert all(w >= 0 for w in fit["weights"].values())  # a similarity never pushes two units apart
+        assert 0 < fit["cut"] < 1
+    assert shipped_weights() == from_dict(raw["all"])
+
+
+def test_pair_f1_and_baseline_as_the_readme_defines():
+    assert rg.pair_f1_labels(["a", "a", "b", "b"], [1, 1, 2, 2]) == 1.0
+    assert rg.pair_f1_labels(["a", "a", "b", "b"], [1, 2, 3, 4]) == 0.0  # no predicted pair
+    # reference pairs {01, 23}; predicted {01, 02, 12}: shared 1, precision 1/3, recall 1/2 -> F1 0.4
+    assert rg.pair_f1_labels(["a", "a", "b", "b"], [1, 1, 1, None]) == pytest.approx(0.4)
+    assert rg.is_artefact("(The) related") and rg.is_artefact("’") and not rg.is_artefact("Say (Austin)")
+
+
+needs_data = pytest.mark.skipif(not rg.available(), reason=f"development graphs absent ({rg.DATA})")
+
+
+@needs_data
+def test_baseline_reproduces_the_readme():
+    got = [round(rg.baseline(rg.load(n))[0], 3) for n in rg.NAMES]
+    assert got == [0.233, 0.211, 0.183]
+
+
+@needs_data
+@pytest.mark.parametrize("name", rg.NAMES)
+def test_leave_one_graph_out_pair_f1_beats_the_baseline_by_030(name):
+    """Weights fitted on the two other graphs; the default run and --only-pinned (reference pinned)."""
+    raw = json.loads(resources.files("attrgraph_cli.cluster").joinpath("fitted_weights.json").read_text())
+    case = rg.load(name)
+    base, _ = rg.baseline(case)
+    weights = from_dict(raw["logo"][name])
+    default = rg.run_cluster(case, pair_weights=weights)
+    pinned = rg.run_cluster(case, only_pinned=True, pair_weights=weights)
+    assert default[0] >= base + 0.30, (default[0], base)
+    assert pinned[0] >= base + 0.30, (pinned[0], base)
+
+
+@needs_data
+def test_a_real_dallas_like_graph_gets_8_to_25_supernodes():
+    """oakland: 255 feature nodes, the 150-300 range of a real Dallas graph."""
+    case = rg.load("oakland")
+    cluster_graph(case.graph, ClusterOptions())
+    n_features = int((case.graph.nodes.kind == NodeKind.FEATURE).sum())
+    assert 150 <= n_features <= 300
+    assert 8 <= len(case.graph.supernodes) <= 25
+    assert max(len(m) for _n, *m in case.graph.supernodes) <= FITTED_MAX_SIZE

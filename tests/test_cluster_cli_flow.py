@@ -56,7 +56,9 @@ def test_rerun_without_new_supernodes_says_what_happened(clustered):
 def test_rename_changes_the_name_everywhere_and_nothing_else(clustered):
     before = json.loads(clustered.read_text())
     old = before["qParams"]["supernodes"][0][0]
-    done = _cli("cluster", clustered.name, "--rename", f"{old}=my group", "-o", "r.json", cwd=clustered.parent)
+    done = _cli(
+        "cluster", clustered.name, "--rename", f"{old}=my group", "-o", "r.json", cwd=clustered.parent
+    )
     assert done.returncode == 0, done.stderr
     assert f"renamed supernode {old!r} to 'my group'" in done.stderr
     after = json.loads((clustered.parent / "r.json").read_text())
@@ -85,20 +87,4 @@ def test_bad_renames_are_one_line_and_nothing_written(clustered, rename, message
     assert not (clustered.parent / "r.json").exists()
 
 
-@pytest.mark.trace
-@pytest.mark.slow
-def test_causal_on_a_clustered_file_checks_the_kept_supernodes(tmp_path):
-    pytest.importorskip("circuit_tracer")
-    prompt = "The capital of the state containing Dallas is"
-    assert _cli("trace", prompt, "-o", "d.json", "--device", "cpu", cwd=tmp_path).returncode == 0
-    assert _cli("cluster", "d.json", "-o", "d.json", cwd=tmp_path).returncode == 0
-    first = json.loads((tmp_path / "d.json").read_text())["attrgraph"]["supernodes"]
-    assert "causal" not in first["scores"]  # control: a plain run checks nothing
-    done = _cli("cluster", "d.json", "-o", "d.json", "--causal", "--device", "cpu", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    record = json.loads((tmp_path / "d.json").read_text())["attrgraph"]["supernodes"]
-    summary = record["scores"]["causal"]
-    assert summary["supernodes"] == "kept" and summary["checked"] == len(record["groups"]) >= 1
-    assert all(g["scores"]["causal"]["measured"] is not None for g in record["groups"])
-    assert f"causal check (x-1) on the {summary['checked']} kept supernode(s)" in done.stderr
-    assert "Moving model to device" not in done.stdout
+# --causal on a clustered file (a model run): tests/test_readme_quickstart.py, on the quick start's graph

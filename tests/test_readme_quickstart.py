@@ -113,3 +113,45 @@ def test_the_example_inputs_work_on_the_quick_start_graph(run):
     converted = attrgraph(["attrgraph", "convert", "matrix.npz", "-o", "matrix.json"], folder)
     assert converted.returncode == 0, converted.stderr
     assert attrgraph(["attrgraph", "validate", "matrix.json"], folder).returncode == 0
+
+
+def test_the_batch_prompts_and_the_corpus_examples(run):
+    folder = run["folder"]
+    examples = REPO / "examples"
+    prompts = str(examples / "prompts.jsonl")
+    # --mkdir makes the batch's folder and its missing parent (refused without: test_trace_output_folder)
+    batch = attrgraph(["attrgraph", "trace", "--batch", prompts, "-o", "new/graphs", "--mkdir", "-q"], folder)
+    assert batch.returncode == 0, batch.stderr
+    lines = [json.loads(line) for line in (examples / "prompts.jsonl").read_text().splitlines() if line]
+    written = sorted(p.stem for p in (folder / "new" / "graphs").glob("*.json") if p.stem != "batch-report")
+    assert len(written) == len(lines) and {line["slug"] for line in lines if "slug" in line} <= set(written)
+    corpus = attrgraph(
+        [
+            "attrgraph",
+            "autointerp",
+            "dallas.json",
+            "--corpus",
+            str(examples / "corpus.jsonl"),
+            "-o",
+            "c.json",
+            "-q",
+        ],
+        folder,
+    )
+    assert corpus.returncode == 0, corpus.stderr
+    assert "of the corpus.jsonl" in corpus.stderr and "12 of 12 features labelled" in corpus.stderr
+
+
+def test_cluster_causal_on_the_clustered_quick_start_graph(run):
+    """`cluster --causal` on a file whose supernodes are all kept checks the kept ones (it did nothing)."""
+    folder = run["folder"]
+    first = json.loads((folder / "dallas.json").read_text())["attrgraph"]["supernodes"]
+    assert "causal" not in first["scores"]  # control: the quick start's plain cluster run checks nothing
+    done = attrgraph(["attrgraph", "cluster", "dallas.json", "-o", "causal.json", "--causal"], folder)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((folder / "causal.json").read_text())["attrgraph"]["supernodes"]
+    summary = record["scores"]["causal"]
+    assert summary["supernodes"] == "kept" and summary["checked"] == len(record["groups"]) >= 1
+    assert all(g["scores"]["causal"]["measured"] is not None for g in record["groups"])
+    assert f"causal check (x-1) on the {summary['checked']} kept supernode(s)" in done.stderr
+    assert "Moving model to device" not in done.stdout

@@ -48,14 +48,4 @@ def test_a_missing_parent_folder_is_refused_before_the_model_loads(tmp_path, arg
     assert time.perf_counter() - start < 60  # no model was loaded
 
 
-@pytest.mark.trace
-def test_mkdir_creates_the_folders_and_a_batch_may_nest_its_raw_folder_in_its_output(tmp_path):
-    pytest.importorskip("circuit_tracer")
-    done = _trace(PROMPT, "-o", "new/sub/g.json", "--mkdir", "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "new" / "sub" / "g.json").is_file()
-    # control: a batch's --raw inside its own -o folder (made by the batch) needs no --mkdir
-    (tmp_path / "p.txt").write_text(PROMPT + "\n")
-    batch = _trace("--batch", "p.txt", "-o", "graphs", "--raw", "graphs/raw", "-q", cwd=tmp_path)
-    assert batch.returncode == 0, batch.stderr
-    assert list((tmp_path / "graphs" / "raw").glob("*.pt"))
+# --mkdir with a model run: tests/test_readme_quickstart.py (the batch example into new/graphs)

@@ -113,48 +113,75 @@ Check = Callable[[Any, str, ProblemSink], None]
 
 
 def _compile(schema: dict, where: str) -> Check:
+    """One check function for `schema`: its type first (a wrong type stops there: the inner keywords
+    would only repeat the problem), then its length, items and object keywords."""
     _check_keywords(schema, where)
-    checks: list[Check] = []
+    type_check = _type_check(schema)
+    found = (_length_check(schema), _items_check(schema, where), _object_check(schema, where))
+    checks = [c for c in found if c is not None]
+
+    def check(v: Any, path: str, sink: ProblemSink) -> None:
+        if type_check is not None:
+            before = sink.counts["schema.type"]
+            type_check(v, path, sink)
+            if sink.counts["schema.type"] != before:
+                return
+        for c in checks:
+            c(v, path, sink)
+
+    return check
+
+
+def _type_check(schema: dict) -> Check | None:
     types = schema.get("type")
-    if types is not None:
-        names = [types] if isinstance(types, str) else list(types)
-        tests = [_TYPE_TESTS[n] for n in names]
-        expected = " or ".join(names)
+    if types is None:
+        return None
+    names = [types] if isinstance(types, str) else list(types)
+    tests = [_TYPE_TESTS[n] for n in names]
+    expected = " or ".join(names)
 
-        def check_type(v: Any, path: str, sink: ProblemSink) -> None:
-            for test in tests:
-                if test(v):
-                    return
-            sink.add("schema.type", path, f"wrong type: {_describe(v)}", expected)
+    def check_type(v: Any, path: str, sink: ProblemSink) -> None:
+        for test in tests:
+            if test(v):
+                return
+        sink.add("schema.type", path, f"wrong type: {_describe(v)}", expected)
 
-        type_check: Check | None = check_type
-    else:
-        type_check = None
+    return check_type
 
-    if "minItems" in schema or "maxItems" in schema:
-        lo, hi = schema.get("minItems", 0), schema.get("maxItems")
 
-        def check_len(v: Any, path: str, sink: ProblemSink) -> None:
-            if isinstance(v, list) and (len(v) < lo or (hi is not None and len(v) > hi)):
-                want = f"exactly {lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
-                sink.add("schema.length", path, f"array has {len(v)} items", f"{want} items")
+def _length_check(schema: dict) -> Check | None:
+    if "minItems" not in schema and "maxItems" not in schema:
+        return None
+    lo, hi = schema.get("minItems", 0), schema.get("maxItems")
 
-        checks.append(check_len)
+    def check_len(v: Any, path: str, sink: ProblemSink) -> None:
+        if isinstance(v, list) and (len(v) < lo or (hi is not None and len(v) > hi)):
+            want = f"exactly {lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+            sink.add("schema.length", path, f"array has {len(v)} items", f"{want} items")
 
-    if "items" in schema:
-        item_check = _compile(schema["items"], where + ".items")
+    return check_len
 
-        def check_items(v: Any, path: str, sink: ProblemSink) -> None:
-            if isinstance(v, list):
-                base = "$" if path == paths.ROOT else path
-                for i, item in enumerate(v):
-                    item_check(item, f"{base}[{i}]", sink)
 
-        checks.append(check_items)
+def _items_check(schema: dict, where: str) -> Check | None:
+    if "items" not in schema:
+        return None
+    item_check = _compile(schema["items"], where + ".items")
 
+    def check_items(v: Any, path: str, sink: ProblemSink) -> None:
+        if isinstance(v, list):
+            base = "$" if path == paths.ROOT else path
+            for i, item in enumerate(v):
+                item_check(item, f"{base}[{i}]", sink)
+
+    return check_items
+
+
+def _object_check(schema: dict, where: str) -> Check | None:
     props = {k: _compile(s, f"{where}.{k}") for k, s in schema.get("properties", {}).items()}
     required = list(schema.get("required", []))
     extra = schema.get("additionalProperties", True)
+    if not (props or required or extra is not True):
+        return None
     extra_check = _compile(extra, where + ".additionalProperties") if isinstance(extra, dict) else None
     # members whose schema is a bare type are checked inline (no call, no path unless wrong): this is
     # what keeps a million links affordable on the precise path
@@ -164,42 +191,30 @@ def _compile(schema: dict, where: str) -> Check:
             names = [s["type"]] if isinstance(s["type"], str) else list(s["type"])
             exact = frozenset(t for n in names for t in _EXACT_TYPES[n])
             simple[k] = (exact, tuple(_TYPE_TESTS[n] for n in names), " or ".join(names))
-    if props or required or extra is not True:
 
-        def check_object(v: Any, path: str, sink: ProblemSink) -> None:
-            if not isinstance(v, dict):
-                return
-            for name in required:
-                if name not in v:
-                    sink.add("schema.required", paths.key(path, name), "required field is missing", "present")
-            for name, value in v.items():
-                inline = simple.get(name)
-                if inline is not None:
-                    if type(value) not in inline[0] and not any(test(value) for test in inline[1]):
-                        sink.add(
-                            "schema.type", paths.key(path, name), f"wrong type: {_describe(value)}", inline[2]
-                        )
-                    continue
-                sub = props.get(name)
-                if sub is not None:
-                    sub(value, paths.key(path, name), sink)
-                elif extra is False:
-                    sink.add("schema.additional", paths.key(path, name), "unexpected field", "no such field")
-                elif extra_check is not None:
-                    extra_check(value, paths.key(path, name), sink)
+    def check_object(v: Any, path: str, sink: ProblemSink) -> None:
+        if not isinstance(v, dict):
+            return
+        for name in required:
+            if name not in v:
+                sink.add("schema.required", paths.key(path, name), "required field is missing", "present")
+        for name, value in v.items():
+            inline = simple.get(name)
+            if inline is not None:
+                if type(value) not in inline[0] and not any(test(value) for test in inline[1]):
+                    sink.add(
+                        "schema.type", paths.key(path, name), f"wrong type: {_describe(value)}", inline[2]
+                    )
+                continue
+            sub = props.get(name)
+            if sub is not None:
+                sub(value, paths.key(path, name), sink)
+            elif extra is False:
+                sink.add("schema.additional", paths.key(path, name), "unexpected field", "no such field")
+            elif extra_check is not None:
+                extra_check(value, paths.key(path, name), sink)
 
-        checks.append(check_object)
-
-    def check(v: Any, path: str, sink: ProblemSink) -> None:
-        if type_check is not None:
-            before = sink.counts["schema.type"]
-            type_check(v, path, sink)
-            if sink.counts["schema.type"] != before:
-                return  # a value of the wrong type: its inner keywords would only repeat the problem
-        for c in checks:
-            c(v, path, sink)
-
-    return check
+    return check_object
 
 
 class PreciseValidator:

@@ -52,3 +52,12 @@ def test_the_check_sees_a_missing_option() -> None:
     """Control: an option that is documented nowhere is reported."""
     assert not mentioned("--no-such-option-anywhere", readme_section("trace") + docs_text())
     assert mentioned("--mkdir", readme_section("trace"))
+
+
+def test_relative_links_in_the_readme_and_docs_resolve() -> None:
+    broken = []
+    for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "examples" / "README.md"]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(REPO)} -> {target}")
+    assert not broken, broken

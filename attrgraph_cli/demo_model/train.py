@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -101,31 +101,17 @@ def measure(folder: Path, log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: weights/)")
-    parser.add_argument("--lm-steps", type=int, default=None, help="override the LM's training steps")
-    parser.add_argument("--tc-steps", type=int, default=None, help="override transcoder training steps")
-    parser.add_argument(
-        "--reuse-lm", action="store_true", help="keep the LM already in --out, retrain the transcoders"
-    )
-    parser.add_argument(
-        "--measure-only", action="store_true", help="re-measure the files in --out, rewrite metrics and card"
-    )
-    parser.add_argument("--smoke", action="store_true", help="tiny, fast configuration (tests only)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
+    """`make demo-model`: train the LM (or reuse it) and its transcoders, measure them, write the card."""
+    args = _parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
 
     import torch
-    from safetensors.torch import save_file
 
-    from attrgraph_cli.demo_model.card import write_card
-    from attrgraph_cli.demo_model.lm import LMSettings, city_token_ids, config_to_dict, train_lm
-    from attrgraph_cli.demo_model.loader import CONFIG_FILE, MODEL_FILE, TRANSCODER_DIR, WEIGHTS_DIR
+    from attrgraph_cli.demo_model.lm import city_token_ids
+    from attrgraph_cli.demo_model.loader import TRANSCODER_DIR, WEIGHTS_DIR
     from attrgraph_cli.demo_model.tokenizer import build_tokenizer, save_tokenizer, wrap_fast
     from attrgraph_cli.demo_model.transcoders import (
-        TranscoderSettings,
         oversampling_weights,
         save_transcoder_set,
         train_transcoder,
@@ -134,44 +120,19 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     out: Path = args.out or WEIGHTS_DIR
     out.mkdir(parents=True, exist_ok=True)
-    lm_settings = LMSettings()
-    tc_settings = TranscoderSettings()
-    n_act_batches = 60
-    if args.smoke:
-        lm_settings = LMSettings(n_layers=2, d_model=32, n_heads=2, d_mlp=64, steps=3, batch_size=4)
-        tc_settings = TranscoderSettings(d_transcoder=64, steps=3, batch_size=64)
-        n_act_batches = 1
-    if args.lm_steps is not None:
-        lm_settings.steps = args.lm_steps
-    if args.tc_steps is not None:
-        tc_settings.steps = args.tc_steps
-
+    lm_settings, tc_settings, n_act_batches = _settings(args)
     if args.measure_only:
         previous = json.loads((out / "metrics.json").read_text())
         metrics = measure(out)
-        metrics["training"], metrics["files"] = previous["training"], previous["files"]
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        write_card(metrics, out / "MODEL_CARD.md")
+        metrics["training"] = previous["training"]
+        _write_metrics(out, metrics, files=previous["files"])
         return
 
     t0 = time.perf_counter()
     raw_tokenizer = build_tokenizer()
     save_tokenizer(raw_tokenizer, out)
     tokenizer = wrap_fast(raw_tokenizer)
-
-    if args.reuse_lm:
-        from attrgraph_cli.demo_model.loader import load_hooked_transformer
-
-        model = load_hooked_transformer(out)
-        previous = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
-        lm_seconds_before = previous.get("training", {}).get("lm_seconds")
-        t_lm = 0.0
-    else:
-        model = train_lm(lm_settings, tokenizer)
-        t_lm = time.perf_counter() - t0
-        lm_seconds_before = None
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
-        (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
+    model, t_lm, lm_seconds_before = _language_model(args.reuse_lm, out, lm_settings, tokenizer)
 
     xs, ys, row_tokens = collect_activations(model, tokenizer, n_act_batches, seed=lm_settings.seed + 1)
     weights = oversampling_weights(torch.isin(row_tokens, city_token_ids(tokenizer)), tc_settings.city_share)
@@ -197,13 +158,75 @@ def main(argv: list[str] | None = None) -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
-    shipped = [
-        p for p in sorted(out.rglob("*")) if p.is_file() and p.name not in ("metrics.json", "MODEL_CARD.md")
-    ]
-    metrics["files"] = {str(p.relative_to(out)): p.stat().st_size for p in shipped}
+    _write_metrics(out, metrics)
+    print(f"done in {time.perf_counter() - t0:.0f}s -> {out}")
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: weights/)")
+    parser.add_argument("--lm-steps", type=int, default=None, help="override the LM's training steps")
+    parser.add_argument("--tc-steps", type=int, default=None, help="override transcoder training steps")
+    parser.add_argument(
+        "--reuse-lm", action="store_true", help="keep the LM already in --out, retrain the transcoders"
+    )
+    parser.add_argument(
+        "--measure-only", action="store_true", help="re-measure the files in --out, rewrite metrics and card"
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny, fast configuration (tests only)")
+    parser.add_argument("--threads", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def _settings(args: argparse.Namespace) -> tuple[Any, Any, int]:
+    """(LM settings, transcoder settings, activation batches): the defaults, `--smoke`'s tiny ones, and
+    the `--lm-steps` / `--tc-steps` overrides."""
+    from attrgraph_cli.demo_model.lm import LMSettings
+    from attrgraph_cli.demo_model.transcoders import TranscoderSettings
+
+    lm_settings, tc_settings, n_act_batches = LMSettings(), TranscoderSettings(), 60
+    if args.smoke:
+        lm_settings = LMSettings(n_layers=2, d_model=32, n_heads=2, d_mlp=64, steps=3, batch_size=4)
+        tc_settings = TranscoderSettings(d_transcoder=64, steps=3, batch_size=64)
+        n_act_batches = 1
+    if args.lm_steps is not None:
+        lm_settings.steps = args.lm_steps
+    if args.tc_steps is not None:
+        tc_settings.steps = args.tc_steps
+    return lm_settings, tc_settings, n_act_batches
+
+
+def _language_model(reuse: bool, out: Path, lm_settings: Any, tokenizer: Any) -> tuple[Any, float, Any]:
+    """(model, seconds training it here, seconds of the run that trained a reused one): the LM in `out`
+    with `--reuse-lm`, else a newly trained one saved there."""
+    from safetensors.torch import save_file
+
+    from attrgraph_cli.demo_model.lm import config_to_dict, train_lm
+    from attrgraph_cli.demo_model.loader import CONFIG_FILE, MODEL_FILE, load_hooked_transformer
+
+    if reuse:
+        model = load_hooked_transformer(out)
+        previous = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
+        return model, 0.0, previous.get("training", {}).get("lm_seconds")
+    t0 = time.perf_counter()
+    model = train_lm(lm_settings, tokenizer)
+    t_lm = time.perf_counter() - t0
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / MODEL_FILE))
+    (out / CONFIG_FILE).write_text(json.dumps(config_to_dict(model.cfg), indent=2) + "\n")
+    return model, t_lm, None
+
+
+def _write_metrics(out: Path, metrics: dict[str, Any], files: dict[str, int] | None = None) -> None:
+    """`metrics.json` (with the shipped files' sizes, or `files` as given) and the model card."""
+    from attrgraph_cli.demo_model.card import write_card
+
+    if files is None:
+        written = ("metrics.json", "MODEL_CARD.md")
+        shipped = [p for p in sorted(out.rglob("*")) if p.is_file() and p.name not in written]
+        files = {str(p.relative_to(out)): p.stat().st_size for p in shipped}
+    metrics["files"] = files
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_card(metrics, out / "MODEL_CARD.md")
-    print(f"done in {time.perf_counter() - t0:.0f}s -> {out}")
 
 
 if __name__ == "__main__":

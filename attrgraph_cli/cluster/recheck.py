@@ -61,7 +61,7 @@ def causal_on_kept(graph: AttributionGraph, kept: list[Any], opts: Any) -> dict[
     summary, per_group = causal_scores(
         graph, groups, model=opts.model, transcoders=opts.transcoders, device=opts.device, seed=opts.seed
     )
-    summary = {**summary, "supernodes": "kept", "control_pool": "all features"}
+    summary = {**summary, "supernodes": "kept"}
     record = copy.deepcopy(supernode_set(graph))
     if not isinstance(record.get("groups"), list):  # supernodes made elsewhere (e.g. on Neuronpedia)
         named = [{"name": n, "origin": "human"} for n, _ in groups]

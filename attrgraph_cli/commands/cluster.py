@@ -240,11 +240,11 @@ def _explain_kept(result, recheck, *, asked_causal: bool) -> None:
         err=True,
     )
     for name, c in recheck["groups"]:
-        control = c.get("control_abs_measured")
         typer.echo(
             printable(
                 f"  {name}: measured {_num(c.get('measured'))}, predicted {_num(c.get('predicted'))}, "
-                f"random same-size control |measured| {_num(control)}"
+                f"percentile among matched controls: place {_num(c.get('control_percentile'))}, "
+                f"influence {_num(c.get('influence_control_percentile'))}"
             ),
             err=True,
         )

@@ -243,6 +243,37 @@ def _public(hit: dict) -> dict:
     return {k: v for k, v in hit.items() if k != "node"}
 
 
+def _logit_lens(model, ids, inter_id: int) -> tuple[torch.Tensor, list[int]]:
+    """The last position's logits, and the rank of `inter_id` read off the residual stream after each
+    layer (the logit lens)."""
+    with torch.no_grad():
+        logits, cache = model.run_with_cache(ids[None], names_filter=lambda n: n.endswith("hook_resid_post"))
+        lens = []
+        for layer in range(model.cfg.n_layers):
+            resid = cache[f"blocks.{layer}.hook_resid_post"][0, -1]
+            lens_logits = model.unembed(model.ln_final(resid[None, None]))[0, 0]
+            lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
+    return logits[0, -1], lens
+
+
+def _flow_shares(
+    model, graph, city_pos: int, answer_id: int, nodes: set[int], control_nodes: set[int]
+) -> tuple[float | None, float | None]:
+    """The share of the city embedding's influence on the answer's logit through `nodes`, and through
+    `control_nodes`; (None, None) when the answer is not among the graph's logits (an untrained model)."""
+    target_ids = [int(t.vocab_idx) for t in graph.logit_targets]
+    if answer_id not in target_ids:
+        return None, None
+    n = graph.adjacency_matrix.shape[0]
+    n_feat, n_pos = len(graph.selected_features), len(graph.input_tokens)
+    city_node = n_feat + model.cfg.n_layers * n_pos + city_pos
+    answer_node = n - len(target_ids) + target_ids.index(answer_id)
+    return (
+        _flow_share(graph, city_node, answer_node, nodes),
+        _flow_share(graph, city_node, answer_node, control_nodes),
+    )
+
+
 def intermediate_step(
     model,
     prompt: str = "The capital of the state containing Dallas is",
@@ -278,14 +309,7 @@ def intermediate_step(
     city_pos = tokens.index(city) if city in tokens else 0
     hits = [h for h in all_hits if h["position"] >= city_pos]
     answer_id, inter_id = tok.convert_tokens_to_ids(answer), tok.convert_tokens_to_ids(intermediate)
-    with torch.no_grad():
-        logits, cache = model.run_with_cache(ids[None], names_filter=lambda n: n.endswith("hook_resid_post"))
-        base = logits[0, -1]
-        lens = []
-        for layer in range(model.cfg.n_layers):
-            resid = cache[f"blocks.{layer}.hook_resid_post"][0, -1]
-            lens_logits = model.unembed(model.ln_final(resid[None, None]))[0, 0]
-            lens.append(int((lens_logits > lens_logits[inter_id]).sum()) + 1)
+    base, lens = _logit_lens(model, ids, inter_id)
     zero = [(h["layer"], h["position"], h["feature"], 0.0) for h in hits]
     ablated = model.feature_intervention(ids, zero, freeze_attention=False)[0][0, -1] if zero else base
     excluded = {h["node"] for h in all_hits}
@@ -305,17 +329,11 @@ def intermediate_step(
         else {}
     )
 
-    n = graph.adjacency_matrix.shape[0]
-    n_feat, n_pos = len(graph.selected_features), len(ids)
-    city_node = n_feat + model.cfg.n_layers * n_pos + city_pos
-    target_ids = [int(t.vocab_idx) for t in graph.logit_targets]
     top_ids = set(controls.get("top_influence", {}).get("features", []))
     top_nodes = {f[0] for f in every if f"{f[1]}_{f[3]}_{f[2]}" in top_ids}
-    share = control_share = None  # the answer is not among the graph's logits (an untrained model)
-    if answer_id in target_ids:
-        answer_node = n - len(target_ids) + target_ids.index(answer_id)
-        share = _flow_share(graph, city_node, answer_node, {h["node"] for h in hits})
-        control_share = _flow_share(graph, city_node, answer_node, top_nodes)
+    share, control_share = _flow_shares(
+        model, graph, city_pos, answer_id, {h["node"] for h in hits}, top_nodes
+    )
 
     base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
     removes_half = bool(hits) and ablated_margin <= 0.5 * base_margin

@@ -32,6 +32,7 @@ class Options:
     layers: tuple[int, ...] = (1, 2)
     inner: Inner = field(default_factory=Inner)
     seed: int = 0
+    endpoint: str = field(default="https://x.example/v1?key=secret", metadata={"record": lambda v: "given"})
 
 
 def test_record_settings_reads_the_options_once():
@@ -41,6 +42,7 @@ def test_record_settings_reads_the_options_once():
         "layers": [1, 2],
         "inner": {"corpus": "corpus.txt"},  # `progress` is declared NOT_RECORDED
         "seed": 3,
+        "endpoint": "given",  # recorded as its field's metadata says, not as it is
     }
 
 

@@ -22,6 +22,7 @@ from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.extension import feature_key, features, set_feature
 from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_cli.stages.provenance import NOT_RECORDED
 
 MACHINE_SOURCES = {"heuristic", "llm", "neuronpedia", "feature-details", "clt-forge", "table", "graph"}
 DEMO_MODEL = "attrgraph-demo"
@@ -39,28 +40,55 @@ class DashboardOptions:
     dtype: str = "float32"
     batch_size: int = 64
     ctx_len: int = 64
-    progress: bool = True
+    progress: bool = field(default=True, metadata=NOT_RECORDED)
 
 
 @dataclass
 class Options:
+    """autointerp's options, declared once: the history record's settings are read off them."""
+
     sources: list[Path] = field(default_factory=list)
     source_set: str | None = None
     explainer: str = "heuristic"  # heuristic | llm | none
     overwrite: bool = False
     max_density: float | None = 0.25
     dashboards: DashboardOptions = field(default_factory=DashboardOptions)
-    llm: Any = None  # explain_llm.LLMSettings when explainer == "llm"
+    #: explain_llm.LLMSettings when explainer == "llm" (its model name is recorded, not the endpoint)
+    llm: Any = field(default=None, metadata={"record": lambda llm: llm.model if llm is not None else None})
     seed: int = 0
     neuronpedia_details: bool = True  # `-l neuronpedia`: also activation examples, logits, density
 
 
 @dataclass
 class Report:
-    """What the command prints after the stage (lines) and warns about."""
+    """What the command prints after the stage (lines) and warns about, and the facts for the history
+    record: `run_autointerp`'s result."""
 
     lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Evidence:
+    """What the labels are made from, per feature: imported entries, details, density, held-out tokens."""
+
+    results: list[Any]
+    imported: dict[tuple[int, int], list[Imported]]
+    details: dict[tuple[int, int], Any]
+    density: dict[tuple[int, int], Any]
+    heldout: dict[tuple[int, int], Any]
+    dash: Any
+
+
+@dataclass
+class _Labelled:
+    """How the labelling went: labels by source, scores, features left unlabelled, earlier labels kept."""
+
+    by_source: dict[str, int] = field(default_factory=dict)
+    scores: list[float] = field(default_factory=list)
+    unlabelled: list[tuple[int, int]] = field(default_factory=list)
+    kept_earlier: dict[str, int] = field(default_factory=dict)
 
 
 def recorded_model(graph: AttributionGraph) -> tuple[str | None, str | None]:
@@ -76,70 +104,21 @@ def recorded_model(graph: AttributionGraph) -> tuple[str | None, str | None]:
     return (model if isinstance(model, str) else None), None
 
 
-def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> dict[str, Any]:
-    """Label the graph's features in place; return the facts for the history record."""
+def run_autointerp(graph: AttributionGraph, opts: Options) -> Report:
+    """Label the graph's features in place: gather the evidence (sources, dashboards), explain (heuristic,
+    LLM), choose and score one label per feature. Returns what to print and the record's facts."""
+    report = Report()
     targets = graph_targets(graph)
     if not targets:
         raise AttrgraphError("the graph has no feature nodes to label", exit_code=1)
     keys = list(targets)
-    version = graph.metadata.get("schema_version")
-    numbers = {k: feature_number(k[0], k[1], version if isinstance(version, int) else 1) for k in keys}
-    results = _read_sources(opts, numbers, graph, keys, report)
-    imported: dict[tuple[int, int], list[Imported]] = {}
-    for result in results:
-        for key, item in result.matched.items():
-            imported.setdefault(key, []).append(item)
-
-    details = {k: next((i.details for i in imported.get(k, []) if i.details), None) for k in keys}
-    density = {k: next((i.density for i in imported.get(k, []) if i.density is not None), None) for k in keys}
-    dash = _dashboards(graph, opts.dashboards, keys, details, report, opts.seed)
-    heldout = {}
-    if dash is not None:
-        for k in keys:
-            details[k] = dash.details[k]
-            density[k] = dash.density[k]
-        heldout = dash.heldout
-
-    heuristic = {}
-    for k in keys:
-        if details[k]:
-            context = GraphContext(tuple(targets[k].position_tokens), tuple(targets[k].output_tokens))
-            found = explain(details[k], context)
-            if found:
-                heuristic[k] = found
+    evidence = _gather(graph, opts, keys, report)
+    results, details, heldout, dash = evidence.results, evidence.details, evidence.heldout, evidence.dash
+    heuristic = _heuristic_labels(targets, keys, details)
     llm_labels, llm_errors, llm_facts = _llm(opts, keys, details, heuristic, report)
-
-    existing = features(graph)
-    by_source: dict[str, int] = {}
-    scores = []
-    unlabelled = []
-    kept_earlier: dict[str, int] = {}
-    for k in keys:
-        target = targets[k]
-        old = existing.get(feature_key(*k), {})
-        entry = _choose(target, graph, old, imported.get(k, []), llm_labels.get(k), heuristic.get(k), opts)
-        current = str(graph.nodes.label[target.rows[0]])
-        earlier = keep_earlier(entry, old, current, overwrite=opts.overwrite)
-        if earlier is not None:
-            kept_earlier[earlier["source"]] = kept_earlier.get(earlier["source"], 0) + 1
-            entry = earlier
-        if entry is None:
-            unlabelled.append(k)
-            continue
-        if k in llm_errors:
-            entry["llm_error"] = llm_errors[k]
-        _score(entry, heldout.get(k), old, details[k])
-        if entry.get("score") is not None:
-            scores.append(entry["score"])
-        if density[k] is not None:
-            entry["density"] = round(float(density[k]), 6)
-            if opts.max_density is not None:
-                entry["dense"] = bool(density[k] > opts.max_density)
-        if details[k]:
-            entry["details"] = details[k]
-        set_feature(graph, k[0], k[1], entry)
-        graph.nodes.label[target.rows] = entry["label"]
-        by_source[entry["source"]] = by_source.get(entry["source"], 0) + 1
+    done = _label(graph, opts, targets, evidence, llm_labels, llm_errors, heuristic)
+    by_source, scores = done.by_source, done.scores
+    unlabelled, kept_earlier = done.unlabelled, done.kept_earlier
     if len(unlabelled) == len(keys):
         raise AttrgraphError(
             f"no feature was labelled (0 of {len(keys)}): no label source and no dashboards; pass -l SOURCE, "
@@ -163,20 +142,7 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
     trivial = apply_baselines(graph, keys, heldout, details) if heldout else None
     n_dense = sum(1 for k in keys if (features(graph).get(feature_key(*k)) or {}).get("dense"))
     mean = sum(scores) / len(scores) if scores else None
-    report.lines.append(
-        f"{len(keys) - len(unlabelled)} of {len(keys)} features labelled ("
-        + ", ".join(f"{n} {s}" for s, n in sorted(by_source.items()))
-        + ")"
-        + (f"; mean label score {mean:.3f} over {len(scores)}" if mean is not None else "")
-        + (
-            f" (trivial labels on the same features: the most common token "
-            f"{trivial['most_common_token_label']!r} {trivial['most_common_token']:.3f}, "
-            f"shuffled labels {trivial['shuffled']:.3f})"
-            if trivial
-            else ""
-        )
-        + (f"; {n_dense} dense (> {opts.max_density:g})" if n_dense else "")
-    )
+    report.lines.append(_summary(len(keys), done, mean, trivial, n_dense, opts.max_density))
     facts: dict[str, Any] = {
         "features": len(keys),
         "labelled": len(keys) - len(unlabelled),
@@ -199,7 +165,106 @@ def run_autointerp(graph: AttributionGraph, opts: Options, report: Report) -> di
         }
     if llm_facts:
         facts["llm"] = llm_facts
-    return facts
+    report.facts = facts
+    return report
+
+
+def _gather(graph: AttributionGraph, opts: Options, keys: list[tuple[int, int]], report: Report) -> _Evidence:
+    """The label sources read and matched, then the dashboards (which replace imported details)."""
+    version = graph.metadata.get("schema_version")
+    numbers = {k: feature_number(k[0], k[1], version if isinstance(version, int) else 1) for k in keys}
+    results = _read_sources(opts, numbers, graph, keys, report)
+    imported: dict[tuple[int, int], list[Imported]] = {}
+    for result in results:
+        for key, item in result.matched.items():
+            imported.setdefault(key, []).append(item)
+    details = {k: next((i.details for i in imported.get(k, []) if i.details), None) for k in keys}
+    density = {k: next((i.density for i in imported.get(k, []) if i.density is not None), None) for k in keys}
+    dash = _dashboards(graph, opts.dashboards, keys, details, report, opts.seed)
+    heldout = {}
+    if dash is not None:
+        for k in keys:
+            details[k] = dash.details[k]
+            density[k] = dash.density[k]
+        heldout = dash.heldout
+    return _Evidence(results, imported, details, density, heldout, dash)
+
+
+def _heuristic_labels(
+    targets: dict, keys: list[tuple[int, int]], details: dict
+) -> dict[tuple[int, int], Any]:
+    """The offline explainer's label for every feature with details (in its graph context)."""
+    heuristic = {}
+    for k in keys:
+        if details[k]:
+            context = GraphContext(tuple(targets[k].position_tokens), tuple(targets[k].output_tokens))
+            found = explain(details[k], context)
+            if found:
+                heuristic[k] = found
+    return heuristic
+
+
+def _label(
+    graph: AttributionGraph,
+    opts: Options,
+    targets: dict,
+    evidence: _Evidence,
+    llm_labels: dict,
+    llm_errors: dict,
+    heuristic: dict,
+) -> _Labelled:
+    """One label per feature (an earlier run's kept where it outranks this run's), scored, with its
+    density and details, written to the graph and its `features` part."""
+    existing = features(graph)
+    done = _Labelled()
+    for k, target in targets.items():
+        old = existing.get(feature_key(*k), {})
+        candidates = evidence.imported.get(k, [])
+        entry = _choose(target, graph, old, candidates, llm_labels.get(k), heuristic.get(k), opts)
+        current = str(graph.nodes.label[target.rows[0]])
+        earlier = keep_earlier(entry, old, current, overwrite=opts.overwrite)
+        if earlier is not None:
+            done.kept_earlier[earlier["source"]] = done.kept_earlier.get(earlier["source"], 0) + 1
+            entry = earlier
+        if entry is None:
+            done.unlabelled.append(k)
+            continue
+        if k in llm_errors:
+            entry["llm_error"] = llm_errors[k]
+        details, density = evidence.details[k], evidence.density[k]
+        _score(entry, evidence.heldout.get(k), old, details)
+        if entry.get("score") is not None:
+            done.scores.append(entry["score"])
+        if density is not None:
+            entry["density"] = round(float(density), 6)
+            if opts.max_density is not None:
+                entry["dense"] = bool(density > opts.max_density)
+        if details:
+            entry["details"] = details
+        set_feature(graph, k[0], k[1], entry)
+        graph.nodes.label[target.rows] = entry["label"]
+        done.by_source[entry["source"]] = done.by_source.get(entry["source"], 0) + 1
+    return done
+
+
+def _summary(
+    n: int, done: _Labelled, mean: float | None, trivial: dict | None, n_dense: int, max_density
+) -> str:
+    """The command's summary line: how many labelled from where, the mean score beside trivial labels'."""
+    return (
+        f"{n - len(done.unlabelled)} of {n} features labelled ("
+        + ", ".join(f"{c} {s}" for s, c in sorted(done.by_source.items()))
+        + ")"
+        + (f"; mean label score {mean:.3f} over {len(done.scores)}" if mean is not None else "")
+        + (
+            f" (trivial labels on the same features: the most common token "
+            f"{trivial['most_common_token_label']!r} {trivial['most_common_token']:.3f}, "
+            f"shuffled labels {trivial['shuffled']:.3f})"
+            if trivial
+            else ""
+        )
+        + (f"; {n_dense} dense (> {max_density:g})" if n_dense else "")
+    )
 
 
 def _read_sources(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.commands._common import print_summary, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -99,12 +100,9 @@ def autointerp(
     Offline by default: the heuristic explainer reads the dashboards; with --explainer llm an
     OpenAI-compatible endpoint writes the labels (the heuristic's stay where it fails).
     """
-    import sys
-    import time
-
-    from attrgraph_cli.autointerp.stage import DashboardOptions, Options, Report, run_autointerp
+    from attrgraph_cli.autointerp.stage import DashboardOptions, Options
     from attrgraph_cli.errors import AttrgraphError
-    from attrgraph_cli.stages import StageOutcome, input_record, run_stage
+    from attrgraph_cli.stages import input_record, record_settings, run_stage
 
     if explainer not in ("heuristic", "llm", "none"):
         raise AttrgraphError(f"unknown --explainer {explainer!r}: use heuristic, llm or none", exit_code=2)
@@ -142,43 +140,42 @@ def autointerp(
         seed=seed,
         neuronpedia_details=neuronpedia_details,
     )
-    report = Report()
-
-    def stage(graph):
-        facts = run_autointerp(graph, opts, report)
-        return StageOutcome(graph, facts, report.lines[-1] if report.lines else "")
-
-    settings = {
-        "sources": [p.name for p in opts.sources],
-        "source_set": source_set,
-        "explainer": explainer,
-        "overwrite": overwrite,
-        "max_density": max_density,
-        "dashboards": mode,
-        "corpus": corpus.name if corpus else None,
-        "corpus_tokens": corpus_tokens,
-        "model": model,
-        "transcoders": transcoders,
-        "device": device,
-        "dtype": dtype,
-        "batch_size": batch_size,
-        "ctx_len": ctx_len,
-        "llm_model": llm_model if explainer == "llm" else None,
-        "seed": seed,
-    }
     files = [p for p in opts.sources if not is_neuronpedia_source(p)]
     extra = [input_record(p, "labels") for p in files]
     if corpus is not None:
         extra.append(input_record(corpus, "corpus"))
-    started = time.perf_counter()
     reads = [("label source", p) for p in opts.sources] + [("corpus", corpus)]
-    run_stage(
-        "autointerp", source, output, stage, settings, extra_inputs=extra, indent=indent, read_files=reads
+    outcome = run_stage(
+        "autointerp",
+        source,
+        output,
+        partial(_autointerp_stage, opts=opts),
+        record_settings(opts),
+        extra_inputs=extra,
+        indent=indent,
+        read_files=reads,
     )
+    _print_report(outcome.result)
+    print_summary(source, output, outcome.summary, outcome.seconds)
+
+
+def _autointerp_stage(graph, *, opts):
+    """The stage: label the graph in place; what to print is the outcome's result, its last line the
+    summary."""
+    from attrgraph_cli.autointerp.stage import run_autointerp
+    from attrgraph_cli.stages import StageOutcome
+
+    report = run_autointerp(graph, opts)
+    return StageOutcome(graph, report.facts, report.lines[-1] if report.lines else "", report)
+
+
+def _print_report(report) -> None:
+    """The stage's lines (its summary line is the command's last) and warnings, on stderr."""
+    import sys
+
     from attrgraph_cli.safetext import printable
 
-    for line in report.lines:
+    for line in report.lines[:-1]:
         typer.echo(printable(line), err=True)
     for warning in report.warnings:
         sys.stderr.write(f"attrgraph: warning: {printable(warning)}\n")
-    typer.echo(printable(f"{source} -> {output} in {time.perf_counter() - started:.1f} s"), err=True)

@@ -88,12 +88,16 @@ NOT_RECORDED = {"record": False}
 def record_settings(options: Any) -> dict[str, Any]:
     """The settings a history record keeps, read off the stage's options dataclass, where they are
     declared once: field -> value, a path as its file name (files travel), a tuple as a list, a nested
-    options dataclass as a dict; fields declared with `metadata=NOT_RECORDED` are left out."""
-    return {
-        f.name: _record_value(getattr(options, f.name))
-        for f in dataclasses.fields(options)
-        if f.metadata.get("record", True)
-    }
+    options dataclass as a dict. A field's `metadata["record"]` may be False (`NOT_RECORDED`: left out)
+    or a function giving what is recorded instead of the value (a model name, not its endpoint)."""
+    settings: dict[str, Any] = {}
+    for f in dataclasses.fields(options):
+        how = f.metadata.get("record", True)
+        if how is False:
+            continue
+        value = getattr(options, f.name)
+        settings[f.name] = how(value) if callable(how) else _record_value(value)
+    return settings
 
 
 def _record_value(value: Any) -> Any:

@@ -19,7 +19,7 @@ PACKAGE = "attrgraph_cli"
 #: The layers, lowest first. A module belongs to the layer of the longest prefix that names it (a package
 #: or a module); it may import its own layer and the ones below, never one above.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("attrgraph_cli", "errors", "jsontypes", "resources", "safetext", "clip")),
+    ("base", ("attrgraph_cli", "errors", "jsontypes", "resources", "safetext", "clip", "defaults")),
     ("graph", ("graph",)),
     ("extension", ("extension",)),
     ("network and shipped data", ("net", "neuronpedia", "demo_model")),

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import print_summary, user_errors
+from attrgraph_cli.defaults import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD
 
 
 def register(app: typer.Typer) -> None:
@@ -31,13 +32,13 @@ def convert(
         typer.Option(
             "--node-threshold", min=0.0, max=1.0, help="Cumulative influence kept when pruning nodes."
         ),
-    ] = 0.8,
+    ] = DEFAULT_NODE_THRESHOLD,
     edge_threshold: Annotated[
         float,
         typer.Option(
             "--edge-threshold", min=0.0, max=1.0, help="Cumulative influence kept when pruning edges."
         ),
-    ] = 0.98,
+    ] = DEFAULT_EDGE_THRESHOLD,
     slug: Annotated[
         str | None,
         typer.Option("--slug", help="metadata.slug (default: the input's, else its file name)."),

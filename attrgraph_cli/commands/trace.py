@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from attrgraph_cli.commands._common import print_summary, user_errors
+from attrgraph_cli.defaults import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD
 
 HELP = (
     "Compute the attribution graph of a prompt with circuit-tracer and write it as graph JSON.\n\n"
@@ -54,8 +55,12 @@ def trace(
     offload: Annotated[
         str | None, Opt(help="Offload model parameters while attributing: cpu or disk.")
     ] = None,
-    node_threshold: Annotated[float, Opt(help="Pruning: cumulative node influence kept.")] = 0.8,
-    edge_threshold: Annotated[float, Opt(help="Pruning: cumulative edge influence kept.")] = 0.98,
+    node_threshold: Annotated[
+        float, Opt(help="Pruning: cumulative node influence kept.")
+    ] = DEFAULT_NODE_THRESHOLD,
+    edge_threshold: Annotated[
+        float, Opt(help="Pruning: cumulative edge influence kept.")
+    ] = DEFAULT_EDGE_THRESHOLD,
     target: Annotated[
         list[str] | None,
         Opt(help='Attribute from this token\'s logit (repeatable), e.g. --target " Austin".'),

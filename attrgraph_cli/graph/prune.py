@@ -43,14 +43,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from attrgraph_cli.defaults import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD
 from attrgraph_cli.graph import prune_storage as storage
 from attrgraph_cli.graph.mass_threshold import mass_threshold
 
 if TYPE_CHECKING:
     import scipy.sparse
-
-DEFAULT_NODE_THRESHOLD = 0.8
-DEFAULT_EDGE_THRESHOLD = 0.98
 
 
 class PruneResult(NamedTuple):

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from attrgraph_cli.defaults import DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.models import LoadedModel
 from attrgraph_cli.models.tokens import PromptError, target_token_id
@@ -24,8 +25,6 @@ DEFAULT_MAX_N_LOGITS = 10
 DEFAULT_DESIRED_LOGIT_PROB = 0.95
 DEFAULT_BATCH_SIZE = 256
 DEFAULT_MAX_FEATURE_NODES = 7500
-DEFAULT_NODE_THRESHOLD = 0.8
-DEFAULT_EDGE_THRESHOLD = 0.98
 
 
 @dataclass(frozen=True)

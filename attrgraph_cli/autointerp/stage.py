@@ -120,6 +120,13 @@ def run_autointerp(graph: AttributionGraph, opts: Options) -> Report:
     by_source, scores = done.by_source, done.scores
     unlabelled, kept_earlier = done.unlabelled, done.kept_earlier
     if len(unlabelled) == len(keys):
+        if results:
+            raise AttrgraphError(
+                f"no feature was labelled (0 of {len(keys)}): the label sources held no usable label "
+                f"({_held(results)}) and the heuristic found none in their details; pass --dashboards "
+                "(with --corpus for a model other than the demo model) or a source with labels",
+                exit_code=1,
+            )
         raise AttrgraphError(
             f"no feature was labelled (0 of {len(keys)}): no label source and no dashboards; pass -l SOURCE, "
             "or --dashboards (with --corpus for a model other than the demo model)",
@@ -290,11 +297,34 @@ def _read_sources(
             )
         shown = ", ".join(feature_key(*k) for k in missing[:SHOW_UNMATCHED])
         report.lines.append(
-            f"{path.name} ({result.fmt}): matched {len(result.matched)} of {len(keys)} graph features"
+            f"{path.name} ({result.fmt}"
+            + (_set_note(result, opts.source_set) if len(result.sets) > 1 else "")
+            + f"): matched {len(result.matched)} of {len(keys)} graph features"
             + (f"; unmatched: {shown}{', ...' if len(missing) > SHOW_UNMATCHED else ''}" if missing else "")
         )
         results.append(result)
     return results
+
+
+def _set_note(result: SourceResult, wanted: str | None) -> str:
+    """Which of a file's several source sets was imported, and why (never a silent pick)."""
+    from attrgraph_cli.autointerp.import_neuronpedia import set_list
+
+    why = "--source-set" if wanted is not None else "named by the graph's scan"
+    return f", source set {result.source_set!r} ({why}) of {set_list(result.sets)}"
+
+
+def _held(results: list[SourceResult]) -> str:
+    """What the given sources held for the graph's features, for the 'nothing labelled' message."""
+    parts = []
+    for r in results:
+        labels = sum(1 for item in r.matched.values() if item.label)
+        details = sum(1 for item in r.matched.values() if item.details)
+        parts.append(
+            f"{r.path.name} ({r.fmt}, {r.entries:,} entries): {len(r.matched)} of the graph's features "
+            f"matched, {labels} with a label, {details} with feature details"
+        )
+    return "; ".join(parts)
 
 
 def _from_neuronpedia(

@@ -44,7 +44,7 @@ def _peer(model, ids, sites, constrained, freeze) -> None:
 def bench(loaded, graph, n: int, repeats: int, direct: bool) -> dict:
     from attrgraph_cli.graph.model import NodeKind
     from attrgraph_cli.intervene import api
-    from attrgraph_cli.intervene.runner import Settings
+    from attrgraph_cli.intervene.session import Settings
 
     nodes = graph.nodes
     rows = [i for i in range(len(nodes)) if nodes.kind[i] == NodeKind.FEATURE][:n]

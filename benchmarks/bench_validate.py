@@ -161,7 +161,7 @@ BROKEN = CACHE / f"graph-{N_LINKS}-links-{N_PROBLEMS}-problems.json"
 _POSITIONS = """
 import json, sys, time
 from pathlib import Path
-from attrgraph_cli.validate.runner import Options, validate_file
+from attrgraph_cli.validate.files import Options, validate_file
 path, repeats = Path(sys.argv[1]), int(sys.argv[2])
 validate_file(path, Options(positions=False))  # warm-up: schema decoders, imports
 best = {True: float("inf"), False: float("inf")}

@@ -23,7 +23,7 @@ from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
 from attrgraph_cli.resources import resource_path
 from attrgraph_cli.stages import StageOutcome, run_stage
-from attrgraph_cli.stages.runner import StageCheckFailed
+from attrgraph_cli.stages.pipeline import StageCheckFailed
 from attrgraph_cli.validate.engine import validate_bytes, validate_document
 from attrgraph_testing.synthetic import random_graph
 

@@ -136,7 +136,7 @@ def check_house_rules(args: list[str], code: int, stderr: str) -> None:
 def check_graph_writer(args: list[str], out: Path) -> None:
     """Run a command that writes a graph to `out` (`-o` appended): the house rules, then either a graph
     that validate accepts or no file at all."""
-    from attrgraph_cli.validate.runner import Options, validate_file
+    from attrgraph_cli.validate.files import Options, validate_file
 
     args = [*args, "-o", str(out)]
     code, err = run_bounded(args)

@@ -80,7 +80,7 @@ def call_in_child(fn) -> ChildResult:
 
 
 def check_writes_valid(args: list[Any], out: Path) -> None:
-    from attrgraph_cli.validate.runner import Options, validate_file
+    from attrgraph_cli.validate.files import Options, validate_file
 
     result = cli_in_child([*args, "-o", out], timeout_s=TIMEOUT_S)
     check_rules(" ".join(map(str, args)), result)

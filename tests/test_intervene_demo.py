@@ -23,7 +23,7 @@ from typer.testing import CliRunner  # noqa: E402
 from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
-from attrgraph_cli.intervene.runner import Settings  # noqa: E402
+from attrgraph_cli.intervene.session import Settings  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
 

@@ -1,4 +1,4 @@
-"""The stage path (stages/runner.py): load, run and finish halves; settings read off an options dataclass."""
+"""The stage path (stages/pipeline.py): load, run and finish halves; settings read off the options."""
 
 from __future__ import annotations
 

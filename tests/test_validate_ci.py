@@ -234,8 +234,8 @@ def test_junit_counts_failing_files(folder) -> None:
 def test_junit_survives_characters_xml_cannot_hold() -> None:
     from attrgraph_cli.validate import report_junit
     from attrgraph_cli.validate.engine import DocumentResult
+    from attrgraph_cli.validate.files import FileReport
     from attrgraph_cli.validate.problems import ProblemSink
-    from attrgraph_cli.validate.runner import FileReport
 
     sink = ProblemSink()
     sink.add("nodes.logit-clerp", "nodes[0].clerp", "clerp \x01\x1b[31m\ud800 </failure><x>")

@@ -8,8 +8,8 @@ import pytest
 from validate_helpers import valid_document
 
 from attrgraph_cli.io import json_paths as paths
+from attrgraph_cli.validate.files import Options, validate_file
 from attrgraph_cli.validate.positions import Position, line_columns, locate, parse_path
-from attrgraph_cli.validate.runner import Options, validate_file
 
 
 def text_at(text: str, at: Position) -> str:
@@ -117,12 +117,12 @@ def test_lone_surrogate_escapes_and_huge_numbers_still_place() -> None:
 
 
 def test_valid_file_never_computes_positions(tmp_path, monkeypatch) -> None:
-    from attrgraph_cli.validate import runner
+    from attrgraph_cli.validate import files
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("positions computed for a file without problems")
 
-    monkeypatch.setattr(runner, "locate", refuse)
+    monkeypatch.setattr(files, "locate", refuse)
     good = tmp_path / "good.json"
     good.write_text(json.dumps(valid_document()))
     assert validate_file(good, Options()).status == "valid"

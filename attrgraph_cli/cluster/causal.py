@@ -153,7 +153,7 @@ def _matched_controls(
     from attrgraph_cli.intervene.active_pool import active_feature_pool, members_in_pool, pool_index
     from attrgraph_cli.intervene.measure import weighted
     from attrgraph_cli.intervene.records import target_delta
-    from attrgraph_cli.intervene.runner import Session, Settings
+    from attrgraph_cli.intervene.session import Session, Settings
     from attrgraph_cli.intervene.spec import Site
 
     nodes = graph.nodes

@@ -94,7 +94,7 @@ def intervene(
     from attrgraph_cli.extension import check_extension_shape
     from attrgraph_cli.intervene.job import build_items, check_items, parse_layers
     from attrgraph_cli.intervene.model import model_request
-    from attrgraph_cli.intervene.runner import Settings
+    from attrgraph_cli.intervene.session import Settings
     from attrgraph_cli.io import load_graph
     from attrgraph_cli.stages import input_record, record_settings, run_stage
 
@@ -172,7 +172,7 @@ def _check_options(fmt, output, plan, direct, constrained_layers, generate, temp
 
 def _intervene_stage(graph, *, items, settings, request, origin: str, check_supernodes: bool):
     """The stage: every item measured on one model load; the records are its result."""
-    from attrgraph_cli.intervene.run import run_items
+    from attrgraph_cli.intervene.job import run_items
     from attrgraph_cli.stages import StageOutcome
 
     records = run_items(graph, items, settings, request, check_supernodes)

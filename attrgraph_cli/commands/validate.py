@@ -115,18 +115,18 @@ def validate(
 def _run(  # noqa: ANN001
     paths, output_format, strict, max_per_rule, max_size, trust_pickle, output, report, changed_since
 ) -> None:
-    from attrgraph_cli.validate import outputs, runner
+    from attrgraph_cli.validate import files, outputs
 
     targets = [outputs.ReportTarget(output_format.value, output)]
     targets += [outputs.parse_report(spec) for spec in report or []]
-    options = runner.Options(
+    options = files.Options(
         max_bytes=parse_size(max_size),
         max_per_rule=max_per_rule or None,
         strict=strict,
         trust_pickle=trust_pickle,
     )
     start = time.perf_counter()
-    items = runner.expand_paths(paths)
+    items = files.expand_paths(paths)
     if changed_since is not None:
         from attrgraph_cli.validate.changed import keep_changed
 
@@ -134,15 +134,15 @@ def _run(  # noqa: ANN001
     from attrgraph_cli.io.overwrite import refuse_overwrite
 
     read = [
-        ("file to validate", item.path if isinstance(item, runner.FileReport) else item) for item in items
+        ("file to validate", item.path if isinstance(item, files.FileReport) else item) for item in items
     ]
     for target in targets:  # a report never replaces a file it reports on
         refuse_overwrite(target.path, read, flag="--report" if target is not targets[0] else "-o")
     reports = [
-        item if isinstance(item, runner.FileReport) else runner.validate_file(item, options) for item in items
+        item if isinstance(item, files.FileReport) else files.validate_file(item, options) for item in items
     ]
     seconds = time.perf_counter() - start
-    code = runner.exit_code(reports)
+    code = files.exit_code(reports)
     outputs.print_errors(reports)
     for target in targets:
         outputs.write(target, reports, seconds, code)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from attrgraph_cli.graph.model import AttributionGraph
-from attrgraph_cli.intervene.runner import Settings
+from attrgraph_cli.intervene.session import Settings
 from attrgraph_cli.intervene.spec import Intervention, Spec, SweepSpec, parse_sweep
 
 __all__ = [
@@ -100,7 +100,7 @@ def run_interventions(
     from attrgraph_cli.extension import append_intervention
     from attrgraph_cli.intervene.measure import check_supernodes as check
     from attrgraph_cli.intervene.measure import measure, sweep
-    from attrgraph_cli.intervene.runner import Session
+    from attrgraph_cli.intervene.session import Session
 
     settings = settings or Settings()
     if loaded is None:

@@ -1,4 +1,5 @@
-"""The work of one `attrgraph intervene` run, assembled from flags and a plan, checked before any model load.
+"""The work of one `attrgraph intervene` run: assembled from flags and a plan, checked before any model load,
+then measured on one model load (`run_items`).
 
 Order: the command line's specs form one intervention (swap first, then --ablate, --scale, --set: where
 two write the same feature the later wins), then the plan's lines, then each --sweep, then
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from attrgraph_cli.graph.model import MAX_LAYERS, AttributionGraph
 from attrgraph_cli.intervene.plan import MAX_INTERVENTIONS, MAX_SPECS, read_plan
+from attrgraph_cli.intervene.session import Settings
 from attrgraph_cli.intervene.spec import (
     Intervention,
     Resolver,
@@ -125,3 +128,41 @@ def parse_layers(
     if not sep or lo < 0 or hi <= lo or hi > MAX_LAYERS:
         raise SpecError(f"--constrained-layers {text!r}: expected A:B with 0 <= A < B <= {MAX_LAYERS}")
     return lo, hi
+
+
+def run_items(
+    graph: AttributionGraph,
+    items: list[Intervention | SweepSpec],
+    settings: Settings,
+    request: Any,
+    check_supernodes: bool,
+) -> list[dict[str, Any]]:
+    """One model load (`request`: a `models.ModelRequest`), every item measured, records appended."""
+    import contextlib
+    import io
+
+    from attrgraph_cli.intervene.api import run_interventions
+    from attrgraph_cli.models import load_model
+
+    with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
+        loaded = load_model(request)
+    n_ctx = getattr(getattr(loaded.model, "cfg", None), "n_ctx", None)
+    if settings.generate and isinstance(n_ctx, int) and graph.n_positions + settings.generate > n_ctx:
+        from attrgraph_cli.intervene.spec import SpecError
+
+        raise SpecError(
+            f"--generate {settings.generate}: the prompt's {graph.n_positions} tokens and the new ones pass "
+            f"the model's context of {n_ctx} tokens"
+        )
+    try:
+        return run_interventions(
+            graph,
+            items,
+            settings,
+            loaded=loaded,
+            check_supernodes=check_supernodes,
+            append=True,
+            progress=True,
+        )
+    finally:
+        del loaded

@@ -17,7 +17,7 @@ import numpy as np
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.intervene.agreement import annotate
 from attrgraph_cli.intervene.records import base_record, target_delta, target_rows, top_tokens
-from attrgraph_cli.intervene.runner import Session
+from attrgraph_cli.intervene.session import Session
 from attrgraph_cli.intervene.spec import Intervention, Spec, SweepSpec
 from attrgraph_cli.stages.provenance import utc_now
 

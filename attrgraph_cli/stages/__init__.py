@@ -9,14 +9,7 @@ aborts before anything is written, exit 2, naming the rule) -> atomic write. `tr
 from a model rather than a file, calls `finish_stage` itself.
 """
 
-from attrgraph_cli.stages.provenance import (
-    NOT_RECORDED,
-    InputRecord,
-    input_record,
-    record_settings,
-    stage_record,
-)
-from attrgraph_cli.stages.runner import (
+from attrgraph_cli.stages.pipeline import (
     StageCheckFailed,
     StageInput,
     StageOutcome,
@@ -24,6 +17,13 @@ from attrgraph_cli.stages.runner import (
     finish_stage,
     load_stage_input,
     run_stage,
+)
+from attrgraph_cli.stages.provenance import (
+    NOT_RECORDED,
+    InputRecord,
+    input_record,
+    record_settings,
+    stage_record,
 )
 
 __all__ = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.safetext import json_bytes, printable
-from attrgraph_cli.validate.runner import FileReport
+from attrgraph_cli.validate.files import FileReport
 
 #: format name -> what it is for (the --help text lists them)
 FORMATS = {

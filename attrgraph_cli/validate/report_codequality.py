@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from attrgraph_cli.validate.runner import FileReport
+from attrgraph_cli.validate.files import FileReport
 
 SEVERITY = {"error": "major", "warning": "minor"}
 

@@ -7,8 +7,8 @@ hostile string in a graph cannot inject a second command.
 from __future__ import annotations
 
 from attrgraph_cli.safetext import printable
+from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.positions import Position
-from attrgraph_cli.validate.runner import FileReport
 
 
 def escape_data(text: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
+from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.problems import Problem
-from attrgraph_cli.validate.runner import FileReport
 
 
 def _problem(report: FileReport, problem: Problem) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.problems import Problem
-from attrgraph_cli.validate.runner import FileReport
 
 SUITE = "attrgraph validate"
 CLASSNAME = "attrgraph.validate"

@@ -15,9 +15,9 @@ from urllib.parse import quote
 import orjson
 
 from attrgraph_cli import __version__
+from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.problems import Problem
 from attrgraph_cli.validate.rules import RULES, Rule, rule_info
-from attrgraph_cli.validate.runner import FileReport
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from rich.console import Console
 
 from attrgraph_cli.safetext import markup as escape
-from attrgraph_cli.validate.runner import FileReport
+from attrgraph_cli.validate.files import FileReport
 
 
 def _plural(n: int, word: str) -> str:

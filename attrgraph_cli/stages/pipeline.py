@@ -199,7 +199,7 @@ def _check(
 def _input_problem(source: str | os.PathLike[str], failed: StageCheckFailed) -> str | None:
     """The input's own error at the rule and path that failed the output check, as text (None when
     the input has no such error, or cannot be checked)."""
-    from attrgraph_cli.validate.runner import Options, validate_file
+    from attrgraph_cli.validate.files import Options, validate_file
 
     try:
         report = validate_file(Path(source), Options(max_per_rule=50))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from attrgraph_cli.graph.model import NodeKind
-from attrgraph_cli.report.labels import Box, label_box
+from attrgraph_cli.report.label_placement import Box, label_box
 from attrgraph_cli.report.layout import compute_layout
 from attrgraph_cli.report.svg import EDGE_WIDTHS, FigureOptions, render_svg, write_svg
 from attrgraph_cli.report.textmetrics import text_width

@@ -22,7 +22,7 @@ from attrgraph_cli.clip import MAX_TITLE, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.io.atomic import atomic_write_text
 from attrgraph_cli.report import semantics
-from attrgraph_cli.report.labels import Box, LabelRequest, PlacedLabel, label_box, place_labels
+from attrgraph_cli.report.label_placement import Box, LabelRequest, PlacedLabel, label_box, place_labels
 from attrgraph_cli.report.layout import Layout, compute_layout
 from attrgraph_cli.report.semantics import DEFAULTS, PALETTE, Semantics, kind_color, supernode_color
 from attrgraph_cli.report.text import clean_text, token_text, xml_text

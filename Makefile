@@ -29,7 +29,7 @@ venv:
 
 test:  ## the whole suite (what CI runs): the viewer's JS unit tests, then pytest
 	node --test tests/js/
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
 
 test-js:  ## only the viewer's JS unit tests (Node)
 	node --test tests/js/

@@ -31,6 +31,15 @@ def neuronpedia_schema_path(shared_dir: Path) -> Path:
     return shared_dir / "reference" / "neuronpedia-graph-schema.json"
 
 
+@pytest.fixture
+def cli():
+    """`cli("validate", path)`: run attrgraph in this process, `cli(..., fresh=True)` in a new one;
+    -> `CliResult(code, stdout, stderr)` with `.error_line()` (attrgraph_testing/cli.py)."""
+    from attrgraph_testing.cli import run_cli
+
+    return run_cli
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium (attrgraph_testing/chromium.py), one per test module, closed after it."""

@@ -154,3 +154,26 @@ def test_a_real_dallas_like_graph_gets_8_to_25_supernodes():
     assert 150 <= n_features <= 300
     assert 8 <= len(case.graph.supernodes) <= 25
     assert max(len(m) for _n, *m in case.graph.supernodes) <= FITTED_MAX_SIZE
+
+
+@pytest.mark.parametrize(("share", "method"), [(0.05, "structural"), (0.25, "fitted")])
+def test_auto_needs_ten_percent_of_candidates_repeating_a_feature(share, method):
+    """A planted graph where `share` of the feature nodes are paired into one feature at two positions
+    (same layer and index), so share / 2 of the candidates repeat a feature: 2.5% (the demo model's densest
+    graph has 5%) stays structural, 12.5% (the real graphs have 19-25%) takes the fitted model."""
+    graph, _ = planted_graph(seed=0)
+    nodes = graph.nodes
+    feats = np.flatnonzero(nodes.kind == NodeKind.FEATURE)
+    want, used = int(share * len(feats)), set()
+    for i in feats:
+        if len(used) >= want:
+            break
+        if i in used:
+            continue
+        same_layer = feats[nodes.layer[feats] == nodes.layer[i]]
+        twin = [j for j in same_layer if nodes.position[j] != nodes.position[i] and j not in used and j > i]
+        if twin:
+            nodes.feature[twin[0]] = nodes.feature[i]
+            used.update({int(i), int(twin[0])})
+    cluster_graph(graph, ClusterOptions(min_influence=0.0))
+    assert supernode_set(graph)["settings"]["method"] == method

@@ -57,7 +57,7 @@ def cluster(
         typer.Option(
             "--method",
             help="fitted (feature units, a model fitted on real graphs), structural (edge profiles, node by "
-            "node), or auto: fitted when a feature recurs at several positions.",
+            "node), or auto: fitted when >= 10% of the candidates repeat a feature at another position.",
         ),
     ] = "auto",
     only_pinned: Annotated[

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from attrgraph_cli.commands._common import user_errors
+from attrgraph_cli.commands._common import print_summary, user_errors
 from attrgraph_cli.safetext import printable
 
 
@@ -109,14 +109,8 @@ def render(
     if renderer.name == "pdf" and regular:
         _report_attachments(out, parts)
     size = out.stat().st_size if regular else 0
-    elapsed = time.perf_counter() - started
-    typer.echo(
-        printable(
-            f"wrote {out} ({renderer.name}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, "
-            f"{len(loaded.edges)} links) in {elapsed:.2f}s"
-        ),
-        err=True,
-    )
+    summary = f"{renderer.name}, {size / 1e6:.2f} MB, {len(loaded.nodes)} nodes, {len(loaded.edges)} links"
+    print_summary(graph, out, summary, time.perf_counter() - started)
 
 
 def _load(path: Path, node_threshold: float | None, edge_threshold: float | None, trust_pickle: bool):

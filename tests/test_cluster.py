@@ -284,7 +284,8 @@ def test_cli_bad_input(planted_json, tmp_path):
     cut.edges = cut.edges.take(keep)
     path = tmp_path / "floor.json"
     save_graph(cut, path)
-    _one_line_error(_cli("cluster", str(path), "-o", str(out), cwd=tmp_path), "below the influence floor")
+    # no path to the logits: the true reason, not "below the influence floor" (issue 23)
+    _one_line_error(_cli("cluster", str(path), "-o", str(out), cwd=tmp_path), "no feature has any influence")
 
     feats = graph.nodes.ids[graph.nodes.kind == NodeKind.FEATURE].tolist()
     graph.qparams["supernodes"] = [["Texas", feats[0]], ["Texas", feats[1]]]

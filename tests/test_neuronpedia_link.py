@@ -126,6 +126,9 @@ def test_second_use_is_served_from_the_cache(np_env, tmp_path):
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
     a.pop("attrgraph"), b.pop("attrgraph")  # the history's times differ
     assert a == b
+    for command in (["validate"], ["cluster", "-o", str(tmp_path / "c.json")]):  # every reader takes it
+        result = run(command[0], f"np:{MODEL}/{SLUG}", *command[1:])
+        assert result.exit_code == 0, result.output
 
 
 @pytest.mark.slow

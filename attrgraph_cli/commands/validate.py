@@ -115,8 +115,10 @@ def validate(
 def _run(  # noqa: ANN001
     paths, output_format, strict, max_per_rule, max_size, trust_pickle, output, report, changed_since
 ) -> None:
+    from attrgraph_cli.io.neuronpedia_link import resolve_links
     from attrgraph_cli.validate import files, outputs
 
+    paths = resolve_links({"paths": paths})["paths"]  # a Neuronpedia link -> its downloaded graph
     targets = [outputs.ReportTarget(output_format.value, output)]
     targets += [outputs.parse_report(spec) for spec in report or []]
     options = files.Options(

@@ -79,6 +79,21 @@ def predict(
     return np.asarray(spsolve(system, e)).ravel()
 
 
+def target_adjacency(adjacency, rows: list[int]) -> np.ndarray:
+    """Dense rows `rows` of `per_unit_adjacency` (targets x nodes): the direct prediction at those rows."""
+    return np.asarray(adjacency[rows].toarray(), dtype=np.float64)
+
+
+def predict_direct(rows_of_b: np.ndarray, changes: Mapping[int, float]) -> np.ndarray:
+    """`predict(..., direct=True)` at the rows of `rows_of_b` (from `target_adjacency`), none of them a
+    changed node: `sum_s B[l, s] e_s` over the changed nodes only."""
+    if not changes:
+        return np.zeros(rows_of_b.shape[0])
+    cols = np.fromiter(changes, dtype=np.int64, count=len(changes))
+    deltas = np.fromiter((float(d) for d in changes.values()), dtype=np.float64, count=len(changes))
+    return rows_of_b[:, cols] @ deltas
+
+
 def logit_rows(graph: AttributionGraph) -> np.ndarray:
     """Rows of the graph's logit nodes, in file order."""
     return np.flatnonzero(graph.nodes.kind == NodeKind.LOGIT)

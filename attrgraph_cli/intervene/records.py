@@ -7,6 +7,7 @@ Tokens are spelled as the tokenizer decodes them (`tokenizer.decode([id])`).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,30 @@ def target_delta(target: Any, before: np.ndarray, after: np.ndarray) -> float:
     return target_logit(target, after) - target_logit(target, before)
 
 
+#: tokenizer -> {token id: decoded text}: one token's decoding never changes, and a Hugging Face
+#: `decode([id])` costs ~20 µs, ten per record (the top-k), mostly the same tokens run after run
+_DECODED: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def decode_token(tokenizer: Any, vid: int) -> str:
+    """`tokenizer.decode([vid])`, cached per tokenizer."""
+    try:
+        cache = _DECODED.setdefault(tokenizer, {})
+    except TypeError:  # an object without weak references: no cache
+        return tokenizer.decode([vid])
+    text = cache.get(vid)
+    if text is None:
+        text = cache[vid] = tokenizer.decode([vid])
+    return text
+
+
 def top_tokens(tokenizer: Any, logits: np.ndarray, k: int) -> list[list[Any]]:
     """[[token, probability], ...] of the k most likely next tokens."""
     probs = softmax(logits)
     k = min(k, len(probs))
     idx = np.argpartition(-probs, k - 1)[:k]
     idx = idx[np.argsort(-probs[idx], kind="stable")]
-    return [[tokenizer.decode([int(i)]), round(float(probs[i]), 8)] for i in idx]
+    return [[decode_token(tokenizer, int(i)), round(float(probs[i]), 8)] for i in idx]
 
 
 def target_rows(

@@ -103,6 +103,7 @@ class Session:
     resolver: Resolver | None = None
     adjacency: Any = None
     _source_acts: dict[str, np.ndarray] = field(default_factory=dict)
+    _target_adjacency: np.ndarray | None = None  # dense rows of `adjacency` at the targets (--direct)
 
     # ---- set-up ------------------------------------------------------------------------------------
     def start(self) -> Session:
@@ -278,5 +279,11 @@ class Session:
             recorded = float(nodes.activation[row])
             if int(nodes.kind[row]) == NodeKind.FEATURE and np.isfinite(recorded) and recorded != 0:
                 changes[row] = value - recorded
+        rows = [t.row for t in self.targets if t.row is not None]
+        if self.settings.direct and rows:  # only the targets' rows of B: no sparse product per intervention
+            if self._target_adjacency is None:
+                self._target_adjacency = predict_mod.target_adjacency(self.adjacency, rows)
+            pred = predict_mod.predict_direct(self._target_adjacency, changes)
+            return dict(zip(rows, pred.tolist(), strict=True))
         pred = predict_mod.predict(self.graph, changes, direct=self.settings.direct, adjacency=self.adjacency)
         return {t.row: float(pred[t.row]) for t in self.targets if t.row is not None}

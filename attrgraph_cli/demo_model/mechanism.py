@@ -35,9 +35,46 @@ def mechanism(
     tok = model.tokenizer
     region = _region_of()
     cases = _cases()
-    n_layers = model.cfg.n_layers
-    by_len: dict[int, list[int]] = defaultdict(list)
     enc = [encode_prompt(tok, c["prompt"]) for c in cases]
+    mlp0, feats, correct = _read_city_position(model, cases, enc, feature_layers)
+    order = sorted(mlp0)
+    regions = [region[cases[i]["city"]] for i in order]
+    within, across = _region_cosines(torch.stack([mlp0[i] for i in order]), regions)
+    # patch: the partner region's mean MLP0 output at the city's position
+    means = {
+        r: torch.stack([mlp0[i] for i, g in zip(order, regions, strict=True) if g == r]).mean(0)
+        for r in set(regions)
+    }
+    right = [i for i in order if correct[i]]
+    patched_ok, reader_kept, all_cut_kept = _interventions(model, cases, enc, right, means, region)
+    one_region, subset, exact_regions = _region_features(feats, order, cases, feature_layers)
+    fires_on = {}
+    for layer, f in watch:
+        if layer in feature_layers:
+            on = [(cases[i]["city"], float(feats[i][layer][f])) for i in order if feats[i][layer][f] > 0]
+            fires_on[f"{layer}_{f}"] = [{"city": c, "region": region[c], "activation": a} for c, a in on]
+    n = max(1, len(right))
+    return {
+        "n_cases": len(order),
+        "n_correct": len(right),
+        "mlp0_cosine_within_region": within,
+        "mlp0_cosine_across_regions": across,
+        "partner_mean_patch_gives_partner": patched_ok / n,
+        "n_patched": len(right),
+        "answer_kept_with_city_attention_cut": [k / n for k in reader_kept],
+        "answer_kept_with_city_attention_cut_in_every_layer": all_cut_kept / n,
+        "features_on_exactly_one_region": {str(k): v for k, v in one_region.items()},
+        "features_on_exactly_one_region_which": exact_regions,
+        "watched_features_fire_on": fires_on,
+        "features_on_two_or_more_cities_of_one_region_only": {str(k): v for k, v in subset.items()},
+    }
+
+
+def _read_city_position(model, cases: list[dict], enc: list[list[int]], feature_layers: tuple[int, ...]):
+    """Per case, at the city's position: MLP0's output, the transcoders' features of `feature_layers`, and
+    whether the model answers right (prompts batched by length)."""
+    tok = model.tokenizer
+    by_len: dict[int, list[int]] = defaultdict(list)
     for i, ids in enumerate(enc):
         by_len[len(ids)].append(i)
     mlp0: dict[int, torch.Tensor] = {}
@@ -58,22 +95,24 @@ def mechanism(
                 )[0]
                 for layer in feature_layers
             }
-    order = sorted(mlp0)
-    vecs = torch.stack([mlp0[i] for i in order])
+    return mlp0, feats, correct
+
+
+def _region_cosines(vecs: torch.Tensor, regions: list[str]) -> tuple[float, float]:
+    """Mean cosine of the centred MLP0 outputs within a region and across regions."""
     centred = vecs - vecs.mean(0)
     unit = centred / centred.norm(dim=1, keepdim=True).clamp_min(1e-9)
     cos = unit @ unit.T
-    regions = [region[cases[i]["city"]] for i in order]
     same = torch.tensor([[a == b for b in regions] for a in regions])
-    off = ~torch.eye(len(order), dtype=torch.bool)
-    within = float(cos[same & off].mean())
-    across = float(cos[~same].mean())
-    # patch: the partner region's mean MLP0 output at the city's position
-    means = {
-        r: torch.stack([mlp0[i] for i, g in zip(order, regions, strict=True) if g == r]).mean(0)
-        for r in set(regions)
-    }
-    right = [i for i in order if correct[i]]
+    off = ~torch.eye(len(regions), dtype=torch.bool)
+    return float(cos[same & off].mean()), float(cos[~same].mean())
+
+
+def _interventions(model, cases, enc, right: list[int], means: dict, region: dict[str, str]):
+    """On the cases answered right: the partner region's mean patched in (gives the partner's answer?),
+    and the last position's attention to the city cut per layer and in every layer (answer kept?)."""
+    tok = model.tokenizer
+    n_layers = model.cfg.n_layers
     patched_ok = 0
     reader_kept = [0] * n_layers
     all_cut_kept = 0
@@ -102,7 +141,12 @@ def mechanism(
             reader_kept[layer] += int(logits[0, -1].argmax()) == answer_id
         every_layer = [(f"blocks.{layer}.attn.hook_pattern", cut) for layer in range(n_layers)]
         all_cut_kept += int(model.run_with_hooks(tokens, fwd_hooks=every_layer)[0, -1].argmax()) == answer_id
-    # features firing on exactly one region's cities
+    return patched_ok, reader_kept, all_cut_kept
+
+
+def _region_features(feats, order: list[int], cases, feature_layers: tuple[int, ...]):
+    """Per layer: features firing on exactly one region's cities (and which), and features firing on two or
+    more cities of one region only."""
     cities_of = {r.name: set(r.cities) for r in REGIONS}
     one_region: dict[int, int] = {}
     subset: dict[int, int] = {}
@@ -120,23 +164,4 @@ def mechanism(
                 within_one += 1
         one_region[layer] = exact
         subset[layer] = within_one
-    fires_on = {}
-    for layer, f in watch:
-        if layer in feature_layers:
-            on = [(cases[i]["city"], float(feats[i][layer][f])) for i in order if feats[i][layer][f] > 0]
-            fires_on[f"{layer}_{f}"] = [{"city": c, "region": region[c], "activation": a} for c, a in on]
-    n = max(1, len(right))
-    return {
-        "n_cases": len(order),
-        "n_correct": len(right),
-        "mlp0_cosine_within_region": within,
-        "mlp0_cosine_across_regions": across,
-        "partner_mean_patch_gives_partner": patched_ok / n,
-        "n_patched": len(right),
-        "answer_kept_with_city_attention_cut": [k / n for k in reader_kept],
-        "answer_kept_with_city_attention_cut_in_every_layer": all_cut_kept / n,
-        "features_on_exactly_one_region": {str(k): v for k, v in one_region.items()},
-        "features_on_exactly_one_region_which": exact_regions,
-        "watched_features_fire_on": fires_on,
-        "features_on_two_or_more_cities_of_one_region_only": {str(k): v for k, v in subset.items()},
-    }
+    return one_region, subset, exact_regions

@@ -1,6 +1,6 @@
 """A 50 MB label (issue 23: imported by autointerp, it froze the page for 32 s when its node was selected, and
 the viewer's SVG export was 52 MB while the CLI's SVG clipped it): one clip length everywhere
-(report/clip.py MAX_LABEL), applied when the payload is built and in the viewer's SVG export."""
+(clip.py MAX_LABEL), applied when the payload is built and in the viewer's SVG export."""
 
 from __future__ import annotations
 

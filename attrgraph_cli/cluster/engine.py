@@ -89,22 +89,10 @@ class ClusterOptions:
             raise AttrgraphError(f"--max-distance must be between 0 and 2, got {self.max_distance}")
 
     def settings(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "max_size": self.max_size,
-            "layer_band": self.layer_band,
-            "min_influence": self.min_influence,
-            "max_features": self.max_features,
-            "max_distance": self.max_distance,
-            "only_pinned": self.only_pinned,
-            "singletons": self.singletons,
-            "replace": self.replace,
-            "weights": vars(self.weights).copy(),
-            "split_below": self.split_below,
-            "causal": self.causal,
-            "model": self.model,
-            "transcoders": self.transcoders,
-        }
+        """Every option as recorded (declared once, above: `stages.record_settings`)."""
+        from attrgraph_cli.stages.provenance import record_settings
+
+        return record_settings(self)
 
 
 @dataclass

@@ -167,7 +167,7 @@ def cluster(
         source,
         output,
         stage,
-        opts.settings() | {"seed": seed, "trust_pickle": trust_pickle},
+        opts.settings() | {"trust_pickle": trust_pickle},
         load_options={"trust_pickle": trust_pickle},
         indent=indent,
     )

@@ -290,7 +290,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     kept = _existing(graph, opts.replace)
     prep = prepare(graph, opts, kept, with_unit_signals=False)
     adjacency, influence, cand, feats = prep.adjacency, prep.influence, prep.cand, prep.feats
-    labels, sig, unit, n_units = prep.labels, prep.sig, prep.unit, prep.n_units
+    sig, unit, n_units = prep.sig, prep.unit, prep.n_units
     method = opts.method
     if method == "auto":
         repeats = (len(cand) - n_units) / max(len(cand), 1)
@@ -334,49 +334,57 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         if len(loose_units)
         else np.zeros(0, dtype=np.int64)
     )
-    total_influence = float(influence[feats].sum()) or 1.0
     parts.sort(key=lambda p: (-float(influence[cand[p]].sum()), int(cand[p].min())))
-    taken = {s.name for s in kept}
-    tokens = graph.prompt_tokens
+    new = _named_supernodes(graph, prep, parts, sim, unit, kept)
+    loose = cand[loose]
+    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, cand, feats, opts, loose)
+    if opts.causal and new:
+        _add_causal_scores(graph, new, scores, opts, cand)
+    _apply(graph, kept, new, scores, opts, loose)
+    return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
+
+
+def _named_supernodes(
+    graph: AttributionGraph, prep: Any, parts: list[np.ndarray], sim: np.ndarray, unit: np.ndarray, kept: list
+) -> list[Supernode]:
+    """One named, described supernode per part (indices into the candidates), names unique among `kept`."""
+    cand, sig, influence, labels = prep.cand, prep.sig, prep.influence, prep.labels
+    total_influence = float(influence[prep.feats].sum()) or 1.0
+    taken, tokens = {s.name for s in kept}, graph.prompt_tokens
     new: list[Supernode] = []
     for p in parts:
         rows = cand[p]
         name, how = naming.propose([labels[i] for i in rows], sig.layer[p], sig.position[p], tokens)
         within = _mean_within(sim, unit[p]) if len(p) > 1 else None
-        new.append(
-            Supernode(
-                naming.unique(name, taken),
-                "auto",
-                how,
-                rows,
-                {
-                    "size": int(len(rows)),
-                    "layers": [int(sig.layer[p].min()), int(sig.layer[p].max())],
-                    "positions": sorted({int(x) for x in sig.position[p]}),
-                    "influence_share": round(float(influence[rows].sum()) / total_influence, 6),
-                    "mean_similarity": round(within, 6) if within is not None else None,
-                },
-            )
-        )
-    loose = cand[loose]
-    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, cand, feats, opts, loose)
-    if opts.causal and new:
-        from attrgraph_cli.cluster.causal import causal_scores
+        description = {
+            "size": int(len(rows)),
+            "layers": [int(sig.layer[p].min()), int(sig.layer[p].max())],
+            "positions": sorted({int(x) for x in sig.position[p]}),
+            "influence_share": round(float(influence[rows].sum()) / total_influence, 6),
+            "mean_similarity": round(within, 6) if within is not None else None,
+        }
+        new.append(Supernode(naming.unique(name, taken), "auto", how, rows, description))
+    return new
 
-        summary, per_group = causal_scores(
-            graph,
-            [(s.name, s.rows) for s in new],
-            model=opts.model,
-            transcoders=opts.transcoders,
-            device=opts.device,
-            seed=opts.seed,
-            pool=cand,
-        )
-        scores["causal"] = summary
-        for s, extra in zip(new, per_group, strict=True):
-            s.scores["causal"] = extra
-    _apply(graph, kept, new, scores, opts, loose)
-    return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
+
+def _add_causal_scores(
+    graph: AttributionGraph, new: list[Supernode], scores: dict, opts: ClusterOptions, pool: np.ndarray
+) -> None:
+    """`--causal`: each new supernode scaled x-1 on the graph's model, beside its prediction and controls."""
+    from attrgraph_cli.cluster.causal import causal_scores
+
+    summary, per_group = causal_scores(
+        graph,
+        [(s.name, s.rows) for s in new],
+        model=opts.model,
+        transcoders=opts.transcoders,
+        device=opts.device,
+        seed=opts.seed,
+        pool=pool,
+    )
+    scores["causal"] = summary
+    for s, extra in zip(new, per_group, strict=True):
+        s.scores["causal"] = extra
 
 
 def _mean_within(prob: np.ndarray, unit_of: np.ndarray) -> float:

@@ -1,11 +1,11 @@
 """`attrgraph cluster`: our grouping against the layer/position baseline, coverage, and speed on 1M links.
 
-Real graphs rows (one per development graph of `../shared/data/groupings`, skipped with a message where it
-is absent): pair-F1 against the reference grouping (`benchmarks/real_groupings.py`, the README's definition)
-of the default run and of `--only-pinned` (reference features pinned), with the pair model fitted on the
-two other graphs (leave-one-graph-out: `ours_s`, the figure the acceptance reads) and with the shipped
-weights (fitted on all three), the layer-band x position baseline (`peer_s`), the same without the groups
-the groupings README calls artefacts, and the supernode count.
+Real graphs rows (one per development graph of `../shared/data/groupings`, skipped with a message where it is
+absent): pair-F1 against the reference grouping (`attrgraph_testing/real_groupings.py`, the README's
+definition) of the default run and of `--only-pinned` (reference features pinned), with the pair model fitted
+on the two other graphs (leave-one-graph-out: `ours_s`, the figure the acceptance reads) and with the shipped
+weights (fitted on all three), the layer-band x position baseline (`peer_s`), the same without the groups the
+groupings README calls artefacts, and the supernode count.
 
 Grouping rows (one per graph): `ours` / `peer` columns hold the grouping's profile contrast (mean
 within-supernode minus mean between-supernode cosine of signed edge profiles) for our supernodes and for
@@ -344,9 +344,9 @@ def _speed(max_features: int, label: str) -> dict:
 
 
 def _real_rows() -> list[dict]:
-    """The real-graph table: pair-F1 against a researcher's grouping (benchmarks/real_groupings.py)."""
+    """The real-graph table: pair-F1 against a researcher's grouping (attrgraph_testing/real_groupings.py)."""
     from attrgraph_cli.cluster.pairmodel import from_dict
-    from benchmarks import real_groupings as rg
+    from attrgraph_testing import real_groupings as rg
 
     if not rg.available():
         return [{"name": "cluster real graphs", "note": f"skipped: {rg.DATA} is absent (development data)"}]

@@ -2,7 +2,7 @@
 
     python -m benchmarks.fit_cluster            # fit, print the leave-one-graph-out table, write the file
 
-For every development graph (`benchmarks.real_groupings`), the default run's candidates are made into
+For every development graph (`attrgraph_testing.real_groupings`), the default run's candidates are made into
 feature units (`cluster.units`); every pair of units that are both in the reference grouping is an example,
 labelled 1 when the reference puts them in one group and weighted by the number of node pairs it stands for
 (each graph's weights normalised to sum 1, so each graph counts the same). A logistic regression
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from benchmarks import real_groupings as rg
+from attrgraph_testing import real_groupings as rg
 
 L2 = 1e-3
 #: lower bounds of the signals' weights (0: a similarity may not push two units apart); none is raised:

@@ -17,8 +17,8 @@ from attrgraph_cli.cluster.units import SPLIT_BELOW, units
 from attrgraph_cli.extension import supernode_set
 from attrgraph_cli.graph import ids
 from attrgraph_cli.graph.model import AttributionGraph, EdgeList, NodeKind, NodeTable
+from attrgraph_testing import real_groupings as rg
 from attrgraph_testing.synthetic_groups import planted_graph
-from benchmarks import real_groupings as rg
 
 TOKENS = ["<bos>", " The", " Dallas", " Texas", " is"]
 

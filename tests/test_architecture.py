@@ -236,6 +236,29 @@ def test_the_package_never_imports_test_support():
     assert not wrong, "\n".join(wrong)
 
 
+def test_tests_and_benchmarks_share_support_only_through_attrgraph_testing():
+    """tests/ never imports benchmarks/ and benchmarks/ never imports tests/ (what both need is in
+    attrgraph_testing/), and neither edits sys.path to reach the other."""
+    wrong = []
+    for folder, other in (("tests", "benchmarks"), ("benchmarks", "tests")):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            where = path.relative_to(ROOT)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names = [node.module or ""]
+                else:
+                    names = []
+                wrong += [f"{where}:{node.lineno} imports {n}" for n in names if n.split(".")[0] == other]
+                call = node.func if isinstance(node, ast.Call) else None
+                if isinstance(call, ast.Attribute) and call.attr in ("insert", "append"):
+                    if isinstance(call.value, ast.Attribute) and call.value.attr == "path":
+                        if getattr(call.value.value, "id", None) == "sys":
+                            wrong.append(f"{where}:{node.lineno} edits sys.path")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_checker_sees_function_level_and_relative_imports():
     """The control: an import inside a function and a relative import are both edges the checks read."""
     # io/torch_files.py imports io/pt_numpy.py inside load_pt only

@@ -178,9 +178,9 @@ def test_supernodes_and_pinned_nodes_are_drawn():
     assert len(pinned) == 1 and pinned[0].get("d").count("M") == 2
 
 
-def test_node_threshold_and_error_toggle_hide_nodes():
+def test_influence_threshold_and_error_toggle_hide_nodes():
     graph = _small()
-    fig = render_svg(graph, FigureOptions(node_threshold=0.5, show_errors=False))
+    fig = render_svg(graph, FigureOptions(influence_threshold=0.5, show_errors=False))
     inner = graph.mask(NodeKind.FEATURE) | graph.mask(NodeKind.ERROR)
     hidden = np.isnan(fig.node_x)
     assert hidden[graph.mask(NodeKind.ERROR)].all()

@@ -22,6 +22,8 @@ at or above the 95th percentile of both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -150,6 +152,30 @@ def _matched_controls(
     graph: AttributionGraph, loaded: Any, groups: list[tuple[str, np.ndarray]], n_draws: int, seed: int
 ) -> list[dict[str, Any]]:
     """Per group: |Σ p_l Δ_l| of each matched control draw (`effects`) and how close the match is."""
+    with _one_thread_for_small_cpu_models(loaded):
+        return _draw_and_measure(graph, loaded, groups, n_draws, seed)
+
+
+@contextmanager
+def _one_thread_for_small_cpu_models(loaded: Any) -> Iterator[None]:
+    """Hundreds of tiny forward passes: on CPU, a small model (d_model <= 1024) runs them faster on one
+    thread (the demo model: 0.06 s against 1.3 s per intervention with 2 threads on 2 busy cores)."""
+    import torch
+
+    cfg = getattr(loaded.model, "cfg", None)
+    small = str(loaded.device) == "cpu" and getattr(cfg, "d_model", 1 << 30) <= 1024
+    before = torch.get_num_threads()
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _draw_and_measure(
+    graph: AttributionGraph, loaded: Any, groups: list[tuple[str, np.ndarray]], n_draws: int, seed: int
+) -> list[dict[str, Any]]:
     from attrgraph_cli.intervene.active_pool import active_feature_pool, members_in_pool, pool_index
     from attrgraph_cli.intervene.measure import weighted
     from attrgraph_cli.intervene.records import target_delta

@@ -292,15 +292,20 @@ def intermediate_step(
     depend on it). Evidence, all recorded:
     - those features: decoder vectors ranking `intermediate` among their top-k direct logits, with layer,
       position and influence on the output (circuit-tracer's node influence);
-    - ablation: zeroing them, the answer's margin (its logit minus the best other logit), beside a
-      same-size control: as many other features at the same positions, matched in influence;
+    - ablation: zeroing them, the answer's margin (its logit minus the best other logit), beside its
+      controls (`card_controls.ablation_controls`): 200 matched draws (layer, position, influence, size)
+      from every active feature, the same number of the most influential other features after the city,
+      and the strongest feature alone against the rest;
     - swap: zeroing them *and* writing in the `swap_intermediate` features of `swap_prompt` (same
       template, same positions) at their activations there; does the answer become `swap_answer`?
     - flow: the share of the city embedding's influence on the answer's logit that passes through
-      them, beside the same share for the control features;
+      them, beside the same share for the influence control's features;
     - the residual-stream logit lens at the last position (rank of `intermediate` after each layer).
+    - the swap's controls (`card_controls.swap_controls`): random other source features written in, and
+      the source's state features written in without zeroing.
     `shows_intermediate` is true when such features exist and either the swap changes the answer to
-    `swap_answer`, or zeroing them removes at least half of the margin while the control does not.
+    `swap_answer` while random written-in features do so in < 5% of draws, or zeroing them removes at
+    least half of the margin while < 5% of matched draws and not the influence control do.
     """
     tok = model.tokenizer
     graph, all_hits, every = _intermediate_features(model, prompt, intermediate, top_k)

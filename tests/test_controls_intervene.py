@@ -174,3 +174,13 @@ def test_report_section_says_the_same_and_needs_no_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_viewer_view_carries_flags_and_notes():
+    from attrgraph_cli.report.views import intervention_view
+
+    rec = _record("swap", [("Austin", 0.91, -4.0), ("Olympia", 5.0, 4.0), ("Phoenix", 0.1, 0.3)], n_sites=71)
+    view = intervention_view(rec, 1)
+    assert [t.flag for t in view.targets] == ["sign", None, "magnitude"]
+    assert view.notes[0].startswith("mode: frozen attention; Δ = demeaned logit change")
+    assert any("Pearson" in line for line in view.notes)

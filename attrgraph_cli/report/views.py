@@ -282,6 +282,7 @@ class TargetView:
     measured: float | None
     p_before: float | None
     p_after: float | None
+    flag: str | None = None  # "sign" / "magnitude": measured and predicted disagree (intervene.agreement)
 
 
 @dataclass
@@ -313,6 +314,8 @@ class InterventionSummary:
     generated_after: str | None
     sweep: Sweep | None
     check: CheckView | None
+    #: what measured and predicted compare: mode, Δ's units, partial coverage, tolerance, summary
+    notes: list[str] = field(default_factory=list)
 
 
 #: targets and top logits listed per record
@@ -368,6 +371,7 @@ def intervention_view(record: dict[str, Any], number: int) -> InterventionSummar
                 measured=_finite(t.get("measured_delta")),
                 p_before=_finite(t.get("p_before")),
                 p_after=_finite(t.get("p_after")),
+                flag=t.get("flag") if t.get("flag") in ("sign", "magnitude") else None,
             )
             for t in targets
         ],
@@ -377,7 +381,14 @@ def intervention_view(record: dict[str, Any], number: int) -> InterventionSummar
         generated_after=_generated(record.get("generated_after")),
         sweep=sweep_view(record.get("sweep")),
         check=_check(record.get("check")),
+        notes=_prediction_notes(record.get("prediction")),
     )
+
+
+def _prediction_notes(pred: Any) -> list[str]:
+    from attrgraph_cli.intervene.table import prediction_lines
+
+    return [_text(line, 300) for line in prediction_lines(pred)] if isinstance(pred, dict) else []
 
 
 def intervention_views(graph: AttributionGraph) -> list[InterventionSummary]:

@@ -73,11 +73,13 @@
 
   function targetsTable(targets) {
     var t = h('table', { cls: 'ag-iv-targets' });
-    t.append(h('tr', null, h('th', { text: 'target' }), h('th', { text: 'predicted Δ' }), h('th', { text: 'measured Δ' }), h('th', { text: 'p before → after' })));
+    t.append(h('tr', null, h('th', { text: 'target' }), h('th', { text: 'predicted Δ' }), h('th', { text: 'measured Δ' }), h('th', { text: 'flag' }), h('th', { text: 'p before → after' })));
     targets.forEach(function (x) {
+      var flag = x.flag === 'sign' ? 'sign differs' : x.flag === 'magnitude' ? '> 2x apart' : '';
       t.append(h('tr', { 'data-token': x.token },
         h('td', { text: JSON.stringify(x.token) }), h('td', { text: signed(x.predicted) }),
-        h('td', { text: signed(x.measured) }), h('td', { text: fmt(x.p_before, 3) + ' → ' + fmt(x.p_after, 3) })));
+        h('td', { text: signed(x.measured) }), h('td', { cls: 'ag-iv-flag', text: flag }),
+        h('td', { text: fmt(x.p_before, 3) + ' → ' + fmt(x.p_after, 3) })));
     });
     return t;
   }
@@ -185,7 +187,9 @@
         r.spec.forEach(function (line) { d.append(h('div', { cls: 'ag-iv-spec', text: line })); });
         if (!r.spec.length) d.append(h('div', { cls: 'ag-iv-spec', text: 'nothing changed (plain forward pass)' }));
         if (r.model) d.append(h('div', { cls: 'ag-sub', text: 'model: ' + r.model }));
-        d.append(targetsTable(r.targets), topBars(r.top_before, r.top_after));
+        d.append(targetsTable(r.targets));
+        (r.notes || []).forEach(function (line) { d.append(h('div', { cls: 'ag-sub ag-iv-note', text: line })); });
+        d.append(topBars(r.top_before, r.top_after));
         var chart = r.sweep ? sweepChart(r.sweep) : null;
         if (chart) d.append(chart);
         if (r.generated_after != null) {

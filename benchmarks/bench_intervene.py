@@ -48,7 +48,7 @@ def _peer(model, ids, sites, constrained, freeze) -> None:
             )
 
 
-def bench(loaded, graph, n: int, repeats: int, direct: bool) -> dict:
+def bench(loaded, graph, n: int, repeats: int, direct: bool, what: str = "demo model") -> dict:
     from attrgraph_cli.graph.model import NodeKind
     from attrgraph_cli.intervene import api
     from attrgraph_cli.intervene.session import Settings
@@ -86,7 +86,9 @@ def bench(loaded, graph, n: int, repeats: int, direct: bool) -> dict:
     # machine do not stretch as they stretch wall time: the verdict uses it; on a GPU, wall time
     overhead = cpu_overhead if on_cpu else o / p - 1
     mode = "--direct" if direct else "frozen attention"
-    threads = " (1 torch thread)" if on_cpu else ""
+    import torch
+
+    threads = f" ({torch.get_num_threads()} torch thread(s))" if on_cpu else ""
     return {
         "name": f"intervene: {len(items)} single-feature ablations, {mode}",
         "ours_s": o,
@@ -96,7 +98,7 @@ def bench(loaded, graph, n: int, repeats: int, direct: bool) -> dict:
         "note": f"overhead {overhead:+.1%} {'(median of per-round CPU-time ratios)' if on_cpu else 'wall'} "
         f"({'within' if overhead <= 0.05 else 'OVER'} the 5% budget); wall {o / p - 1:+.1%}, median of "
         f"per-round wall ratios {paired:+.1%}; ours also checks activations, "
-        f"predicts from edges, writes records; best of {repeats}, ABBA; demo model on "
+        f"predicts from edges, writes records; best of {repeats}, ABBA; {what} on "
         f"{loaded.device}{threads}; {len(graph.nodes)} nodes",
     }
 

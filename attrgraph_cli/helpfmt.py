@@ -62,6 +62,13 @@ def simplify(command: Any) -> Any:
     return command
 
 
+def _abort() -> type[BaseException]:
+    """click's `Abort`: in `exceptions` of the click package, in `typer.exceptions` with typer's own click."""
+    import typer
+
+    return getattr(_click().exceptions, "Abort", typer.Abort)
+
+
 def run(command: Any, args: list[str] | None = None) -> Any:
     """Run the click command; a usage error becomes one `attrgraph: error:` line and exit 2."""
     exceptions = _click().exceptions
@@ -84,7 +91,7 @@ def run(command: Any, args: list[str] | None = None) -> Any:
 
         sys.stderr.write(f"attrgraph: error: {printable(exc.format_message())}\n")
         sys.exit(exc.exit_code)
-    except exceptions.Abort:
+    except _abort():  # Ctrl-C while click itself parses (`exceptions.Abort` is missing in typer's click)
         sys.stderr.write("attrgraph: error: interrupted\n")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -50,7 +50,7 @@ def markup(text: object) -> str:
 #: UTF-8 of C1 controls, U+2028/9 and the bidi overrides: these appear raw in JSON written with
 #: ensure_ascii off (orjson, json.dumps(ensure_ascii=False)); C0 controls are always escaped by JSON
 _JSON_UNSAFE = re.compile(
-    b"|".join(re.escape(ch.encode()) for ch in [*map(chr, range(0x80, 0xA0)), *sorted(_FORMAT)])
+    b"|".join(re.escape(ch.encode()) for ch in [*map(chr, range(0x7F, 0xA0)), *sorted(_FORMAT)])
 )
 
 
@@ -63,3 +63,19 @@ def json_bytes(data: bytes) -> bytes:
 def json_text(text: str) -> str:
     """`json_bytes` for a `str`."""
     return json_bytes(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+
+
+def no_surrogates(data: object) -> object:
+    """`data` (JSON-like: dicts, lists, strings) with each lone surrogate in a string or key replaced by
+    U+FFFD, so a report naming a file whose name is not UTF-8 (Python hands it over as lone surrogates) can be
+    written as JSON. Strings without one come back as they are."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data) if _SURROGATE.search(data) else data
+    if isinstance(data, dict):
+        return {no_surrogates(k): no_surrogates(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [no_surrogates(v) for v in data]
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

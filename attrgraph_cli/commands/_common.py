@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -77,6 +78,10 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
+#: what a write to a full disk or a full device (/dev/full) fails with
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 def user_errors(func: F) -> F:
     """Run a command body; an `AttrgraphError` (or any unexpected error) becomes one line on stderr.
 
@@ -105,6 +110,8 @@ def user_errors(func: F) -> F:
         except Exception as exc:  # noqa: BLE001 - last line of defence against tracebacks
             if os.environ.get("ATTRGRAPH_DEBUG"):
                 raise
+            if isinstance(exc, OSError) and exc.errno in _DISK_FULL:  # only a write fails so (stdout too)
+                raise fail(f"cannot write the output ({exc.strerror or exc})", 2) from None
             kind = type(exc).__name__
             raise fail(f"unexpected {kind}: {exc} (set ATTRGRAPH_DEBUG=1 for the traceback)", 3) from None
 

@@ -80,8 +80,19 @@ def _yaml_entries(path: Path, text: str) -> list[tuple[str, Any]]:
         raise SpecError(
             f"--plan {path}: YAML plans need PyYAML (pip install pyyaml), or write JSONL"
         ) from None
+
+    class NoAliases(yaml.SafeLoader):
+        """safe_load without aliases: `*a` repeats a whole value, so a 76 kB plan named 18 million targets
+        (4 GB before the target cap could count them); a plan writes each value out."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"line {mark.line + 1}: an alias (*name) is not read in a plan")
+            return super().compose_node(parent, index)
+
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise SpecError(f"--plan {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except RecursionError:

@@ -219,8 +219,11 @@ def _open_stream(target: OutputTarget) -> Iterator[IO[bytes]]:
         handle = open(target.path, "wb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise OutputError(f"{target.path}: cannot write ({exc.strerror or exc})") from None
-    with handle:
-        yield handle
+    try:  # a device can refuse the bytes themselves (/dev/full: ENOSPC on write or on close)
+        with handle:
+            yield handle
+    except OSError as exc:
+        raise OutputError(f"{target.path}: cannot write ({exc.strerror or exc})") from None
 
 
 @contextmanager

@@ -97,6 +97,8 @@ def parse_link(text: str) -> Link:
         return _check_slug(link, is_np_id)
     check_url(s.replace(" ", "%20"), "the Neuronpedia link")  # a pasted link may hold raw JSON
     parts = urlsplit(s)
+    if "@" in parts.netloc:  # user:password@host would be sent, cached and recorded in the graph's page link
+        raise LinkError("the Neuronpedia link holds a user name or password before its host: remove them")
     segs = [p for p in parts.path.split("/") if p]
     if len(segs) < 2 or segs[-1] != "graph":
         raise LinkError(
@@ -201,7 +203,7 @@ def graph_document(link: Link, *, on_request: Any = None) -> tuple[dict[str, Any
             return orjson.loads(graph_data), orjson.loads(meta_data)
         except orjson.JSONDecodeError:
             pass  # cannot happen for a blob that passed its hash; download again
-    with npc.client(link.base, on_request=on_request) as np:
+    with npc.client(link.base, on_request=on_request, send_key=_is_configured_server(link.base)) as np:
         meta = npc.graph_metadata(np, link.model, link.slug)
         response = np.request(
             "GET",
@@ -344,8 +346,27 @@ def resolve_links(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_configured_server(base: str) -> bool:
+    """True when `base` is the Neuronpedia the user configured (`$ATTRGRAPH_NEURONPEDIA_URL` or the default):
+    only that server gets `$NEURONPEDIA_API_KEY`, not whatever host a pasted link names."""
+    from attrgraph_cli.net.http import origin
+    from attrgraph_cli.neuronpedia.ids import base_url
+
+    try:
+        return origin(base) == origin(base_url())
+    except ValueError:
+        return False
+
+
+def _is_file(value: Any) -> bool:
+    try:
+        return Path(str(value)).exists()
+    except (OSError, ValueError):  # a link longer than a file name can be (ENAMETOOLONG), a NUL
+        return False
+
+
 def _resolve_one(value: Any) -> Any:
-    if not looks_like_link(value) or Path(str(value)).exists():
+    if not looks_like_link(value) or _is_file(value):
         return value
     path = materialise(_as_typed(value))
     return type(value)(path) if isinstance(value, Path) else str(path)

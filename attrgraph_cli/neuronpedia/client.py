@@ -45,9 +45,11 @@ def api_key() -> str | None:
     return key or None
 
 
-def client(base: str, *, limits: Limits | None = None, on_request: Any = None) -> Client:
-    """A client for the Neuronpedia at `base`; the API key (if any) goes to that origin only."""
-    key = api_key()
+def client(
+    base: str, *, limits: Limits | None = None, on_request: Any = None, send_key: bool = True
+) -> Client:
+    """A client for the Neuronpedia at `base`; the API key (if any, and `send_key`) goes to that origin."""
+    key = api_key() if send_key else None
     return Client(
         base,
         limits=limits or limits_from_env(Limits(timeout=30.0, deadline=300.0, max_bytes=MAX_FEATURES_BYTES)),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from attrgraph_cli import __version__
+from attrgraph_cli.safetext import no_surrogates
 
 #: inputs larger than this are not hashed (the record says so with a null digest)
 HASH_LIMIT_BYTES = 4 << 30
@@ -41,7 +42,7 @@ def file_digest(path: Path) -> str | None:
 def input_record(path: str | os.PathLike[str], role: str, fmt: str | None = None) -> InputRecord:
     """Describe one input of a stage: its file name (not the full path: files travel), size and digest."""
     p = Path(path)
-    record: InputRecord = {"name": p.name, "role": role}
+    record: InputRecord = {"name": _name(p), "role": role}
     if fmt:
         record["format"] = fmt
     if p.is_dir():
@@ -53,6 +54,11 @@ def input_record(path: str | os.PathLike[str], role: str, fmt: str | None = None
         pass
     record["sha256"] = file_digest(p)
     return record
+
+
+def _name(path: Path) -> str:
+    """The file name as JSON can hold it: bytes that are not UTF-8 (lone surrogates here) become U+FFFD."""
+    return str(no_surrogates(path.name))
 
 
 def utc_now() -> str:
@@ -104,7 +110,7 @@ def _record_value(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return record_settings(value)
     if isinstance(value, os.PathLike):
-        return Path(value).name
+        return _name(Path(value))
     if isinstance(value, (list, tuple)):
         return [_record_value(v) for v in value]
     return value

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from attrgraph_cli.safetext import no_surrogates
 from attrgraph_cli.validate.files import FileReport
 
 SEVERITY = {"error": "major", "warning": "minor"}
@@ -70,4 +71,4 @@ def build(reports: list[FileReport], cwd: Path | None = None) -> list[dict]:
 
 
 def render(reports: list[FileReport], cwd: Path | None = None) -> bytes:
-    return orjson.dumps(build(reports, cwd), option=orjson.OPT_INDENT_2) + b"\n"
+    return orjson.dumps(no_surrogates(build(reports, cwd)), option=orjson.OPT_INDENT_2) + b"\n"

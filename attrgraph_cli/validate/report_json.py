@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from attrgraph_cli.safetext import no_surrogates
 from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.problems import Problem
 
@@ -50,4 +51,4 @@ def render(reports: list[FileReport], seconds: float, exit_code: int) -> bytes:
         },
         "files": [file_entry(r) for r in reports],
     }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+    return orjson.dumps(no_surrogates(doc), option=orjson.OPT_INDENT_2) + b"\n"

@@ -15,7 +15,8 @@ from attrgraph_cli.validate.problems import Problem
 
 SUITE = "attrgraph validate"
 CLASSNAME = "attrgraph.validate"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: what XML 1.0 forbids, and DEL and C1 controls (it discourages them; a terminal or CI log obeys them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:

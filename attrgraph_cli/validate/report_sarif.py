@@ -15,6 +15,7 @@ from urllib.parse import quote
 import orjson
 
 from attrgraph_cli import __version__
+from attrgraph_cli.safetext import no_surrogates
 from attrgraph_cli.validate.files import FileReport
 from attrgraph_cli.validate.problems import Problem
 from attrgraph_cli.validate.rules import RULES, Rule, rule_info
@@ -31,7 +32,8 @@ def artifact_location(path: str, cwd: Path | None = None) -> dict:
         relative = full.relative_to(root)
     except ValueError:
         return {"uri": full.as_uri()}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+    # a name that is not UTF-8 (lone surrogates here) is %-encoded byte by byte, as a URI holds it
+    return {"uri": quote(os.fsencode(relative.as_posix())), "uriBaseId": SRCROOT}
 
 
 def _descriptor(rule: Rule) -> dict:
@@ -130,4 +132,4 @@ def build(reports: list[FileReport], exit_code: int, cwd: Path | None = None) ->
 
 
 def render(reports: list[FileReport], exit_code: int, cwd: Path | None = None) -> bytes:
-    return orjson.dumps(build(reports, exit_code, cwd), option=orjson.OPT_INDENT_2) + b"\n"
+    return orjson.dumps(no_surrogates(build(reports, exit_code, cwd)), option=orjson.OPT_INDENT_2) + b"\n"

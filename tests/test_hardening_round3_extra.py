@@ -189,3 +189,16 @@ def test_history_name_is_json(tmp_path):
     path = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/a\xfeb.json"))
     path.write_bytes(b"{}")
     assert orjson.dumps(input_record(path, "input"))  # raised TypeError (lone surrogate) before
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "-1"])
+def test_input_limit_from_the_environment_must_be_a_size(monkeypatch, value):
+    """`ATTRGRAPH_MAX_INPUT_MB=inf` (or 1e400) was exit 3 "unexpected OverflowError"; -1 was taken."""
+    from attrgraph_cli.errors import GraphFormatError
+    from attrgraph_cli.io.sniff import max_input_bytes
+
+    monkeypatch.setenv("ATTRGRAPH_MAX_INPUT_MB", value)
+    with pytest.raises(GraphFormatError, match="is not a number of MiB"):
+        max_input_bytes()
+    monkeypatch.setenv("ATTRGRAPH_MAX_INPUT_MB", "1.5")  # control
+    assert max_input_bytes() == 3 << 19

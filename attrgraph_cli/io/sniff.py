@@ -109,9 +109,12 @@ def max_input_bytes(kind: str = "json") -> int:
     configured = os.environ.get(_MAX_INPUT_ENV)
     if configured:
         try:
-            return int(float(configured) * 2**20)
-        except ValueError:
-            raise GraphFormatError(f"{_MAX_INPUT_ENV}={configured!r} is not a number of MiB") from None
+            limit = int(float(configured) * 2**20)
+        except (ValueError, OverflowError):  # "abc", "nan"; "inf" and "1e400" overflow int()
+            limit = -1
+        if limit < 0:
+            raise GraphFormatError(f"{_MAX_INPUT_ENV}={configured[:40]!r} is not a number of MiB (0 or more)")
+        return limit
     return _available_memory() // _MEMORY_FACTOR.get(kind, 3)
 
 

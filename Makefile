@@ -27,9 +27,13 @@ venv:
 	$(PIP) install -q -c constraints.txt -e '.[trace,pdf,ray,dev]'
 	@if [ -f benchmarks/node/package.json ]; then (cd benchmarks/node && npm ci --silent --no-audit --no-fund); fi
 
+# Tests run two pytest workers on two cores: one torch/BLAS thread each (two threads per worker oversubscribe
+# the cores; a demo-model test file took 27 s with two threads and 15 s with one, measured side by side)
+TEST_THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test:  ## the whole suite (what CI runs): the viewer's JS unit tests, then pytest
 	node --test tests/js/
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
+	$(TEST_THREADS) $(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
 
 test-js:  ## only the viewer's JS unit tests (Node)
 	node --test tests/js/
@@ -41,8 +45,8 @@ viewer:  ## minify the viewer into static_js/min/ (esbuild from npm, pinned in s
 fuzz:  ## the property-based fuzz suite, long: many random examples per seed file (make test runs a few)
 	ATTRGRAPH_FUZZ_EXAMPLES=$${ATTRGRAPH_FUZZ_EXAMPLES:-300} ATTRGRAPH_FUZZ_RANDOM=1 $(PY) -m pytest -q -n 2 tests/test_fuzz.py tests/test_fuzz_inputs.py
 
-test-fast:
-	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
+test-fast:  ## the suite without the tests marked slow or browser
+	$(TEST_THREADS) $(PY) -m pytest -q -n 2 -m "not slow and not browser"
 
 lint:
 	$(VENV)/bin/ruff check attrgraph_cli tests benchmarks

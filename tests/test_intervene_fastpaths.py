@@ -49,3 +49,27 @@ def test_decode_token_matches_the_tokenizer() -> None:
     top = top_tokens(tokenizer, logits, 10)
     order = np.argsort(-logits, kind="stable")[:10]
     assert [t for t, _ in top] == [tokenizer.decode([int(i)]) for i in order]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_path_sum_on_the_dense_copy_equals_the_sparse_one(seed: int) -> None:
+    graph = random_graph(n_links=3_000, seed=seed)
+    adjacency = predict_mod.per_unit_adjacency(graph)
+    dense = predict_mod.dense_adjacency(adjacency)
+    assert dense is not None and dense.shape == adjacency.shape
+    features = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
+    rows = predict_mod.logit_rows(graph)
+    rng = np.random.default_rng(seed)
+    for size in (1, 3, 25):
+        changes = {int(r): float(rng.normal()) for r in rng.choice(features, size=size, replace=False)}
+        sparse_sum = predict_mod.predict(graph, changes, direct=False, adjacency=adjacency)
+        dense_sum = predict_mod.predict(graph, changes, direct=False, adjacency=dense)
+        np.testing.assert_allclose(dense_sum, sparse_sum, rtol=1e-10, atol=1e-12)
+        assert np.abs(sparse_sum[rows]).max() > 0
+
+
+def test_large_graphs_keep_the_sparse_matrix() -> None:
+    from scipy.sparse import csr_matrix
+
+    big = csr_matrix((predict_mod.DENSE_NODES + 1, predict_mod.DENSE_NODES + 1))
+    assert predict_mod.dense_adjacency(big) is None

@@ -47,9 +47,10 @@ def predict(
 ) -> np.ndarray:
     """Predicted change of every node (array of len(nodes)) for activation changes `{row: new - recorded}`.
 
-    `adjacency` is `per_unit_adjacency(graph)` when the caller reuses it across many interventions.
+    `adjacency` is `per_unit_adjacency(graph)` when the caller reuses it across many interventions (or
+    its dense copy, `dense_adjacency`, on a small graph: one numpy product per term instead of scipy's).
     """
-    from scipy.sparse import diags, identity
+    from scipy.sparse import csr_matrix, diags, identity, issparse
     from scipy.sparse.linalg import spsolve
 
     n = len(graph.nodes)
@@ -74,9 +75,20 @@ def predict(
         if not term.any():
             return total
         total += term
-    clamped = (diags(keep) @ B).tocsr()
+    clamped = (diags(keep) @ (B if issparse(B) else csr_matrix(B))).tocsr()
     system = (identity(n, format="csc") - clamped).tocsc()
     return np.asarray(spsolve(system, e)).ravel()
+
+
+#: graphs up to this many nodes get a dense copy of `B` for the path sum (2,048 nodes: 32 MB)
+DENSE_NODES = 2048
+
+
+def dense_adjacency(adjacency) -> np.ndarray | None:
+    """`adjacency` as a dense float64 array when the graph has at most `DENSE_NODES` nodes, else None."""
+    if adjacency.shape[0] > DENSE_NODES:
+        return None
+    return np.asarray(adjacency.toarray(), dtype=np.float64)
 
 
 def target_adjacency(adjacency, rows: list[int]) -> np.ndarray:

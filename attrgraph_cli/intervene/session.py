@@ -104,6 +104,7 @@ class Session:
     adjacency: Any = None
     _source_acts: dict[str, np.ndarray] = field(default_factory=dict)
     _target_adjacency: np.ndarray | None = None  # dense rows of `adjacency` at the targets (--direct)
+    _dense_adjacency: Any = None  # `adjacency` dense on a small graph (the path sum), else itself
 
     # ---- set-up ------------------------------------------------------------------------------------
     def start(self) -> Session:
@@ -285,5 +286,10 @@ class Session:
                 self._target_adjacency = predict_mod.target_adjacency(self.adjacency, rows)
             pred = predict_mod.predict_direct(self._target_adjacency, changes)
             return dict(zip(rows, pred.tolist(), strict=True))
-        pred = predict_mod.predict(self.graph, changes, direct=self.settings.direct, adjacency=self.adjacency)
+        if self._dense_adjacency is None:
+            self._dense_adjacency = predict_mod.dense_adjacency(self.adjacency)
+            if self._dense_adjacency is None:  # too large: the sparse matrix itself, from now on
+                self._dense_adjacency = self.adjacency
+        adjacency = self._dense_adjacency
+        pred = predict_mod.predict(self.graph, changes, direct=self.settings.direct, adjacency=adjacency)
         return {t.row: float(pred[t.row]) for t in self.targets if t.row is not None}

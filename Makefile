@@ -43,7 +43,7 @@ viewer:  ## minify the viewer into static_js/min/ (esbuild from npm, pinned in s
 	$(PY) -m attrgraph_cli.report.bundle
 
 fuzz:  ## the property-based fuzz suite, long: many random examples per seed file (make test runs a few)
-	ATTRGRAPH_FUZZ_EXAMPLES=$${ATTRGRAPH_FUZZ_EXAMPLES:-300} ATTRGRAPH_FUZZ_RANDOM=1 $(PY) -m pytest -q -n 2 tests/test_fuzz.py tests/test_fuzz_inputs.py
+	ATTRGRAPH_FUZZ_EXAMPLES=$${ATTRGRAPH_FUZZ_EXAMPLES:-300} ATTRGRAPH_FUZZ_RANDOM=1 $(PY) -m pytest -q -n 2 tests/cli/test_fuzz.py tests/cli/test_fuzz_inputs.py
 
 test-fast:  ## the suite without the tests marked slow or browser
 	$(TEST_THREADS) $(PY) -m pytest -q -n 2 -m "not slow and not browser"

@@ -133,37 +133,6 @@ def test_trace_checks_the_output_before_computing(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 60  # the demo model was never loaded or run
 
 
-# The writer turns Ctrl-C back on: a job started in the background by a non-interactive shell (`cmd &`,
-# as CI wrappers do) inherits SIGINT ignored, and so would the child, which then sleeps through it.
-_INTERRUPTED_WRITER = textwrap.dedent(
-    """
-    import signal, sys, time
-    from attrgraph_cli.io.atomic import atomic_path
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    with atomic_path(sys.argv[1]) as tmp:
-        tmp.write_bytes(b"half")
-        print("ready", flush=True)
-        time.sleep(60)
-    """
-)
-
-
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_between_create_and_rename_leaves_nothing(tmp_path: Path, sig: int) -> None:
-    target = tmp_path / "out.json"
-    target.write_text("old")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _INTERRUPTED_WRITER, str(target)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdout.readline().strip() == b"ready"
-    proc.send_signal(sig)
-    proc.wait(30)
-    assert target.read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
-
-
 def test_sigint_during_convert_never_leaves_a_temp_file(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     save_graph(random_graph(n_links=60_000, seed=2), big)

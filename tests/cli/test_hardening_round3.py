@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -105,33 +104,7 @@ def test_error_line_escapes_a_file_name_with_a_newline(tmp_path: Path, command: 
         assert_clean(result.stderr)
 
 
-# ---- 5. SIGTERM mid-write ----------------------------------------------------------------------------------
-def test_sigterm_while_the_output_is_written_leaves_no_temp_file(tmp_path: Path) -> None:
-    """SIGTERM sent the moment the temp file appears (numpy's threads used to take the signal and end the
-    process with the temp file still there, 4 of 4 runs before the fix)."""
-    big = tmp_path / "big.json"
-    save_graph(random_graph(n_links=150_000, seed=3), big)
-    out = tmp_path / "out"
-    out.mkdir()
-    for _ in range(2):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "attrgraph_cli", "convert", str(big), "-o", str(out / "o.json")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        sent = False
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if any(n.endswith(".tmp") for n in os.listdir(out)):
-                proc.send_signal(signal.SIGTERM)
-                sent = True
-                break
-        proc.wait(60)
-        assert sent, "the temp file never showed up"
-        assert proc.returncode == -signal.SIGTERM  # still ends the process, once the file is whole
-        assert not [n for n in os.listdir(out) if n.endswith(".tmp")]
-        assert orjson.loads((out / "o.json").read_bytes())["links"]
-        (out / "o.json").unlink()
+# ---- 5. SIGTERM mid-write: tests/io/test_atomic.py -----------------------------------------------------
 
 
 # ---- 2. a file does not choose what is downloaded ----------------------------------------------------------

@@ -12,14 +12,9 @@ import pytest
 from attrgraph_cli.extension import (
     PARTS,
     append_intervention,
-    feature_key,
-    features,
-    history,
-    interventions,
-    migrate,
     set_feature,
 )
-from attrgraph_cli.io import load_graph, save_graph
+from attrgraph_cli.io import save_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
 from attrgraph_cli.resources import resource_path
 from attrgraph_cli.stages import StageOutcome, run_stage
@@ -120,67 +115,6 @@ def test_feature_key_must_match_its_entry(small):
     doc = graph_to_document(small)
     doc["attrgraph"] = {"features": {"1_2": {"layer": 3, "index": 2, "label": "", "source": "table"}}}
     assert [p.rule for p in _errors(doc)] == ["extension.features-key"]
-
-
-def test_legacy_keys_are_migrated_once(small, tmp_path):
-    small.nodes.label[small.nodes.kind == 1] = ""  # no clerp: the label comes from the details
-    node = int((small.nodes.kind == 1).argmax())
-    layer, index, nid = (
-        int(small.nodes.layer[node]),
-        int(small.nodes.feature[node]),
-        str(small.nodes.ids[node]),
-    )
-    doc = graph_to_document(small)
-    doc["metadata"]["info"] = {
-        "attrgraph": {
-            "convert": {
-                "version": "0.0.9",
-                "source": "g.pt",
-                "source_format": "circuit-tracer-pt",
-                "settings": {"node_threshold": 0.8},
-                "time": "2026-01-01T00:00:00+00:00",
-            },
-            "renamed_error_nodes": {"a": "b"},
-        }
-    }
-    doc["feature_details"] = {
-        f"{layer}_{index}": {
-            "index": index,
-            "examples_quantiles": [
-                {"quantile_name": "top", "examples": [{"tokens": ["a", "b"], "tokens_acts_list": [0, 2]}]}
-            ],
-            "top_logits": ["x"],
-            "explanations": [{"description": "the letter b"}],
-        },
-    }
-    doc["interventions"] = [
-        {
-            "name": "zero it",
-            "set": {nid: 0},
-            "top_logits_before": [["x", 0.5]],
-            "top_logits_after": [["y", 0.25]],
-        }
-    ]
-    path = tmp_path / "old.json"
-    path.write_bytes(orjson.dumps(doc))
-    graph = load_graph(path)
-    assert "feature_details" not in graph.extra and "interventions" not in graph.extra
-    assert graph.metadata["info"]["attrgraph"] == {"renamed_error_nodes": {"a": "b"}}
-    [record] = history(graph)
-    assert record["stage"] == "convert" and record["attrgraph_version"] == "0.0.9"
-    assert record["started"].startswith("2026-01-01") and record["inputs"][0]["name"] == "g.pt"
-    entry = features(graph)[feature_key(layer, index)]
-    assert entry["label"] == "the letter b" and entry["source"] == "feature-details"
-    assert entry["details"]["top_logits"] == ["x"]
-    [iv] = interventions(graph)
-    assert iv["spec"] == [{"op": "set", "nodes": [nid], "value": 0.0, "text": f"{nid}=0"}]
-    assert iv["top_after"] == [["y", 0.25]]
-    out = tmp_path / "new.json"
-    save_graph(graph, out)
-    written = orjson.loads(out.read_bytes())
-    assert not _errors(written)
-    again = migrate(load_graph(out))  # idempotent: nothing is duplicated
-    assert len(history(again)) == 1 and len(interventions(again)) == 1
 
 
 def test_run_stage_records_history_and_refuses_to_write_an_invalid_graph(small, tmp_path):

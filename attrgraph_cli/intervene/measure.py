@@ -10,6 +10,7 @@ same way, `control_draws` times: the mean and largest |effect| of those draws.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,18 +23,36 @@ from attrgraph_cli.intervene.spec import Intervention, Spec, SweepSpec
 from attrgraph_cli.stages.provenance import utc_now
 
 
-def measure(session: Session, intervention: Intervention, kind: str = "intervention") -> dict[str, Any]:
-    """One intervention (several specs applied together) -> its record."""
+@dataclass
+class Ran:
+    """One intervention's forward pass, done; its record is built later (`record_of`)."""
+
+    intervention: Intervention
+    resolved: list[Any]
+    values: list[Any]
+    after: Any
+    started: str
+    seconds: float
+
+
+def run_one(session: Session, intervention: Intervention) -> Ran:
+    """Resolve the intervention's specs and run its forward pass (no record yet)."""
     started, t0 = utc_now(), time.perf_counter()
     resolved = session.resolve(intervention.specs)
     values = session.values(resolved)
     after = session.run(values) if values else session.base
+    return Ran(intervention, resolved, values, after, started, time.perf_counter() - t0)
+
+
+def record_of(session: Session, ran: Ran, kind: str = "intervention") -> dict[str, Any]:
+    """The record of a run intervention: predictions, targets, top tokens, agreement."""
+    t0 = time.perf_counter()
+    values, after, base = ran.values, ran.after, session.base
     predicted = session.predicted(values)
-    base = session.base
     assert base is not None and after is not None
     k = session.settings.top_k
     tok = session.loaded.tokenizer
-    record = base_record(session, intervention.name, kind, [r.record() for r in resolved])
+    record = base_record(session, ran.intervention.name, kind, [r.record() for r in ran.resolved])
     record["targets"] = target_rows(session, base.logits, after.logits, predicted)
     record["top_before"] = base.top(tok, k)
     record["top_after"] = top_tokens(tok, after.logits, k)
@@ -41,9 +60,14 @@ def measure(session: Session, intervention: Intervention, kind: str = "intervent
     record["generated_after"] = after.generated
     record["n_sites"] = len(values)
     annotate(record, len(values), sum(site.node is not None for site, _ in values))
-    record["time"] = started
-    record["duration_s"] = round(time.perf_counter() - t0, 4)
+    record["time"] = ran.started
+    record["duration_s"] = round(ran.seconds + time.perf_counter() - t0, 4)
     return record
+
+
+def measure(session: Session, intervention: Intervention, kind: str = "intervention") -> dict[str, Any]:
+    """One intervention (several specs applied together) -> its record."""
+    return record_of(session, run_one(session, intervention), kind)
 
 
 def sweep(session: Session, sweep_spec: SweepSpec, name: str | None = None) -> dict[str, Any]:

@@ -4,29 +4,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+from attrgraph_testing.cli import CliResult, run_cli
 
 pytestmark = pytest.mark.trace
 pytest.importorskip("torch")
 pytest.importorskip("circuit_tracer")
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
-
-def _cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=ENV,
-        timeout=600,
-    )
+def _cli(*args: str, cwd: Path) -> CliResult:
+    return run_cli(*args, fresh=True, cwd=cwd, env={"TRANSFORMERS_OFFLINE": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +32,13 @@ def dallas(tmp_path_factory):
         "cpu",
         cwd=folder,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return folder
 
 
 def test_causal_check_on_the_demo_model(dallas):
     done = _cli("cluster", "d.json", "-o", "c.json", "--causal", "--device", "cpu", cwd=dallas)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "causal: |measured effect|" in done.stdout
     data = json.loads((dallas / "c.json").read_text())
     record = data["attrgraph"]["supernodes"]
@@ -90,12 +81,12 @@ def test_causal_check_on_the_demo_model(dallas):
     feats = np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)
     top = str(graph.nodes.ids[feats[np.argmax(influence[feats])]])
     assert any(top in members for _name, *members in graph.supernodes)
-    assert _cli("validate", "c.json", cwd=dallas).returncode == 0
+    assert _cli("validate", "c.json", cwd=dallas).code == 0
 
 
 def test_without_causal_no_model_is_loaded(dallas):
     done = _cli("cluster", "d.json", "-o", "plain.json", cwd=dallas)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert (
         "causal" not in json.loads((dallas / "plain.json").read_text())["attrgraph"]["supernodes"]["scores"]
     )
@@ -108,7 +99,7 @@ def test_causal_without_a_recorded_model_is_one_line_and_writes_nothing(tmp_path
     graph, _ = planted_graph(seed=0)
     save_graph(graph, tmp_path / "p.json")
     done = _cli("cluster", "p.json", "-o", "out.json", "--causal", cwd=tmp_path)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.code == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("attrgraph: error:") and "--model" in done.stderr
     assert not (tmp_path / "out.json").exists()
 
@@ -140,9 +131,9 @@ def test_demo_acceptance_with_labels(dallas):
     from attrgraph_cli.cluster.signals import SignalWeights
     from attrgraph_cli.io import load_graph
 
-    assert _cli("autointerp", "d.json", "-o", "l.json", cwd=dallas).returncode == 0
+    assert _cli("autointerp", "d.json", "-o", "l.json", cwd=dallas).code == 0
     done = _cli("cluster", "l.json", "-o", "lc.json", cwd=dallas)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     data = json.loads((dallas / "lc.json").read_text())
     groups = {name: set(members) for name, *members in data["qParams"]["supernodes"]}
     texas = _texas_like(data)

@@ -4,8 +4,6 @@ bad input (one line, exit 2, nothing written), determinism, every output valid."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from attrgraph_cli.extension import supernode_set
 from attrgraph_cli.graph.model import NodeKind
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.validate.engine import validate_graph
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_graph
 from attrgraph_testing.synthetic_groups import planted_graph
 
@@ -230,10 +229,8 @@ def test_unlabelled_random_graph_and_validity():
 # ---- the command line ----------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+def _cli(*args: str, cwd: Path) -> CliResult:
+    return run_cli(*args, fresh=True, cwd=cwd, timeout=120)
 
 
 @pytest.fixture()
@@ -247,20 +244,20 @@ def planted_json(tmp_path) -> Path:
 def test_cli_writes_a_valid_graph_and_prints_the_table(planted_json, tmp_path):
     out = tmp_path / "out.json"
     done = _cli("cluster", str(planted_json), "-o", str(out), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "coupling_modularity" in done.stdout and "random same-size" in done.stdout
     data = json.loads(out.read_text())
     assert data["qParams"]["supernodes"]
     assert data["attrgraph"]["history"][-1]["stage"] == "cluster"
     assert "grouping" in data["attrgraph"]["supernodes"]["scores"]
     check = _cli("validate", str(out), cwd=tmp_path)
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.code == 0, check.stdout + check.stderr
     graph = load_graph(out)
     assert graph.supernodes == [list(map(str, s)) for s in data["qParams"]["supernodes"]]
 
 
-def _one_line_error(done: subprocess.CompletedProcess, text: str) -> None:
-    assert done.returncode == 2, done.stdout + done.stderr
+def _one_line_error(done: CliResult, text: str) -> None:
+    assert done.code == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = [x for x in done.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error:") and text in lines[0], done.stderr
@@ -309,7 +306,7 @@ def test_clt_forge_sample(clt_forge_pt, tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "clt.json"
     done = _cli("cluster", str(clt_forge_pt), "-o", str(out), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     graph = load_graph(out)
     assert graph.supernodes
     scores = supernode_set(graph)["scores"]["grouping"]

@@ -376,7 +376,7 @@ class Client:
     ) -> tuple[Response, str | None]:
         import httpx
 
-        sent = dict(headers)
+        sent = {"Accept-Encoding": "gzip, deflate", **headers}
         if credentials and origin(url) == self._origin:
             sent.update(self.auth_headers)
         timeout = max(0.001, min(lim.timeout, deadline - time.monotonic()))
@@ -409,17 +409,20 @@ class Client:
                     f"{what} from {_host(url)} is too large "
                     f"({_size(int(declared))}, cap {_size(lim.max_bytes)})"
                 )
+            decode = _Decoder(rheaders.get("content-encoding", ""), what, url)
             chunks: list[bytes] = []
             total = 0
-            for chunk in stream.iter_bytes():
+            for raw in stream.iter_raw(_RAW_CHUNK):
                 if cancel.is_set():
                     raise NetError(f"{what}: cancelled at the deadline")
-                total += len(chunk)
-                if total > lim.max_bytes:
-                    raise NetError(f"{what} from {_host(url)} is too large (over {_size(lim.max_bytes)})")
-                chunks.append(chunk)
+                for chunk in decode.feed(raw, lim.max_bytes - total + 1):
+                    total += len(chunk)
+                    if total > lim.max_bytes:
+                        raise NetError(f"{what} from {_host(url)} is too large (over {_size(lim.max_bytes)})")
+                    chunks.append(chunk)
                 if time.monotonic() > deadline:
                     raise NetError(f"{what}: no complete answer in time (a slow drip?)", retry=True)
+            chunks.append(decode.finish())
             return Response(status, url, rheaders, b"".join(chunks)), None
         except httpx.TimeoutException:
             raise NetError(f"{what}: {_host(url)} timed out after {timeout:g} s", retry=True) from None
@@ -428,6 +431,49 @@ class Client:
             raise NetError(f"{what}: the answer from {_host(url)} broke off ({reason})", retry=True) from None
         finally:
             stream.close()
+
+
+_RAW_CHUNK = 64 << 10  # bytes read off the socket at a time
+_INFLATE_STEP = 1 << 20  # at most this much inflated per step, so a bomb stops one step past the cap
+
+
+class _Decoder:
+    """Inflates a `gzip`/`deflate` body step by step (httpx's own decoder inflates a whole network chunk
+    at once: ~64 MB from one 64 kB chunk of a bomb), so the size cap holds within one step."""
+
+    def __init__(self, encoding: str, what: str, url: str) -> None:
+        import zlib
+
+        name = encoding.strip().lower()
+        self._what, self._url = what, url
+        if name in ("", "identity"):
+            self._inflate = None
+        elif name in ("gzip", "x-gzip", "deflate"):
+            self._inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header, detected
+        else:
+            raise NetError(f"{what} from {_host(url)}: unsupported Content-Encoding {printable(name)[:40]!r}")
+
+    def feed(self, raw: bytes, room: int) -> list[bytes]:
+        """The decoded pieces of `raw`; stops early once more than `room` bytes came out."""
+        import zlib
+
+        if self._inflate is None:
+            return [raw]
+        out: list[bytes] = []
+        data, made = raw, 0
+        try:
+            while data and made <= room:
+                piece = self._inflate.decompress(data, _INFLATE_STEP)
+                out.append(piece)
+                made += len(piece)
+                data = self._inflate.unconsumed_tail
+        except zlib.error:
+            raise NetError(f"{self._what} from {_host(self._url)}: a damaged compressed body") from None
+        return out
+
+    def finish(self) -> bytes:
+        """What the inflater still holds once the body ended (nothing, for a body within the cap)."""
+        return self._inflate.flush(_INFLATE_STEP) if self._inflate is not None else b""
 
 
 def _said(response: Response) -> str:

@@ -82,6 +82,38 @@ def test_gzip_bomb_stops_at_the_decoded_cap(srv):
     assert "too large" in one_line(err.value)
 
 
+def test_gzip_bomb_costs_about_the_cap_in_memory(srv):
+    """httpx inflates a whole network chunk at once (~64 MiB from one 64 kB chunk of zeros, 193 MB peak under
+    a 64 MiB cap): the body is inflated in bounded steps instead. Control: the same body within the cap."""
+    import tracemalloc
+
+    bomb = gzip.compress(b"\0" * (256 << 20), 9)  # 256 MiB in ~250 kB
+    srv.routes[("GET", "/bomb")] = Reply(
+        200, bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    srv.routes[("GET", "/fine")] = Reply(
+        200, gzip.compress(b'{"a": 1}'), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    with client(srv, max_bytes=1 << 20) as c:
+        assert c.get_json(c.url("fine"), "thing") == {"a": 1}
+        tracemalloc.start()
+        try:
+            with pytest.raises(NetError, match="too large"):
+                c.get_json(c.url("bomb"), "thing")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 << 20, peak / (1 << 20)
+
+
+def test_an_unknown_content_encoding_is_one_line(srv):
+    srv.routes[("GET", "/br")] = Reply(
+        200, b"\x1b\x00", {"Content-Type": "application/json", "Content-Encoding": "br"}
+    )
+    with client(srv) as c, pytest.raises(NetError, match="unsupported Content-Encoding"):
+        c.get_json(c.url("br"), "thing")
+
+
 def test_timeout_is_retried_then_one_line(srv):
     srv.routes[("GET", "/slow")] = Reply(200, b"{}", delay=5.0)
     started = time.monotonic()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -18,17 +17,12 @@ import orjson
 import pytest
 
 from attrgraph_cli.io import save_graph
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_dense, random_graph
 
 
-def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
-        timeout=120,
-    )
+def _run(*args: str, env: dict | None = None) -> CliResult:
+    return run_cli(*args, fresh=True, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +76,7 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path):
     elif content is not None:
         source.write_bytes(content)
     result = _run("convert", str(source), "-o", str(tmp_path / "out.json"))
-    assert result.returncode == 2, result.stderr
+    assert result.code == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -94,7 +88,7 @@ def test_too_large_file_is_refused_with_a_reason(graph_json, tmp_path):
     result = _run(
         "convert", str(graph_json), "-o", str(tmp_path / "o.json"), env={"ATTRGRAPH_MAX_INPUT_MB": "0.01"}
     )
-    assert result.returncode == 2
+    assert result.code == 2
     assert "too large to load" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -104,7 +98,7 @@ def test_sparse_huge_file_is_refused_before_reading(tmp_path):
         handle.write(b'{"nodes": [')
         handle.truncate(4 * 2**40)  # 4 TiB, sparse: costs no disk
     result = _run("convert", str(huge), "-o", str(tmp_path / "o.json"))
-    assert result.returncode == 2
+    assert result.code == 2
     assert "too large to load" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -113,7 +107,7 @@ def test_convert_json_in_place_and_provenance(graph_json, tmp_path):
     path.write_bytes(graph_json.read_bytes())
     before = orjson.loads(path.read_bytes())
     result = _run("convert", str(path), "-o", str(path), "--scan", "gemma-2-2b")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     after = orjson.loads(path.read_bytes())
     record = after["attrgraph"]["history"][-1]
     assert record["stage"] == "convert" and record["attrgraph_version"]
@@ -129,7 +123,7 @@ def test_failed_convert_leaves_existing_output_untouched(tmp_path):
     out.write_text('{"precious": true}')
     bad = tmp_path / "bad.json"
     bad.write_text('{"nodes": [')
-    assert _run("convert", str(bad), "-o", str(out)).returncode == 2
+    assert _run("convert", str(bad), "-o", str(out)).code == 2
     assert out.read_text() == '{"precious": true}'
 
 
@@ -139,7 +133,7 @@ def test_convert_npz_writes_schema_valid_json(tmp_path, neuronpedia_schema_path)
     np.savez(source, adjacency_matrix=d["adjacency"], features=d["features"], tokens=np.array(list("abcd")))
     out = tmp_path / "m.json"
     result = _run("convert", str(source), "-o", str(out), "--slug", "my-graph", "--edge-threshold", "0.9")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     doc = json.loads(out.read_text())
     schema = json.loads(neuronpedia_schema_path.read_text())
     assert not list(jsonschema.Draft7Validator(schema).iter_errors(doc))
@@ -168,7 +162,7 @@ def test_convert_of_json_never_imports_torch(graph_json, tmp_path):
 def test_convert_clt_forge_sample(clt_forge_pt, tmp_path, neuronpedia_schema_path):
     out = tmp_path / "clt.json"
     result = _run("convert", str(clt_forge_pt), "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     doc = json.loads(out.read_text())
     assert not list(
         jsonschema.Draft7Validator(json.loads(neuronpedia_schema_path.read_text())).iter_errors(doc)
@@ -191,7 +185,7 @@ def test_unsafe_pt_via_cli_needs_trust_pickle(tmp_path):
         source,
     )
     refused = _run("convert", str(source), "-o", str(tmp_path / "o.json"))
-    assert refused.returncode == 2 and "--trust-pickle" in refused.stderr
+    assert refused.code == 2 and "--trust-pickle" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
     trusted = _run("convert", str(source), "-o", str(tmp_path / "o.json"), "--trust-pickle")
-    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.code == 0, trusted.stderr

@@ -16,19 +16,14 @@ import pytest
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.io.neuronpedia_json import graph_to_document
 from attrgraph_cli.io.pdf_bundle import read_pdf_attachments
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_graph
 
 pytestmark = [pytest.mark.xdist_group("render_pdf")]
 
 
-def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+def _run(*args: str, env: dict | None = None) -> CliResult:
+    return run_cli(*args, fresh=True, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +54,7 @@ def graph_file(tmp_path_factory) -> Path:
 def report_pdf(graph_file: Path) -> Path:
     out = graph_file.with_name("report.pdf")
     result = _run("render", str(graph_file), "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert "attachments:" in result.stderr and "MB of the PDF" in result.stderr
     return out
 
@@ -86,7 +81,7 @@ def test_report_pdf_lists_two_attachments_with_types_and_descriptions(report_pdf
 def test_extracted_json_validates_and_equals_the_input(report_pdf, graph_file, tmp_path):
     subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp_path), str(report_pdf)], check=True)
     [extracted] = list(tmp_path.glob("*.graph.json"))
-    assert _run("validate", str(extracted)).returncode == 0
+    assert _run("validate", str(extracted)).code == 0
     ours = orjson.loads(extracted.read_bytes())
     original = graph_to_document(load_graph(graph_file))
     assert ours["nodes"] == original["nodes"]
@@ -114,12 +109,12 @@ def test_extracted_html_opens_offline_with_the_same_counts(browser, report_pdf, 
 def test_render_and_validate_read_the_pdf_back(report_pdf, graph_file, tmp_path):
     again = tmp_path / "again.html"
     result = _run("render", str(report_pdf), "-o", str(again))
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert again.stat().st_size > 10_000
     result = _run("validate", str(report_pdf))
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.code == 0, result.stdout + result.stderr
     copy = tmp_path / "copy.json"
-    assert _run("convert", str(report_pdf), "-o", str(copy)).returncode == 0
+    assert _run("convert", str(report_pdf), "-o", str(copy)).code == 0
     assert orjson.loads(copy.read_bytes())["nodes"] == graph_to_document(load_graph(graph_file))["nodes"]
 
 
@@ -135,35 +130,35 @@ def test_render_and_validate_read_the_pdf_back(report_pdf, graph_file, tmp_path)
 def test_embed_choices(graph_file, tmp_path, flags, expected):
     out = tmp_path / "x.pdf"
     result = _run("render", str(graph_file), "-o", str(out), *flags)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert len(read_pdf_attachments(out)) == expected
 
 
 def test_pdf_without_a_graph_is_one_clear_error(graph_file, tmp_path):
     out = tmp_path / "plain.pdf"
-    assert _run("render", str(graph_file), "-o", str(out), "--embed", "none").returncode == 0
+    assert _run("render", str(graph_file), "-o", str(out), "--embed", "none").code == 0
     for command in (
         ["render", str(out), "-o", str(tmp_path / "r.html")],
         ["convert", str(out), "-o", str(tmp_path / "c.json")],
     ):
         result = _run(*command)
-        assert result.returncode == 2
+        assert result.code == 2
         assert result.stderr.count("\n") == 1 and "carries no attribution graph" in result.stderr
         assert "Traceback" not in result.stderr
     result = _run("validate", str(out))
-    assert result.returncode == 2 and "carries no attribution graph" in result.stdout + result.stderr
+    assert result.code == 2 and "carries no attribution graph" in result.stdout + result.stderr
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "c.json").exists()
 
 
 def test_bad_embed_value(graph_file, tmp_path):
     result = _run("render", str(graph_file), "-o", str(tmp_path / "x.pdf"), "--embed", "graph,movie")
-    assert result.returncode == 2 and "--embed" in result.stderr and "movie" in result.stderr
+    assert result.code == 2 and "--embed" in result.stderr and "movie" in result.stderr
 
 
 def test_pdf_a_3b_keeps_fonts_embedded_and_text_selectable(graph_file, tmp_path):
     out = tmp_path / "archive.pdf"
     result = _run("render", str(graph_file), "-o", str(out), "--pdf-variant", "pdf/a-3b")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # the "emb" column
     assert "Prompt" in subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
@@ -247,7 +242,7 @@ def test_damaged_pdf_is_one_line(tmp_path):
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.7\n" + os.urandom(2000))
     result = _run("convert", str(path), "-o", str(tmp_path / "o.json"))
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.code == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
 # ---- SVG figures that carry their graph --------------------------------------------------------
@@ -258,17 +253,17 @@ def test_svg_embed_graph_round_trip(graph_file, tmp_path):
 
     out = tmp_path / "fig.svg"
     result = _run("render", str(graph_file), "-o", str(out), "--embed-graph")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     root = ET.parse(out).getroot()  # still well-formed XML
     assert root.find("{http://www.w3.org/2000/svg}metadata") is not None
     back = graph_to_document(load_graph(out))
     assert back["nodes"] == graph_to_document(load_graph(graph_file))["nodes"]
-    assert _run("validate", str(out)).returncode == 0
+    assert _run("validate", str(out)).code == 0
     plain = tmp_path / "plain.svg"
-    assert _run("render", str(graph_file), "-o", str(plain)).returncode == 0
+    assert _run("render", str(graph_file), "-o", str(plain)).code == 0
     assert "<metadata>" not in plain.read_text()
     result = _run("convert", str(plain), "-o", str(tmp_path / "o.json"))
-    assert result.returncode == 2 and "carries no attribution graph" in result.stderr
+    assert result.code == 2 and "carries no attribution graph" in result.stderr
 
 
 def test_bundles_are_read_without_torch(report_pdf):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from attrgraph_cli.graph.model import AttributionGraph
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_graph
 
 
@@ -52,14 +50,6 @@ def feature_details(index: int = 7) -> dict:
     }
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, cwd: Path | None = None) -> CliResult:
     """`attrgraph validate ARGS` in a fresh process (tracebacks not enabled), text output captured."""
-    env = {**os.environ, "ATTRGRAPH_DEBUG": ""}
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+    return run_cli("validate", *args, fresh=True, cwd=cwd, env={"ATTRGRAPH_DEBUG": ""}, timeout=300)

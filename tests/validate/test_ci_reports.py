@@ -18,6 +18,7 @@ import orjson
 import pytest
 import yaml
 
+from attrgraph_testing.cli import CliResult
 from attrgraph_testing.light_core import run_blocked
 from attrgraph_testing.paths import REPO
 from attrgraph_testing.validate_helpers import run, valid_document
@@ -27,7 +28,7 @@ SARIF_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e
 FORMATS = ("text", "json", "github", "sarif", "junit", "codequality")
 
 
-def run_command(command: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_command(command: str, cwd: Path) -> CliResult:
     """A shell line `attrgraph validate ...` from a recipe, run with this interpreter's attrgraph."""
     argv = shlex.split(command)
     assert argv[:2] == ["attrgraph", "validate"], command
@@ -72,7 +73,7 @@ def planted(request, tmp_path_factory) -> dict:
     reports = {fmt: root / f"report.{fmt}" for fmt in FORMATS[1:]}
     args = [a for fmt, p in reports.items() for a in ("--report", f"{fmt}:{p}")]
     out = run("graph.json", *args, cwd=root)
-    assert out.returncode == 1, out.stderr
+    assert out.code == 1, out.stderr
     return {
         "path": path,
         "text": path.read_text("utf-8"),
@@ -171,7 +172,7 @@ def folder(tmp_path_factory) -> Path:
 
 def test_sarif_is_schema_valid_with_every_kind_of_finding(folder) -> None:
     out = run("graphs", "--format", "sarif", "--strict", cwd=folder)
-    assert out.returncode == 2  # broken.json is unreadable
+    assert out.code == 2  # broken.json is unreadable
     assert out.stderr.count("attrgraph: error: ") == 1 and "broken.json" in out.stderr
     log = json.loads(out.stdout)
     assert sarif_errors(log) == []
@@ -215,7 +216,7 @@ def test_sarif_schema_copy_is_the_published_one() -> None:
 
 def test_junit_counts_failing_files(folder) -> None:
     out = run("graphs", "--format", "junit", cwd=folder)
-    assert out.returncode == 2
+    assert out.code == 2
     suites = ET.fromstring(out.stdout.encode())
     suite = suites.find("testsuite")
     assert suite is not None
@@ -261,7 +262,7 @@ def test_several_reports_from_one_run(folder) -> None:
         "out/log.txt",
         cwd=folder,
     )
-    assert out.returncode == 0, out.stderr
+    assert out.code == 0, out.stderr
     assert out.stdout == ""  # every report went to a file; stderr says how it went, in one line
     assert out.stderr == (
         "2 file(s) checked: 2 valid · 0 error(s), 1 warning(s) -> out/log.txt, out/results.sarif, "
@@ -285,7 +286,7 @@ def test_several_reports_from_one_run(folder) -> None:
 def test_bad_report_options_are_one_line(folder, args, needle) -> None:
     before = sorted(p.name for p in (folder / "graphs").iterdir())
     out = run("graphs/good.json", *args, cwd=folder)
-    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.code == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: ") and needle in lines[0], out.stderr
     assert sorted(p.name for p in (folder / "graphs").iterdir()) == before
@@ -326,13 +327,13 @@ def test_changed_since_validates_only_what_changed(tmp_path) -> None:
     (graphs / "edited.json").write_bytes(orjson.dumps(valid_document(), option=orjson.OPT_INDENT_2))
     (graphs / "new_bad.json").write_bytes(orjson.dumps(bad))
     out = run("graphs", "--changed-since", "HEAD", "--format", "json", cwd=tmp_path)
-    assert out.returncode == 1, out.stderr
+    assert out.code == 1, out.stderr
     checked = {Path(f["path"]).name: f["status"] for f in json.loads(out.stdout)["files"]}
     assert checked == {"edited.json": "valid", "new_bad.json": "invalid"}
-    assert run("graphs", cwd=tmp_path).returncode == 1  # control: without it, old_bad.json counts too
+    assert run("graphs", cwd=tmp_path).code == 1  # control: without it, old_bad.json counts too
     (graphs / "new_bad.json").unlink()
     clean = run("graphs", "--changed-since", "HEAD", cwd=tmp_path)
-    assert clean.returncode == 0 and "1 file checked: 1 valid" in clean.stdout
+    assert clean.code == 0 and "1 file checked: 1 valid" in clean.stdout
 
 
 @pytest.mark.parametrize(
@@ -342,7 +343,7 @@ def test_changed_since_bad_revision_is_one_line(tmp_path, ref, needle) -> None:
     (tmp_path / "g.json").write_bytes(orjson.dumps(valid_document()))
     _git(tmp_path, "init", "-q")
     out = run("g.json", f"--changed-since={ref}", cwd=tmp_path)
-    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.code == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
 
@@ -350,7 +351,7 @@ def test_changed_since_bad_revision_is_one_line(tmp_path, ref, needle) -> None:
 def test_changed_since_outside_a_repository(tmp_path) -> None:
     (tmp_path / "g.json").write_bytes(orjson.dumps(valid_document()))
     out = run("g.json", "--changed-since", "HEAD", cwd=tmp_path)
-    assert out.returncode == 2 and "not a git repository" in out.stderr.lower()
+    assert out.code == 2 and "not a git repository" in out.stderr.lower()
 
 
 # ----------------------------------------------------------------------------------------- pre-commit
@@ -417,7 +418,7 @@ def test_readme_github_actions_recipe(folder, tmp_path) -> None:
     assert upload["if"] == "always()"
     checkout = _graphs_only(folder, tmp_path)
     out = run_command(command, checkout)
-    assert out.returncode == 1
+    assert out.code == 1
     assert re.search(r"^::error file=graphs/bad graph ☃\.json,line=\d+,col=\d+,title=", out.stdout, re.M)
     log = json.loads((checkout / upload["with"]["sarif_file"]).read_text())
     assert sarif_errors(log) == [] and len(log["runs"][0]["results"]) == 22  # 21 errors kept + 1 warning
@@ -428,7 +429,7 @@ def test_readme_gitlab_recipe(folder, tmp_path) -> None:
     assert job["script"][0] == "pip install attrgraph"
     checkout = _graphs_only(folder, tmp_path)
     out = run_command(job["script"][1], checkout)
-    assert out.returncode == 1 and "3 files checked: 2 valid, 1 invalid" in out.stdout
+    assert out.code == 1 and "3 files checked: 2 valid, 1 invalid" in out.stdout
     reports = job["artifacts"]["reports"]
     assert job["artifacts"]["when"] == "always"
     junit = ET.parse(checkout / reports["junit"]).getroot()
@@ -455,7 +456,7 @@ def test_readme_pre_commit_recipe(folder, tmp_path) -> None:
     ]
     assert "package.json" not in files and len(files) == 3
     out = run_command(f"{entry['entry']} {shlex.join(files)}", checkout)
-    assert out.returncode == 1 and "3 files checked" in out.stdout
+    assert out.code == 1 and "3 files checked" in out.stdout
 
 
 # ------------------------------------------------------------------------------------- rule catalogue
@@ -512,10 +513,10 @@ def test_every_format_is_an_option_value() -> None:
 def test_output_to_a_file_still_prints_one_summary_line_when_invalid(folder) -> None:
     """`validate -o FILE` on an invalid graph: exit 1 and a one-line summary (it printed nothing)."""
     out = run("graphs/bad graph ☃.json", "-o", "report.txt", cwd=folder)
-    assert out.returncode == 1 and out.stdout == ""
+    assert out.code == 1 and out.stdout == ""
     (line,) = out.stderr.splitlines()
     assert line.startswith("1 file(s) checked: 1 invalid · ") and line.endswith("-> report.txt")
     assert "error(s)" in line and (folder / "report.txt").read_text()
     # control: printing to stdout gives the text report and no extra line on stderr
     plain = run("graphs/bad graph ☃.json", cwd=folder)
-    assert plain.returncode == 1 and "checked" in plain.stdout and plain.stderr == ""
+    assert plain.code == 1 and "checked" in plain.stdout and plain.stderr == ""

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import orjson
 import pytest
 
+from attrgraph_testing.cli import CliResult
 from attrgraph_testing.validate_helpers import feature_details, run, valid_document
 
 
-def assert_clean_failure(out: subprocess.CompletedProcess, code: int, *needles: str) -> None:
+def assert_clean_failure(out: CliResult, code: int, *needles: str) -> None:
     """Exit `code`, no traceback, and a one-line `attrgraph: error:` message naming the problem."""
-    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
+    assert out.code == code, (out.code, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr + out.stdout
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: "), out.stderr
@@ -46,26 +46,26 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 def test_valid_file_exits_0_with_summary(files) -> None:
     out = run(str(files["good"]))
-    assert out.returncode == 0, out.stderr
+    assert out.code == 0, out.stderr
     assert "valid" in out.stdout and "1 file checked: 1 valid" in out.stdout
 
 
 def test_invalid_file_exits_1_and_names_the_path(files) -> None:
     out = run(str(files["bad"]))
-    assert out.returncode == 1
+    assert out.code == 1
     assert "links[4].target" in out.stdout and "links.endpoint" in out.stdout
     assert "invalid" in out.stdout
 
 
 def test_warnings_pass_unless_strict(files) -> None:
-    assert run(str(files["warn"])).returncode == 0
+    assert run(str(files["warn"])).code == 0
     strict = run("--strict", str(files["warn"]))
-    assert strict.returncode == 1 and "metadata.info" in strict.stdout
+    assert strict.code == 1 and "metadata.info" in strict.stdout
 
 
 def test_json_format(files) -> None:
     out = run("--format", "json", str(files["good"]), str(files["bad"]))
-    assert out.returncode == 1
+    assert out.code == 1
     doc = json.loads(out.stdout)
     assert doc["summary"] == {**doc["summary"], "files": 2, "valid": 1, "invalid": 1, "errors": 1}
     bad = doc["files"][1]
@@ -84,7 +84,7 @@ def test_json_format(files) -> None:
 
 def test_github_format(files) -> None:
     out = run("--format", "github", str(files["bad"]), str(files["warn"]))
-    assert out.returncode == 1
+    assert out.code == 1
     column = files["bad"].read_bytes().index(b'"not-a-node"') + 1
     lines = out.stdout.splitlines()
     assert any(
@@ -105,7 +105,7 @@ def test_github_format_escapes_hostile_strings(tmp_path) -> None:
     path = tmp_path / "evil,name.json"
     path.write_bytes(orjson.dumps(doc))
     out = run("--format", "github", str(path))
-    assert out.returncode == 1
+    assert out.code == 1
     assert not any(line.startswith("::error file=evil") for line in out.stdout.splitlines())
     assert "evil%2Cname.json" in out.stdout
     assert sum(line.startswith("::") for line in out.stdout.splitlines()) == 1  # one problem, one command
@@ -127,7 +127,7 @@ def test_directory_is_searched_recursively(files) -> None:
         "7.json": ("feature-details", "valid"),
         "8.json": ("feature-details", "invalid"),
     }
-    assert out.returncode == 1
+    assert out.code == 1
 
 
 def test_glob(files) -> None:
@@ -142,7 +142,7 @@ def test_max_per_rule(tmp_path) -> None:
     path = tmp_path / "many.json"
     path.write_bytes(orjson.dumps(doc))
     out = run("--max-per-rule", "3", str(path))
-    assert out.returncode == 1
+    assert out.code == 1
     assert "… and 97 more like this" in out.stdout
     assert out.stdout.count("is not the node_id of any node") == 3
 
@@ -190,7 +190,7 @@ def test_max_size_option(files) -> None:
 def test_json_array_instead_of_object(tmp_path) -> None:
     (tmp_path / "array.json").write_text("[1, 2, 3]")
     out = run(str(tmp_path / "array.json"))
-    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.code == 1 and "Traceback" not in out.stderr
     assert "the file holds a JSON array, not a graph object" in out.stdout
 
 
@@ -211,7 +211,7 @@ def test_unreadable_file_among_good_ones_still_reports_the_others(tmp_path, file
 
 def test_no_arguments_is_a_usage_error() -> None:
     out = run()
-    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.code == 2 and "Traceback" not in out.stderr
 
 
 def test_other_formats_go_through_load_graph(tmp_path) -> None:
@@ -225,12 +225,12 @@ def test_other_formats_go_through_load_graph(tmp_path) -> None:
         path, adjacency_matrix=dense["adjacency"], features=dense["features"], tokens=np.array(list("abcd"))
     )
     out = run("--format", "json", str(path))
-    assert out.returncode == 0, out.stderr
+    assert out.code == 0, out.stderr
     entry = json.loads(out.stdout)["files"][0]
     assert entry["kind"] == "graph" and entry["n_links"] > 0 and entry["errors"] == 0
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
     failed = run(str(tmp_path / "junk.npz"))
-    assert failed.returncode == 2 and "Traceback" not in failed.stderr and "junk.npz" in failed.stderr
+    assert failed.code == 2 and "Traceback" not in failed.stderr and "junk.npz" in failed.stderr
 
 
 def test_missing_path_does_not_stop_the_others(tmp_path, files) -> None:

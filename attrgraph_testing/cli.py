@@ -21,6 +21,11 @@ class CliResult:
     stdout: str
     stderr: str
 
+    @property
+    def output(self) -> str:
+        """stdout then stderr (what a terminal shows, for a check that a text appears somewhere)."""
+        return self.stdout + self.stderr
+
     def error_line(self, codes: tuple[int, ...] = (1, 2)) -> str:
         """The one `attrgraph: error:` line of a failed run (the house rule: one line, no traceback)."""
         lines = [line for line in self.stderr.splitlines() if line.startswith(ERROR_PREFIX)]

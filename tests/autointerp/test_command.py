@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.dashboards import HeldOut
 from attrgraph_cli.autointerp.explain_heuristic import GraphContext, explain, strongest_peak_label
@@ -17,11 +16,11 @@ from attrgraph_cli.autointerp.imported import SourceError
 from attrgraph_cli.autointerp.score import Simulator, score_label
 from attrgraph_cli.autointerp.sources import read_source
 from attrgraph_cli.autointerp.targets import graph_targets
-from attrgraph_cli.cli import app
 from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_cli.validate.engine import validate_graph
 from attrgraph_testing.autointerp_fixtures import city_details, details, example, say_details, write_sources
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_graph
 
 
@@ -44,8 +43,8 @@ def sources(tmp_path: Path, keys) -> dict[str, Path]:
     return write_sources(tmp_path / "sources", keys)
 
 
-def run(*args: str):
-    return CliRunner().invoke(app, ["autointerp", *map(str, args)])
+def run(*args: object) -> CliResult:
+    return run_cli("autointerp", *map(str, args))
 
 
 def numbers(keys):
@@ -155,7 +154,7 @@ def test_tables(sources, keys, name):
 def test_import_then_heuristic_on_imported_details(tmp_path, graph_file, sources, keys):
     out = tmp_path / "out.json"
     result = run(graph_file, "-l", sources["table"], "-l", sources["details"], "-o", out)
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert "labels.csv (table): matched" in result.stderr and "unmatched: " in result.stderr
     graph = load_graph(out)
     assert not [p for p in validate_graph(graph) if p.severity == "error"]
@@ -179,7 +178,7 @@ def test_import_then_heuristic_on_imported_details(tmp_path, graph_file, sources
 def test_heuristic_only_on_imported_details(tmp_path, graph_file, sources, keys):
     out = tmp_path / "out.json"
     result = run(graph_file, "-l", sources["details"], "-o", out, "--max-density", "0.2")
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     feats = load_graph(out).extra["attrgraph"]["features"]
     labels = {v["label"] for v in feats.values()}
     assert "Dallas, Houston" in labels and any("say Austin" in label for label in labels)
@@ -192,16 +191,16 @@ def test_person_labels_are_kept_unless_overwrite(tmp_path, graph_file, sources, 
     graph.nodes.label[row] = "my own label"
     save_graph(graph, graph_file)
     out = tmp_path / "out.json"
-    assert run(graph_file, "-l", sources["table"], "-o", out).exit_code == 0
+    assert run(graph_file, "-l", sources["table"], "-o", out).code == 0
     entry = load_graph(out).extra["attrgraph"]["features"][f"{keys[0][0]}_{keys[0][1]}"]
     assert entry["label"] == "my own label" and entry["source"] == "human"
     # a rerun keeps it (source "human" now), --overwrite replaces it
-    assert run(out, "-l", sources["table"], "-o", out).exit_code == 0
+    assert run(out, "-l", sources["table"], "-o", out).code == 0
     assert (
         load_graph(out).extra["attrgraph"]["features"][f"{keys[0][0]}_{keys[0][1]}"]["label"]
         == "my own label"
     )
-    assert run(out, "-l", sources["table"], "-o", out, "--overwrite").exit_code == 0
+    assert run(out, "-l", sources["table"], "-o", out, "--overwrite").code == 0
     assert (
         load_graph(out)
         .extra["attrgraph"]["features"][f"{keys[0][0]}_{keys[0][1]}"]["label"]
@@ -211,7 +210,7 @@ def test_person_labels_are_kept_unless_overwrite(tmp_path, graph_file, sources, 
     graph = load_graph(out)
     graph.nodes.label[graph_targets(graph)[keys[1]].rows] = "edited by hand"
     save_graph(graph, out)
-    assert run(out, "-l", sources["table"], "-o", out).exit_code == 0
+    assert run(out, "-l", sources["table"], "-o", out).code == 0
     assert load_graph(out).extra["attrgraph"]["features"][f"{keys[1][0]}_{keys[1][1]}"]["source"] == "human"
 
 
@@ -246,7 +245,7 @@ def test_bad_sources_are_one_line_exit_1_and_nothing_written(tmp_path, graph_fil
     out = tmp_path / "out.json"
     out.write_text("previous")
     result = run(graph_file, "-l", path, "-o", out)
-    assert result.exit_code == 1, result.stderr
+    assert result.code == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: ") and expected in lines[0], lines
     assert "Traceback" not in result.stderr
@@ -270,7 +269,7 @@ def test_no_match_names_the_count(tmp_path, graph_file, keys):
 )
 def test_bad_options_exit_2(tmp_path, graph_file, args, expected):
     result = run(graph_file, "-o", tmp_path / "o.json", *args)
-    assert result.exit_code == 2 and expected in result.stderr and not (tmp_path / "o.json").exists()
+    assert result.code == 2 and expected in result.stderr and not (tmp_path / "o.json").exists()
 
 
 def test_a_graph_without_features_is_refused(tmp_path):
@@ -297,7 +296,7 @@ def test_a_graph_without_features_is_refused(tmp_path):
     path = tmp_path / "nofeat.json"
     save_graph(stripped, path)
     result = run(path, "-o", tmp_path / "o.json", "--no-dashboards")
-    assert result.exit_code == 1 and "no feature nodes" in result.stderr
+    assert result.code == 1 and "no feature nodes" in result.stderr
 
 
 def test_pdf_labels_section_with_scores_and_dense_features_apart(tmp_path, graph_file, sources, keys):
@@ -306,7 +305,7 @@ def test_pdf_labels_section_with_scores_and_dense_features_apart(tmp_path, graph
         pytest.skip("poppler's pdftotext is not installed")
     out = tmp_path / "out.json"
     args = ["-l", sources["table"], "-l", sources["clt-forge"], "--max-density", "0.25"]
-    assert run(graph_file, *args, "-o", out).exit_code == 0
+    assert run(graph_file, *args, "-o", out).code == 0
     graph = load_graph(out)
     entries = graph.extra["attrgraph"]["features"]
     sparse = next(k for k, e in entries.items() if not e["dense"])
@@ -316,8 +315,8 @@ def test_pdf_labels_section_with_scores_and_dense_features_apart(tmp_path, graph
     assert dense
     save_graph(graph, out)
     pdf = tmp_path / "out.pdf"
-    result = CliRunner().invoke(app, ["render", str(out), "-o", str(pdf), "--top", "3"])
-    assert result.exit_code == 0, result.stderr
+    result = run_cli("render", out, "-o", pdf, "--top", "3")
+    assert result.code == 0, result.stderr
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     section = text[text.index("Labels") :]
     assert "labelled features" in section and "table" in section
@@ -359,6 +358,6 @@ def test_nothing_to_label_from_is_exit_1_and_a_foreign_model_needs_a_corpus(tmp_
     save_graph(graph, graph_file)
     out = tmp_path / "o.json"
     result = run(graph_file, "-o", out)
-    assert result.exit_code == 1 and "no feature was labelled (0 of" in result.stderr and not out.exists()
+    assert result.code == 1 and "no feature was labelled (0 of" in result.stderr and not out.exists()
     result = run(graph_file, "-o", out, "--dashboards")
-    assert result.exit_code == 2 and "need --corpus FILE" in result.stderr and not out.exists()
+    assert result.code == 2 and "need --corpus FILE" in result.stderr and not out.exists()

@@ -9,11 +9,10 @@ from urllib.parse import quote
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.io.neuronpedia_link import LinkError, parse_link
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.np_server import Reply, Server, graph_metadata_row, js
 
 try:  # the synthetic graphs moved to a test-support package
@@ -67,8 +66,8 @@ def view_link(srv) -> tuple[str, list[str], list[list[str]], list[list[str]]]:
     return link, pins, supernodes, clerps
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+def run(*args: object) -> CliResult:
+    return run_cli(*map(str, args))
 
 
 def test_parse_link_forms(monkeypatch):
@@ -99,7 +98,7 @@ def test_convert_link_applies_the_view(np_env, tmp_path):
     link, pins, supernodes, clerps = view_link(np_env)
     out = tmp_path / "g.json"
     result = run("convert", link, "-o", out)
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     doc = json.loads(out.read_text())
     assert doc["qParams"]["pinnedIds"] == pins
     assert doc["qParams"]["supernodes"] == supernodes
@@ -108,27 +107,27 @@ def test_convert_link_applies_the_view(np_env, tmp_path):
     assert target["clerp"] == "Cities (say Austin)"
     assert doc["metadata"]["info"]["neuronpedia_graph_page"] == f"{np_env.url}/{MODEL}/graph?slug={SLUG}"
     assert doc["metadata"]["feature_details"]["neuronpedia_source_set"] == "clt-hp"
-    assert run("validate", out).exit_code == 0
+    assert run("validate", out).code == 0
     # control: the same graph converted from the stored file has none of the view
     plain = tmp_path / "plain.json"
     (tmp_path / "stored.json").write_bytes(orjson.dumps(np_env.graph))
-    assert run("convert", tmp_path / "stored.json", "-o", plain).exit_code == 0
+    assert run("convert", tmp_path / "stored.json", "-o", plain).code == 0
     assert json.loads(plain.read_text())["qParams"]["pinnedIds"] == []
 
 
 def test_second_use_is_served_from_the_cache(np_env, tmp_path):
-    assert run("convert", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "a.json").exit_code == 0
+    assert run("convert", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "a.json").code == 0
     n = len(np_env.seen)
     assert n == 2  # metadata, then the stored JSON
     np_env.close()  # offline now
     result = run("convert", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "b.json")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
     a.pop("attrgraph"), b.pop("attrgraph")  # the history's times differ
     assert a == b
     for command in (["validate"], ["cluster", "-o", str(tmp_path / "c.json")]):  # every reader takes it
         result = run(command[0], f"np:{MODEL}/{SLUG}", *command[1:])
-        assert result.exit_code == 0, result.output
+        assert result.code == 0, result.output
 
 
 @pytest.mark.slow
@@ -136,7 +135,7 @@ def test_render_link_to_pdf_shows_pins_and_supernodes(np_env, tmp_path):
     link, pins, supernodes, clerps = view_link(np_env)
     pdf = tmp_path / "fig.pdf"
     result = run("render", link, "-o", pdf)
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Texas" in text and "say a capital" in text
     assert "Cities (say Austin)" in text
@@ -183,7 +182,7 @@ def test_failures_are_one_line_exit_2_nothing_written_cache_clean(np_env, tmp_pa
     FAILURES[case](np_env)
     out = tmp_path / "g.json"
     result = run("convert", f"np:{MODEL}/{SLUG}", "-o", out)
-    assert result.exit_code == 2, result.output
+    assert result.code == 2, result.output
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: "), result.output
     assert not out.exists()
@@ -191,7 +190,7 @@ def test_failures_are_one_line_exit_2_nothing_written_cache_clean(np_env, tmp_pa
     np_env.routes[("GET", f"/api/graph/{MODEL}/{SLUG}")] = good_meta
     np_env.routes[("GET", f"/bucket/{SLUG}.json")] = good_graph
     result = run("convert", f"np:{MODEL}/{SLUG}", "-o", out)
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert json.loads(out.read_text())["metadata"]["slug"] == SLUG
 
 
@@ -200,7 +199,7 @@ def test_timeout_one_line(np_env, tmp_path, monkeypatch):
     monkeypatch.setenv("ATTRGRAPH_NET_RETRIES", "1")
     np_env.routes[("GET", f"/bucket/{SLUG}.json")] = Reply(200, orjson.dumps(np_env.graph), delay=2.0)
     result = run("convert", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "g.json")
-    assert result.exit_code == 2 and "timed out" in result.output
+    assert result.code == 2 and "timed out" in result.output
     assert not (tmp_path / "g.json").exists()
 
 
@@ -209,14 +208,14 @@ def test_network_error_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("ATTRGRAPH_NEURONPEDIA_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("ATTRGRAPH_NET_RETRIES", "1")
     result = run("render", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "x.html")
-    assert result.exit_code == 2 and "cannot reach" in result.output
+    assert result.code == 2 and "cannot reach" in result.output
     assert not (tmp_path / "x.html").exists()
 
 
 def test_too_large_graph_refused(np_env, tmp_path, monkeypatch):
     monkeypatch.setenv("ATTRGRAPH_NET_MAX_MB", "0.001")
     result = run("convert", f"np:{MODEL}/{SLUG}", "-o", tmp_path / "g.json")
-    assert result.exit_code == 2 and "too large" in result.output
+    assert result.code == 2 and "too large" in result.output
 
 
 def test_a_local_file_is_never_a_link(np_env, tmp_path, monkeypatch):
@@ -224,8 +223,8 @@ def test_a_local_file_is_never_a_link(np_env, tmp_path, monkeypatch):
     shows the same server is reachable)."""
     f = tmp_path / "g.json"
     f.write_bytes(orjson.dumps(np_env.graph))
-    assert run("render", f, "-o", tmp_path / "g.html").exit_code == 0
-    assert run("validate", f).exit_code == 0
+    assert run("render", f, "-o", tmp_path / "g.html").code == 0
+    assert run("validate", f).code == 0
     assert np_env.seen == []
 
 

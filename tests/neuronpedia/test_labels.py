@@ -7,11 +7,10 @@ import json
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp import import_neuronpedia_api
-from attrgraph_cli.cli import app
 from attrgraph_cli.io.neuronpedia_json import dumps
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.np_server import Reply, Server, js, neuron_row
 
 try:  # the synthetic graphs moved to a test-support package
@@ -73,8 +72,8 @@ def np_srv(tmp_path, monkeypatch):
     srv.close()
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+def run(*args: object) -> CliResult:
+    return run_cli(*map(str, args))
 
 
 def test_labels_details_not_found_and_a_second_run_without_requests(np_srv, tmp_path, monkeypatch):
@@ -84,7 +83,7 @@ def test_labels_details_not_found_and_a_second_run_without_requests(np_srv, tmp_
     np_srv.missing = {keys[0], keys[1]}
     out = tmp_path / "l.json"
     result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert f"{len(keys) - 2} of {len(keys)} features found, 2 not found" in result.output
     first = len(np_srv.requests("POST", "/api/features"))
     assert first == -(-len(keys) // 8) and max(np_srv.batches) <= 8
@@ -101,10 +100,10 @@ def test_labels_details_not_found_and_a_second_run_without_requests(np_srv, tmp_
     assert entry["density"] == pytest.approx(0.0123)
     node = next(n for n in labelled["nodes"] if n["node_id"].startswith(f"{layer}_{index}_"))
     assert node["clerp"] == f"label {layer}/{index}"
-    assert run("validate", out).exit_code == 0
+    assert run("validate", out).code == 0
     # second run: everything (found and not found) comes from the cache
     result = run("autointerp", path, "-l", "neuronpedia", "-o", tmp_path / "l2.json", "--no-dashboards", "-q")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert len(np_srv.requests("POST", "/api/features")) == first
     assert "0 requests" in result.output
 
@@ -124,18 +123,18 @@ def test_resumes_after_a_failed_batch(np_srv, tmp_path, monkeypatch):
     np_srv.routes[("POST", "/api/features")] = fail_third
     out = tmp_path / "l.json"
     result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
-    assert result.exit_code == 2 and not out.exists()
+    assert result.code == 2 and not out.exists()
     np_srv.routes[("POST", "/api/features")] = good
     np_srv.batches.clear()
     result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert sum(np_srv.batches) == len(keys) - 8  # the two batches that succeeded are not asked again
 
 
 def test_unknown_scan_is_a_clear_error_without_a_request(np_srv, tmp_path):
     path, _ = graph_file(tmp_path, scan="my-private-model/x", source_set=None)
     result = run("autointerp", path, "-l", "neuronpedia", "-o", tmp_path / "l.json", "--no-dashboards", "-q")
-    assert result.exit_code == 1 and "no Neuronpedia source set" in result.output
+    assert result.code == 1 and "no Neuronpedia source set" in result.output
     assert np_srv.seen == []
 
 
@@ -155,9 +154,7 @@ def test_bad_answers_are_one_line_exit_2_nothing_written(np_srv, tmp_path, reply
     out = tmp_path / "l.json"
     result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("attrgraph: error:"), (
-        result.output
-    )
+    assert result.code == 2 and len(lines) == 1 and lines[0].startswith("attrgraph: error:"), result.output
     assert not out.exists()
     assert not list((tmp_path / "cache").rglob("refs/*"))  # nothing cached from a bad answer
 
@@ -166,9 +163,7 @@ def test_api_key_sent_to_that_server_only(np_srv, tmp_path, monkeypatch):
     monkeypatch.setenv("NEURONPEDIA_API_KEY", "np-key-123")
     path, _ = graph_file(tmp_path)
     assert (
-        run(
-            "autointerp", path, "-l", "neuronpedia", "-o", tmp_path / "l.json", "--no-dashboards", "-q"
-        ).exit_code
+        run("autointerp", path, "-l", "neuronpedia", "-o", tmp_path / "l.json", "--no-dashboards", "-q").code
         == 0
     )
     assert {s.headers.get("x-api-key") for s in np_srv.seen} == {"np-key-123"}
@@ -206,10 +201,10 @@ def test_hostile_rows_do_not_crash_and_are_clipped(np_srv, tmp_path):
     np_srv.routes[("POST", "/api/features")] = hostile
     out = tmp_path / "l.json"
     result = run("autointerp", path, "-l", "neuronpedia", "-o", out, "--no-dashboards", "-q")
-    assert result.exit_code in (0, 1), result.output
+    assert result.code in (0, 1), result.output
     assert "unexpected" not in result.output and "Traceback" not in result.output
     if out.exists():
-        assert run("validate", out).exit_code == 0
+        assert run("validate", out).code == 0
         labels = [e["label"] for e in json.loads(out.read_text())["attrgraph"]["features"].values()]
         assert all(len(label) <= 500 for label in labels)
     assert len(keys) > 5

@@ -7,11 +7,10 @@ import json
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.neuronpedia.publish import PublishRefused, plan
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.np_server import Reply, Server, js
 
 try:  # the synthetic graphs moved to a test-support package
@@ -50,14 +49,14 @@ def np_srv(tmp_path, monkeypatch):
     srv.close()
 
 
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+def run(*args: object) -> CliResult:
+    return run_cli(*map(str, args))
 
 
 def test_upload_sequence_and_link(np_srv, tmp_path):
     path, doc = graph_file(tmp_path)
     result = run("publish", path)
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert result.stdout.strip() == f"{np_srv.url}/{MODEL}/graph?slug={SLUG}"
     first, put, save = np_srv.seen
     assert (first.method, first.path) == ("POST", "/api/graph/signed-put")
@@ -81,14 +80,14 @@ def test_invalid_graph_refused_before_any_request(np_srv, tmp_path):
     )
     path.write_bytes(orjson.dumps(doc))
     result = run("publish", path)
-    assert result.exit_code != 0 and "error" in result.output
+    assert result.code != 0 and "error" in result.output
     assert np_srv.seen == []
 
 
 def test_slug_neuronpedia_refuses_is_refused_here(np_srv, tmp_path):
     path, _ = graph_file(tmp_path, slug="my.graph")
     result = run("publish", path)
-    assert result.exit_code == 1 and "metadata.slug" in result.output and np_srv.seen == []
+    assert result.code == 1 and "metadata.slug" in result.output and np_srv.seen == []
 
 
 def test_size_limits():
@@ -101,14 +100,14 @@ def test_size_limits():
 def test_dry_run_sends_nothing(np_srv, tmp_path):
     path, _ = graph_file(tmp_path)
     result = run("publish", path, "--dry-run")
-    assert result.exit_code == 0 and "would send" in result.stderr and np_srv.seen == []
+    assert result.code == 0 and "would send" in result.stderr and np_srv.seen == []
 
 
 def test_no_api_key_sends_nothing(np_srv, tmp_path, monkeypatch):
     monkeypatch.delenv("NEURONPEDIA_API_KEY")
     path, _ = graph_file(tmp_path)
     result = run("publish", path)
-    assert result.exit_code == 2 and "NEURONPEDIA_API_KEY" in result.output and np_srv.seen == []
+    assert result.code == 2 and "NEURONPEDIA_API_KEY" in result.output and np_srv.seen == []
 
 
 @pytest.mark.parametrize(
@@ -141,4 +140,4 @@ def test_server_refusals_are_one_line(np_srv, tmp_path, route, reply, said):
     path, _ = graph_file(tmp_path)
     result = run("publish", path)
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("attrgraph: error:")]
-    assert result.exit_code == 2 and len(errors) == 1 and said in errors[0], result.output
+    assert result.code == 2 and len(errors) == 1 and said in errors[0], result.output

@@ -254,6 +254,16 @@ def test_wheel_in_a_fresh_venv_without_torch(tmp_path, inputs):
     assert module_file.startswith(site)
     for folder, name in zip(folders, ("templates", "static_js", "schemas"), strict=True):
         assert folder.startswith(site) and folder.endswith(f"attrgraph_cli/_data/{name}")
+    # the demo model's card renders from the wheel's template, as shipped
+    card = run(
+        python,
+        "-c",
+        "import json\nfrom attrgraph_cli.demo_model.card import render_card\n"
+        "from attrgraph_cli.demo_model.loader import WEIGHTS_DIR\n"
+        "card = render_card(json.loads((WEIGHTS_DIR / 'metrics.json').read_text()))\n"
+        "assert card == (WEIGHTS_DIR / 'MODEL_CARD.md').read_text()\nprint(WEIGHTS_DIR)\n",
+    )
+    assert card.returncode == 0 and card.stdout.startswith(site), card.stderr
 
     attrgraph = venv / "bin" / "attrgraph"
     assert run(attrgraph, "--help").returncode == 0

@@ -13,18 +13,16 @@ from attrgraph_testing.demo_helpers import require_demo_model
 
 demo_model = require_demo_model()
 
-from typer.testing import CliRunner  # noqa: E402
-
-from attrgraph_cli.cli import app  # noqa: E402
+from attrgraph_testing.cli import CliResult, run_cli  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
 
 DALLAS = "The capital of the state containing Dallas is"
 
 
-def cli(*args: str):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, result.stderr
+def cli(*args: object) -> CliResult:
+    result = run_cli(*map(str, args))
+    assert result.code == 0, result.stderr
     return result
 
 

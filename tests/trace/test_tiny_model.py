@@ -13,10 +13,9 @@ import pytest
 
 pytest.importorskip("circuit_tracer")
 
-from typer.testing import CliRunner  # noqa: E402
 
-from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
+from attrgraph_testing import cli as testing_cli  # noqa: E402
 from attrgraph_testing.tiny_model import build_tiny_model  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
@@ -37,10 +36,9 @@ def loaded(tiny):
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["trace", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+    """`attrgraph trace ARGS` in this process (the one CLI runner) -> exit code, stdout, stderr."""
+    result = testing_cli.run_cli("trace", *args)
+    return result.code, result.stdout, result.stderr
 
 
 def local(tiny) -> tuple[str, ...]:

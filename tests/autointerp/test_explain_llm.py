@@ -9,12 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.explain_llm import LLMSettings, build_prompt, explain_all, parse_label
-from attrgraph_cli.cli import app
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_testing.autointerp_fixtures import city_details, say_details, write_sources
+from attrgraph_testing.cli import CliResult, run_cli
 from attrgraph_testing.synthetic import random_graph
 
 KEY = "sk-test-secret-123"
@@ -152,17 +151,17 @@ def labelled_inputs(tmp_path):
     return path, write_sources(tmp_path / "src", keys)["details"], keys
 
 
-def _cli(stub, path, details, out, tmp_path, *extra):
+def _cli(stub, path, details, out, tmp_path, *extra) -> CliResult:
     args = ["autointerp", str(path), "-l", str(details), "-o", str(out), "--explainer", "llm"]
     args += ["--endpoint", stub.url, "--llm-model", "stub", "--llm-cache", str(tmp_path / "c"), *extra]
-    return CliRunner().invoke(app, args)
+    return run_cli(*args)
 
 
 def test_command_with_llm_labels(stub, tmp_path, labelled_inputs):
     path, details, keys = labelled_inputs
     out = tmp_path / "o.json"
     result = _cli(stub, path, details, out, tmp_path)
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     feats = load_graph(out).extra["attrgraph"]["features"]
     assert {v["label"] for v in feats.values()} == {"Texas cities"}
     assert {v["source"] for v in feats.values()} == {"llm"}
@@ -174,7 +173,7 @@ def test_command_with_a_failing_endpoint_keeps_heuristic_labels_and_says_so(stub
     stub.mode = "junk"
     out = tmp_path / "o.json"
     result = _cli(stub, path, details, out, tmp_path, "--llm-retries", "1")
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     warning = [line for line in result.stderr.splitlines() if line.startswith("attrgraph: warning: llm")]
     assert len(warning) == 1 and "junk" in warning[0] and "keep their heuristic labels" in warning[0]
     feats = load_graph(out).extra["attrgraph"]["features"]

@@ -4,13 +4,12 @@ histogram as inline SVG), the dense-feature toggle, search over labels, hostile 
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.targets import graph_targets
-from attrgraph_cli.cli import app
 from attrgraph_cli.extension import features
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_testing.autointerp_fixtures import write_sources
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.synthetic import random_graph
 from attrgraph_testing.viewer_page import Page
 
@@ -33,15 +32,15 @@ def report(tmp_path_factory):
     lines[1] = f"{keys[0][0]},{keys[0][1]},{HOSTILE}"
     table.write_text("\n".join(lines) + "\n")
     args = ["autointerp", path, "-l", table, "-l", sources["details"], "-l", sources["clt-forge"]]
-    result = CliRunner().invoke(app, [str(a) for a in [*args, "-o", path, "--max-density", "0.25"]])
-    assert result.exit_code == 0, result.stderr
+    result = run_cli(*args, "-o", path, "--max-density", "0.25")
+    assert result.code == 0, result.stderr
     labelled = load_graph(path)
     entry = features(labelled)[f"{keys[1][0]}_{keys[1][1]}"]
     entry["score"] = 0.875  # as if scored on held-out tokens
     save_graph(labelled, path)
     html = folder / "g.html"
-    result = CliRunner().invoke(app, ["render", str(path), "-o", str(html)])
-    assert result.exit_code == 0, result.stderr
+    result = run_cli("render", path, "-o", html)
+    assert result.code == 0, result.stderr
     dense = sum(1 for e in features(labelled).values() if e.get("dense"))
     assert dense > 0
     return html, labelled, keys

@@ -17,6 +17,7 @@ import pytest
 
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.safetext import json_bytes, markup, printable
+from attrgraph_testing import cli as testing_cli
 from attrgraph_testing.synthetic import random_graph
 
 HOSTILE = "x\n::error file=a.py,line=1::forged\r\x1b]0;title\x07\x1b[31m[bold]red[/bold]\u202e\x9b2J"
@@ -148,12 +149,8 @@ def test_intervene_refuses_a_hub_model_named_by_the_file(tmp_path: Path) -> None
 # ---- 3. intervene bounds, before any model load ------------------------------------------------------------
 def cli_in_process(*args: str) -> tuple[int, str, str]:
     """Run the app in this process (fast); -> exit code, stdout, stderr."""
-    from typer.testing import CliRunner
-
-    from attrgraph_cli.cli import app
-
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    result = testing_cli.run_cli(*args)
+    return result.code, result.stdout, result.stderr
 
 
 def error_of(*args: str) -> str:

@@ -75,7 +75,7 @@ def _open(browser, path: Path) -> tuple[dict, list[float], list[float], dict]:
     ours = page.evaluate("window.attrgraph.hoverTimes()")
     scan = page.evaluate("window.attrgraph.nearestBench(20000)")
     edge_ms = page.evaluate(SLIDER_JS, ["#ag-edge-threshold", EDGE_VALUES])
-    node_ms = page.evaluate(SLIDER_JS, ["#ag-node-threshold", NODE_VALUES])
+    node_ms = page.evaluate(SLIDER_JS, ["#ag-display-influence", NODE_VALUES])
     # once the slider rests the full picture is drawn (JS time of that redraw)
     settled_ms = page.evaluate(
         "new Promise(r => setTimeout(() => r(window.attrgraph.metrics().lastDrawMs), 400))"

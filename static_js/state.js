@@ -12,7 +12,7 @@
   function defaults(g) {
     var t = g.thresholds;  // report/semantics.py Thresholds (camelCase)
     var st = {
-      nodeThreshold: clamp(t.nodeThreshold, 0, 1), minWeight: Math.max(t.minWeight, 0),
+      displayInfluenceThreshold: clamp(t.displayInfluenceThreshold, 0, 1), minWeight: Math.max(t.minWeight, 0),
       nodeSize: 4, labelDensity: clamp(t.labelDensity, 0, 1),
       showErrors: g.errors <= t.errorsHiddenAbove, query: '', selected: -1, hover: -1, pinned: new Set(),
       k: 1, tx: 0, ty: 0
@@ -46,7 +46,8 @@
     if (p.has('sel')) { var s = idList(g, p.get('sel')); st.selected = s.length ? s[0] : -1; }
     if (p.has('pin')) st.pinned = new Set(idList(g, p.get('pin')));
     var v;
-    if ((v = number('nt', 0, 1)) != null) st.nodeThreshold = v;
+    // `nt`: the display influence threshold (the hash key older links carry)
+    if ((v = number('nt', 0, 1)) != null) st.displayInfluenceThreshold = v;
     if ((v = number('ew', 0, Infinity)) != null) st.minWeight = v;
     if ((v = number('ns', 1, 14)) != null) st.nodeSize = v;
     if ((v = number('ld', 0, 1)) != null) st.labelDensity = v;
@@ -64,7 +65,7 @@
     var p = new URLSearchParams();
     if (st.selected >= 0) p.set('sel', encodeURIComponent(g.ids[st.selected]));
     if (st.pinned.size) p.set('pin', idString(g, st.pinned));
-    p.set('nt', String(st.nodeThreshold));
+    p.set('nt', String(st.displayInfluenceThreshold));
     p.set('ew', String(+st.minWeight.toPrecision(4)));
     p.set('ns', String(st.nodeSize));
     p.set('ld', String(st.labelDensity));

@@ -45,8 +45,11 @@
     var title = this.head.title || g.meta.slug || 'Attribution graph';
     this.status = h('span', { cls: 'ag-status', id: 'ag-status' });
     var top = h('div', { cls: 'ag-top' }, h('div', { cls: 'ag-title', title: title, text: title }));
-    this.ui.nodeThr = slider('ag-node-threshold', 'Node influence', 0, 1, 0.01, st.nodeThreshold,
-      function (v, out, init) { st.nodeThreshold = v; out.textContent = v.toFixed(2); if (!init) self.slide('filters'); });
+    // a display filter (hides nodes ranked past this influence share), not the graph's pruning threshold
+    this.ui.displayInfluence = slider('ag-display-influence', 'Node influence', 0, 1, 0.01, st.displayInfluenceThreshold,
+      function (v, out, init) {
+        st.displayInfluenceThreshold = v; out.textContent = v.toFixed(2); if (!init) self.slide('filters');
+      });
     this.ui.edge = slider('ag-edge-threshold', 'Min |edge|', 0, 1000, 1, S.weightToSlider(st.minWeight, g.maxW),
       function (v, out, init) {
         st.minWeight = S.sliderToWeight(v, g.maxW); out.textContent = fmt(st.minWeight, 3);
@@ -65,7 +68,7 @@
     this.ui.errors = h('button', { cls: 'ag-btn', id: 'ag-toggle-errors', type: 'button',
       onclick: function () { st.showErrors = !st.showErrors; self.changed('filters'); } });
     var btn = function (id, text, fn, tip) { return h('button', { cls: 'ag-btn', id: id, type: 'button', title: tip || text, onclick: fn }, text); };
-    top.append(this.ui.nodeThr.el, this.ui.edge.el, this.ui.size.el, this.ui.labels.el, this.ui.search,
+    top.append(this.ui.displayInfluence.el, this.ui.edge.el, this.ui.size.el, this.ui.labels.el, this.ui.search,
       this.ui.hitCount, this.ui.errors,
       btn('ag-reset-view', 'Fit', function () { self.resetView(); }, 'Reset zoom'),
       btn('ag-export-svg', 'SVG', function () { self.exportSvg(); }, 'Export the current view as SVG'),
@@ -112,7 +115,8 @@
 
   Viewer.prototype.syncControls = function () {
     var st = this.st, ui = this.ui;
-    ui.nodeThr.input.value = st.nodeThreshold; ui.nodeThr.out.textContent = st.nodeThreshold.toFixed(2);
+    ui.displayInfluence.input.value = st.displayInfluenceThreshold;
+    ui.displayInfluence.out.textContent = st.displayInfluenceThreshold.toFixed(2);
     ui.edge.input.value = S.weightToSlider(st.minWeight, this.g.maxW); ui.edge.out.textContent = fmt(st.minWeight, 3);
     ui.size.input.value = st.nodeSize; ui.size.out.textContent = st.nodeSize.toFixed(1);
     ui.labels.input.value = st.labelDensity; ui.labels.out.textContent = Math.round(st.labelDensity * 100) + '%';
@@ -186,7 +190,7 @@
     var hiders = this.panels.filter(function (p) { return typeof p.hides === 'function'; });
     for (var i = 0; i < n; i++) {
       var k = g.kind[i], inf = g.infl[i];
-      var ok = k === core.KIND_EMB || k === core.KIND_LOGIT || isNaN(inf) || inf <= st.nodeThreshold + 1e-12;
+      var ok = k === core.KIND_EMB || k === core.KIND_LOGIT || isNaN(inf) || inf <= st.displayInfluenceThreshold + 1e-12;
       if (k === core.KIND_ERR && !st.showErrors) ok = false;
       if (ok && hiders.length && !st.pinned.has(i) && i !== st.selected) {
         for (var p = 0; p < hiders.length; p++) if (hiders[p].hides(i, this)) { ok = false; break; }
@@ -330,7 +334,7 @@
       nodes: g.n, links: g.m, visibleNodes: this.visibleNodes, visibleLinks: this.visibleLinks,
       drawnLinks: this.drawnLinks, weakestDrawn: this.weakestDrawn, pinned: Array.from(st.pinned).map(ids),
       selected: st.selected >= 0 ? g.ids[st.selected] : null, hovered: st.hover >= 0 ? g.ids[st.hover] : null,
-      nodeThreshold: st.nodeThreshold, minWeight: st.minWeight, nodeSize: st.nodeSize, labelDensity: st.labelDensity,
+      displayInfluenceThreshold: st.displayInfluenceThreshold, minWeight: st.minWeight, nodeSize: st.nodeSize, labelDensity: st.labelDensity,
       showErrors: st.showErrors, query: st.query, searchHits: this.hits.map(ids),
       labelsShown: this.scene ? this.scene.labels.length : 0, tokensShown: this.scene ? this.scene.tokens.length : 0,
       overlayLinks: this.overlayLinks || 0, zoom: st.k, editedLabels: this.edited || 0

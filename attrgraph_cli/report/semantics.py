@@ -83,8 +83,9 @@ def supernode_color(k: int) -> str:
 class Thresholds:
     """Every default threshold and count of the report, in one place.
 
-    - `node_threshold`: the viewer's node-influence slider starts here (the graph's own
-      `metadata.node_threshold` when it has one, see `thresholds`);
+    - `display_influence_threshold`: a display filter, not pruning: the viewer's node-influence slider
+      starts here and hides the nodes ranked past this share of the influence (the graph's own pruning
+      threshold, `metadata.node_threshold`, when it records one, see `thresholds`);
     - `min_weight`: smallest |edge weight| drawn (viewer slider and figures);
     - `max_edges`: the figure draws this many strongest links; `subgraph_max_edges` for the pinned subgraph;
     - `figure_labels`, `logit_labels`: how many features / logits the figure labels;
@@ -96,7 +97,7 @@ class Thresholds:
     - `max_density`: a feature firing on a larger share of tokens is `dense` (unless its entry says).
     """
 
-    node_threshold: float = 1.0
+    display_influence_threshold: float = 1.0
     min_weight: float = 0.0
     max_edges: int = 1000
     subgraph_max_edges: int = 400
@@ -121,12 +122,13 @@ DEFAULTS = Thresholds()
 
 
 def thresholds(graph: AttributionGraph) -> Thresholds:
-    """`DEFAULTS` with the node threshold the graph was pruned at (clipped to [0, 1]), when it says."""
+    """`DEFAULTS` with the display threshold at the node threshold the graph was pruned at (clipped to
+    [0, 1]), when it says."""
     value = graph.metadata.get("node_threshold")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         from dataclasses import replace
 
-        return replace(DEFAULTS, node_threshold=float(min(max(value, 0.0), 1.0)))
+        return replace(DEFAULTS, display_influence_threshold=float(min(max(value, 0.0), 1.0)))
     return DEFAULTS
 
 

@@ -52,7 +52,7 @@ class FigureOptions:
     min_weight: float = DEFAULTS.min_weight
     labels: int = DEFAULTS.figure_labels
     logit_labels: int = DEFAULTS.logit_labels
-    influence_threshold: float | None = None  # display: hide nodes ranked past this influence share
+    display_influence_threshold: float | None = None  # display: hide nodes ranked past this influence share
     show_errors: bool = True
     font_family: str = DEFAULT_FONT_FAMILY
     label_size: float = 9.0
@@ -97,9 +97,9 @@ def visible_nodes(graph: AttributionGraph, opts: FigureOptions) -> np.ndarray:
     kind = graph.nodes.kind
     inner = (kind == NodeKind.FEATURE) | (kind == NodeKind.ERROR)
     keep = np.ones(len(kind), dtype=bool)
-    if opts.influence_threshold is not None:
+    if opts.display_influence_threshold is not None:
         infl = graph.nodes.influence
-        keep &= ~inner | np.isnan(infl) | (infl <= opts.influence_threshold)
+        keep &= ~inner | np.isnan(infl) | (infl <= opts.display_influence_threshold)
     if not opts.show_errors:
         keep &= kind != NodeKind.ERROR
     return keep
@@ -519,8 +519,8 @@ def _caption(
 ) -> str:
     n, m = len(graph.nodes), len(graph.edges)
     nodes_part = f"{int(visible.sum()):,} of {n:,} nodes" if visible.sum() < n else f"{n:,} nodes"
-    if opts.influence_threshold is not None:
-        nodes_part += f" (influence \u2264 {opts.influence_threshold:g})"
+    if opts.display_influence_threshold is not None:
+        nodes_part += f" (influence \u2264 {opts.display_influence_threshold:g})"
     if len(chosen):
         rule = f"top {opts.max_edges:,} by |w|" if len(chosen) >= opts.max_edges else "all"
         if opts.min_weight > 0:

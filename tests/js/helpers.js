@@ -19,7 +19,7 @@ function tinySemantics() {
     display: ['<bos>', 'capital', 'L1/3', 'Error L0 @1', 'Output " Austin" (p=0.75)'], short: { 4: ' Austin' },
     palette: PALETTE, color: ['#475569', '#0d9488', '#0d9488', '#a8a29e', '#16a34a'], rank: [4, 0, 2, 1, 3],
     featureKey: [null, null, null, null, null], density: [null, null, null, null, null], dense: [false, false, false, false, false],
-    thresholds: { nodeThreshold: 0.8, minWeight: 0, maxEdges: 1000, subgraphMaxEdges: 400, figureLabels: 24, logitLabels: 6,
+    thresholds: { displayInfluenceThreshold: 0.8, minWeight: 0, maxEdges: 1000, subgraphMaxEdges: 400, figureLabels: 24, logitLabels: 6,
       topNodes: 20, detailExamples: 3, labelDensity: 1, errorsHiddenAbove: 50, maxDensity: 0.25 },
     limits: { label: 2000 }
   };

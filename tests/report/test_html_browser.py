@@ -187,9 +187,9 @@ def test_ctrl_click_pins_into_subgraph_pane(small_page, small):
 
 def test_sliders_filter_and_restyle(small_page):
     st0 = small_page.state()
-    small_page.set_range("#ag-node-threshold", 0.3)
+    small_page.set_range("#ag-display-influence", 0.3)
     st1 = small_page.state()
-    assert st1["nodeThreshold"] == 0.3 and st1["visibleNodes"] < st0["visibleNodes"]
+    assert st1["displayInfluenceThreshold"] == 0.3 and st1["visibleNodes"] < st0["visibleNodes"]
     assert st1["visibleLinks"] < st0["visibleLinks"]
     small_page.set_range("#ag-edge-threshold", 900)
     st2 = small_page.state()
@@ -341,7 +341,7 @@ def test_url_hash_reproduces_the_view(browser, small):
     page.page.evaluate("id => window.attrgraph.select(id)", ids[small["feats"][3]])
     page.page.evaluate("id => window.attrgraph.pin(id)", ids[small["feats"][4]])
     page.page.evaluate("id => window.attrgraph.pin(id)", ids[small["feats"][8]])
-    page.set_range("#ag-node-threshold", 0.6)
+    page.set_range("#ag-display-influence", 0.6)
     page.set_range("#ag-edge-threshold", 700)
     page.set_range("#ag-node-size", 6.5)
     page.page.locator("#ag-supernodes li").nth(2).click()
@@ -354,7 +354,7 @@ def test_url_hash_reproduces_the_view(browser, small):
     for key in (
         "selected",
         "pinned",
-        "nodeThreshold",
+        "displayInfluenceThreshold",
         "minWeight",
         "nodeSize",
         "activeSupernodes",

@@ -94,11 +94,15 @@ def test_legacy_feature_details_reach_feature_key_through_migration(tmp_path):
     assert sem.density[a] == 0.002 and sem.dense[a] is False
 
 
-def test_thresholds_follow_the_graph_node_threshold():
+def test_display_threshold_starts_at_the_graph_node_threshold():
+    """The viewer's display filter starts where the graph was pruned; the payload calls it a display one."""
     g = random_graph(n_links=100, n_nodes=30, seed=4)
-    g.metadata["node_threshold"] = 0.8
+    g.metadata.pop("node_threshold", None)
+    assert semantics.thresholds(g).display_influence_threshold == 1.0  # control: none recorded
+    g.metadata["node_threshold"] = 0.6
     limits = semantics.thresholds(g)
-    assert limits.node_threshold == 0.8 and limits.max_edges == semantics.DEFAULTS.max_edges
+    assert limits.display_influence_threshold == 0.6 and limits.max_edges == semantics.DEFAULTS.max_edges
+    assert limits.as_json()["displayInfluenceThreshold"] == 0.6 and "nodeThreshold" not in limits.as_json()
     g.metadata["node_threshold"] = "high"
     assert semantics.thresholds(g) == semantics.DEFAULTS
     assert semantics.DEFAULTS.as_json()["errorsHiddenAbove"] == 50

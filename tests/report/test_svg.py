@@ -180,7 +180,7 @@ def test_supernodes_and_pinned_nodes_are_drawn():
 
 def test_influence_threshold_and_error_toggle_hide_nodes():
     graph = _small()
-    fig = render_svg(graph, FigureOptions(influence_threshold=0.5, show_errors=False))
+    fig = render_svg(graph, FigureOptions(display_influence_threshold=0.5, show_errors=False))
     inner = graph.mask(NodeKind.FEATURE) | graph.mask(NodeKind.ERROR)
     hidden = np.isnan(fig.node_x)
     assert hidden[graph.mask(NodeKind.ERROR)].all()

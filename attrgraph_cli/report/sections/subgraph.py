@@ -23,7 +23,7 @@ def build(report: ReportContext) -> dict[str, Any] | None:
         logit_labels=len(view.nodes),
         max_edges=report.sem.thresholds.subgraph_max_edges,
         min_weight=0.0,
-        influence_threshold=None,
+        display_influence_threshold=None,
         show_errors=True,
         label_size=8.5,
         max_label_width=150.0,

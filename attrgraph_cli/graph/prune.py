@@ -26,7 +26,7 @@ float32, float32 shares, float32 comparison with the fraction) follow circuit-tr
 kernels. Bit-for-bit equal scores are impossible across BLAS libraries (numpy's OpenBLAS and PyTorch's MKL
 sum a matrix-vector product in different orders; influences differ by ~1e-5 relative after the power
 series), and PyTorch's sort orders ties arbitrarily. So masks can differ only for nodes and edges whose
-score lies within that precision of the threshold: tests/test_prune_oracle.py checks this against
+score lies within that precision of the threshold: tests/graph/test_prune_oracle.py checks this against
 circuit-tracer on many seeded graphs (most cases are identical).
 
 Threshold exactly 1.0 on edges: circuit-tracer's float32 cumulative share either reaches 1.0 a little

@@ -5,7 +5,7 @@ viewer` (`python -m attrgraph_cli.report.bundle`) concatenates them as `viewer_s
 the script and the CSS with esbuild (pinned in `static_js/tools/package.json`; npm, build time only) into
 `static_js/min/`, each file headed by the SHA-256 of the sources it was made from. A report embeds the
 minified files while that digest matches the sources; after an edit that was not rebuilt it embeds the
-readable sources instead (correct, only larger), and `tests/test_viewer_minified.py` fails until `make
+readable sources instead (correct, only larger), and `tests/report/test_bundle.py` fails until `make
 viewer` runs, so a stale bundle is never shipped.
 """
 

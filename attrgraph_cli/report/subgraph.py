@@ -10,7 +10,7 @@ between the groups' members (edges inside a group are dropped), as in Neuronpedi
 supernode node is framed in its group's colour. A supernode sits at its members' median layer and their
 last position, and is a feature unless all its members are logits or embeddings.
 
-`static_js/collapse.js` computes the same graph in the viewer after an edit (tests/test_report_views.py
+`static_js/collapse.js` computes the same graph in the viewer after an edit (tests/report/test_views.py
 holds the two to the same result).
 """
 

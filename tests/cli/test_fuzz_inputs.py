@@ -2,11 +2,11 @@
 gzipped, with a BOM; feature-details folders; CLT-Forge folders), `intervene --plan` files, `trace --batch`
 files, and PDFs whose attachment name trees, streams and filters are generated (DAGs and cycles included).
 
-Each example runs in a forked child with an address-space limit and a deadline (`tests/bounded_child.py`):
-it must end with exit 0, 1 or 2 and, when it fails, exactly one `attrgraph: error:` line (never a
-traceback, "unexpected" or "out of memory"); what `autointerp` and `convert` write must validate.
-`ATTRGRAPH_FUZZ_EXAMPLES` sets the examples per generator (`make test`: 5 each, derandomised, ~15 s in
-all; `make fuzz`: 300 random ones, `ATTRGRAPH_FUZZ_RANDOM=1`).
+Each example runs in a forked child with an address-space limit and a deadline
+(`attrgraph_testing/bounded_child.py`): it must end with exit 0, 1 or 2 and, when it fails, exactly one
+`attrgraph: error:` line (never a traceback, "unexpected" or "out of memory"); what `autointerp` and `convert`
+write must validate. `ATTRGRAPH_FUZZ_EXAMPLES` sets the examples per generator (`make test`: 5 each,
+derandomised, ~15 s in all; `make fuzz`: 300 random ones, `ATTRGRAPH_FUZZ_RANDOM=1`).
 """
 
 from __future__ import annotations

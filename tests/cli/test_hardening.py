@@ -381,7 +381,7 @@ def test_invisible_prompt_is_empty() -> None:
 
 
 def test_matrix_pt_with_empty_prompt_and_odd_fields(tmp_path: Path) -> None:
-    """Found by tests/test_fuzz.py: an empty `prompt` array crashed every command (IndexError, exit 3)."""
+    """Found by tests/cli/test_fuzz.py: an empty `prompt` array crashed every command (IndexError, exit 3)."""
     torch = pytest.importorskip("torch")
     from attrgraph_testing.synthetic import random_dense
 
@@ -585,7 +585,7 @@ def test_pt_files_read_without_torch_match_torch(clt_forge_pt: Path, tmp_path: P
 def test_sparse_or_huge_tensors_in_clt_forge_metadata_are_never_densified(
     clt_forge_pt: Path, tmp_path: Path
 ) -> None:
-    """Found by tests/test_fuzz.py: `n_layers` as a huge sparse tensor crashed (RuntimeError, exit 3)."""
+    """Found by tests/cli/test_fuzz.py: `n_layers` as a huge sparse tensor crashed (RuntimeError, exit 3)."""
     torch = pytest.importorskip("torch")
     data = torch.load(clt_forge_pt, weights_only=True)
     huge = torch.sparse_coo_tensor(torch.tensor([[0], [0]]), torch.tensor([1.0]), (300_000, 300_000))

@@ -2,7 +2,7 @@
 sources, plan and batch files (the file guard), crashes and messages of the label importers.
 
 Hangs and memory blow-ups run in a forked child with an address-space limit and a deadline
-(`tests/bounded_child.py`), so a regression fails the test instead of stalling the suite.
+(`attrgraph_testing/bounded_child.py`), so a regression fails the test instead of stalling the suite.
 """
 
 from __future__ import annotations

@@ -81,4 +81,5 @@ def test_bad_renames_are_one_line_and_nothing_written(clustered, rename, message
     assert not (clustered.parent / "r.json").exists()
 
 
-# --causal on a clustered file (a model run): tests/test_readme_quickstart.py, on the quick start's graph
+# --causal on a clustered file (a model run): tests/project/test_readme_quickstart.py, on the quick start's
+# graph

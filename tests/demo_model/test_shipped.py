@@ -167,7 +167,8 @@ def test_graph_scores_and_edges_agree_with_interventions(model, metrics):
 def test_texas_evidence_counts_only_features_after_the_city_and_has_its_control(metrics):
     inter = metrics["intermediate_step"]
     assert all(h["position"] >= inter["city_position"] for h in inter["intermediate_features"])
-    controls = inter["controls"]  # matched draws and the influence control: tests/test_controls_card.py
+    # matched draws and the influence control: tests/demo_model/test_card_controls.py
+    controls = inter["controls"]
     assert len(controls["top_influence"]["features"]) == inter["n_intermediate_features"]  # same size
     assert {"intermediate_features", "control_features"} <= set(inter["flow_share"])
     card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()

@@ -1,5 +1,5 @@
 """A Neuronpedia graph link as an input graph, against a local server with Neuronpedia's route shapes
-(tests/np_server.py names the source file of each shape)."""
+(attrgraph_testing/np_server.py names the source file of each shape)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`autointerp -l neuronpedia` against a local server answering `POST /api/features` as Neuronpedia does
-(app/api/features/route.ts: found rows only, `index` a string; rows shaped as tests/np_server.py says)."""
+(app/api/features/route.ts: found rows only, `index` a string; rows shaped as attrgraph_testing/np_server.py
+says)."""
 
 from __future__ import annotations
 

@@ -48,4 +48,4 @@ def test_a_missing_parent_folder_is_refused_before_the_model_loads(tmp_path, arg
     assert time.perf_counter() - start < 60  # no model was loaded
 
 
-# --mkdir with a model run: tests/test_readme_quickstart.py (the batch example into new/graphs)
+# --mkdir with a model run: tests/project/test_readme_quickstart.py (the batch example into new/graphs)

@@ -1,6 +1,6 @@
 /* Read a report's data block (head.txt, head.encoding, blob.b64 in the folder given) the way the page does,
  * and print collapse.js's collapsed graph computed from scratch (not the view Python shipped), for the
- * file's supernodes and pins. Used by tests/test_report_views.py to hold the two to one result. */
+ * file's supernodes and pins. Used by tests/report/test_views.py to hold the two to one result. */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');

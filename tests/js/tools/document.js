@@ -1,5 +1,5 @@
 /* Read a report's data block (head.json + blob.b64 in the folder given) the way the page does, and print the
- * JS JSON download writer's document for it. Used by tests/test_viewer_js.py to compare with Python's writer. */
+ * JS JSON download writer's document for it. Used by tests/report/test_viewer_js.py to compare with Python's writer. */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');

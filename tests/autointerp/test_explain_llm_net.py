@@ -6,12 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from typer.testing import CliRunner
 
 from attrgraph_cli.autointerp.explain_llm import LLMSettings, explain_all
-from attrgraph_cli.cli import app
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_testing.autointerp_fixtures import city_details
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.np_server import Reply, Server, js
 
 try:  # the synthetic graphs moved to a test-support package
@@ -118,11 +117,9 @@ def test_cli_refuses_bad_llm_options_in_one_line(args, tmp_path):
     base = ["autointerp", str(graph), "-o", str(tmp_path / "o.json"), "--explainer", "llm"]
     if "--endpoint" not in args:
         base += ["--endpoint", "http://127.0.0.1:9/v1"]
-    result = CliRunner().invoke(app, base + args)
+    result = run_cli(*base + args)
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("attrgraph: error:"), (
-        result.output
-    )
+    assert result.code == 2 and len(lines) == 1 and lines[0].startswith("attrgraph: error:"), result.output
     assert "\x1b" not in result.output and not (tmp_path / "o.json").exists()
 
 
@@ -134,24 +131,21 @@ def test_default_cache_under_xdg(tmp_path, monkeypatch, two):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     graph = tmp_path / "g.json"
     save_graph(random_graph(n_links=60, n_layers=3, n_tokens=4, seed=1), graph)
-    result = CliRunner().invoke(
-        app,
-        [
-            "autointerp",
-            str(graph),
-            "-o",
-            str(tmp_path / "o.json"),
-            "--explainer",
-            "llm",
-            "--endpoint",
-            a.url + "/v1",
-            "-l",
-            str(_details_folder(tmp_path, graph)),
-            "-q",
-            "--no-dashboards",
-        ],
+    result = run_cli(
+        "autointerp",
+        str(graph),
+        "-o",
+        str(tmp_path / "o.json"),
+        "--explainer",
+        "llm",
+        "--endpoint",
+        a.url + "/v1",
+        "-l",
+        str(_details_folder(tmp_path, graph)),
+        "-q",
+        "--no-dashboards",
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert list((tmp_path / "xdg" / "attrgraph" / "llm-labels").glob("*.json"))
 
 

@@ -25,6 +25,7 @@ from attrgraph_cli.graph.ids import feature_number
 from attrgraph_cli.io import load_graph, save_graph
 from attrgraph_testing.autointerp_fixtures import city_details
 from attrgraph_testing.bounded_child import assert_one_error_line, cli_in_child, in_child
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.hostile_files import Attachment, attachments_pdf, deflated_zeros, gzip_bomb
 from attrgraph_testing.synthetic import random_graph
 
@@ -435,9 +436,6 @@ def test_two_source_sets_are_never_picked_silently(tmp_path, keys):
 
 
 def test_source_set_choice_is_reported(tmp_path, graph_file, keys):
-    from typer.testing import CliRunner
-
-    from attrgraph_cli.cli import app
 
     layer, index = keys[0]
     records = [{"layer": f"{layer}-{s}", "index": index, "description": f"from {s}"} for s in ("a", "b")]
@@ -455,8 +453,8 @@ def test_source_set_choice_is_reported(tmp_path, graph_file, keys):
         str(out),
         "--no-dashboards",
     ]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
+    result = run_cli(*args)
+    assert result.code == 0, result.output
     assert "source set 'b' (--source-set) of 'a' (1), 'b' (1)" in result.output
 
 

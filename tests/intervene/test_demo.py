@@ -15,13 +15,12 @@ import json
 import numpy as np
 import pytest
 
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.demo_helpers import require_demo_model
 
 demo_model = require_demo_model()
 
-from typer.testing import CliRunner  # noqa: E402
 
-from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
 from attrgraph_cli.intervene.session import Settings  # noqa: E402
@@ -209,8 +208,8 @@ def test_cli_json_shape_records_appended_and_one_model_load(dallas, tmp_path, mo
     out = tmp_path / "out.json"
     args = ["intervene", str(dallas), "--set", f"{next(iter(logit_edges(_load(dallas))))}=0", "--name", "one"]
     args += ["--plan", str(plan), "--generate", "2", "--top-k", "3", "--format", "json", "-o", str(out)]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.stderr
+    result = run_cli(*args)
+    assert result.code == 0, result.stderr
     assert len(calls) == 1  # one model load for the command line's intervention, the plan and the sweep
     printed = json.loads(result.stdout)
     assert list(printed) == ["interventions"] and len(printed["interventions"]) == 3
@@ -232,11 +231,11 @@ def test_cli_json_shape_records_appended_and_one_model_load(dallas, tmp_path, mo
     assert doc["attrgraph"]["interventions"] == printed["interventions"]
     assert doc["attrgraph"]["history"][-1]["stage"] == "intervene"
     # a second run appends
-    again = CliRunner().invoke(app, ["intervene", str(out), "--ablate", "Texas", "-o", str(out)])
-    assert again.exit_code == 0, again.stderr
+    again = run_cli("intervene", str(out), "--ablate", "Texas", "-o", str(out))
+    assert again.code == 0, again.stderr
     assert len(json.loads(out.read_text())["attrgraph"]["interventions"]) == 4
-    check = CliRunner().invoke(app, ["validate", str(out)])
-    assert check.exit_code == 0, check.stdout
+    check = run_cli("validate", str(out))
+    assert check.code == 0, check.stdout
 
 
 def test_cli_activation_mismatch_exit_2_nothing_written(dallas, tmp_path):
@@ -246,8 +245,8 @@ def test_cli_activation_mismatch_exit_2_nothing_written(dallas, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(app, ["intervene", str(bad), "--ablate", "Texas", "-o", str(out)])
-    assert result.exit_code == 2
+    result = run_cli("intervene", str(bad), "--ablate", "Texas", "-o", str(out))
+    assert result.code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"node {node['node_id']} has activation" in lines[0], result.stderr
     assert not out.exists()

@@ -16,12 +16,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("circuit_tracer")
 demo_model = pytest.importorskip("attrgraph_cli.demo_model")
 
-from typer.testing import CliRunner  # noqa: E402
 
-from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
 from attrgraph_cli.intervene.session import Settings  # noqa: E402
+from attrgraph_testing.cli import run_cli  # noqa: E402
 from attrgraph_testing.gpu_marks import gpu_marks  # noqa: E402
 
 pytestmark = gpu_marks(torch)
@@ -93,21 +92,18 @@ def test_cuda_unconstrained_matches_cpu(models, dallas):
 def test_cli_on_cuda(dallas, tmp_path):
     graph = _graph(dallas)
     node = str(graph.nodes.ids[np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE)[0]])
-    result = CliRunner().invoke(
-        app,
-        [
-            "intervene",
-            str(dallas),
-            "--ablate",
-            node,
-            "--device",
-            "cuda",
-            "--format",
-            "json",
-            "-o",
-            str(tmp_path / "o.json"),
-        ],
+    result = run_cli(
+        "intervene",
+        str(dallas),
+        "--ablate",
+        node,
+        "--device",
+        "cuda",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "o.json"),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     (rec,) = json.loads(result.stdout)["interventions"]
     assert rec["settings"]["device"] == "cuda" and rec["targets"][0]["measured_delta"] is not None

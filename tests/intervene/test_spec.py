@@ -10,9 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.intervene.api import ablate, predicted_delta, scale, set_value
 from attrgraph_cli.intervene.plan import read_plan
 from attrgraph_cli.intervene.predict import node_influence, predict
@@ -26,6 +24,7 @@ from attrgraph_cli.intervene.spec import (
     parse_sweep,
 )
 from attrgraph_cli.io import load_graph
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.paths import REPO
 
 
@@ -255,8 +254,8 @@ def test_bad_plans(tmp_path, text, needle):
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(graph_path, tmp_path, args, needle):
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(app, ["intervene", str(graph_path), *args, "-o", str(out)])
-    assert result.exit_code == 2, (result.stdout, result.stderr)
+    result = run_cli("intervene", str(graph_path), *args, "-o", str(out))
+    assert result.code == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: "), result.stderr
     assert needle in lines[0]
@@ -268,8 +267,8 @@ def test_check_supernodes_needs_supernodes(tmp_path):
     doc["qParams"]["supernodes"] = []
     path = tmp_path / "g.json"
     path.write_text(json.dumps(doc))
-    result = CliRunner().invoke(app, ["intervene", str(path), "--check-supernodes"])
-    assert result.exit_code == 2 and "has no supernodes" in result.stderr
+    result = run_cli("intervene", str(path), "--check-supernodes")
+    assert result.code == 2 and "has no supernodes" in result.stderr
 
 
 def test_bad_input_never_imports_torch(graph_path):

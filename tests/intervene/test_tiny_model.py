@@ -16,12 +16,11 @@ import pytest
 
 pytest.importorskip("circuit_tracer")
 
-from typer.testing import CliRunner  # noqa: E402
 
-from attrgraph_cli.cli import app  # noqa: E402
 from attrgraph_cli.graph.model import NodeKind  # noqa: E402
 from attrgraph_cli.intervene import api  # noqa: E402
 from attrgraph_cli.intervene.session import Settings  # noqa: E402
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.tiny_model import build_tiny_model  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
@@ -106,10 +105,10 @@ def test_cli_finds_the_local_model_from_the_trace_record(graph_path, graph, tmp_
     edges = edges_to_logits(graph)
     nid = max(edges, key=lambda n: max(abs(w) for w in edges[n].values()))
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(
-        app, ["intervene", str(graph_path), "--ablate", nid, "--direct", "--format", "json", "-o", str(out)]
+    result = run_cli(
+        "intervene", str(graph_path), "--ablate", nid, "--direct", "--format", "json", "-o", str(out)
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.code == 0, result.stderr
     (rec,) = json.loads(result.stdout)["interventions"]
     assert rec["model"] == "tiny-random"
     for t in rec["targets"]:
@@ -122,13 +121,13 @@ def test_cli_finds_the_local_model_from_the_trace_record(graph_path, graph, tmp_
 def test_cli_refuses_another_model(graph_path, tmp_path):
     other = build_tiny_model(tmp_path / "other", enc_bias=-1.0, seed=1)
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(
-        app, ["intervene", str(graph_path), "--model", str(other.folder), "--set", "x=1", "-o", str(out)]
+    result = run_cli(
+        "intervene", str(graph_path), "--model", str(other.folder), "--set", "x=1", "-o", str(out)
     )
-    assert result.exit_code == 2  # the spec is checked first: no model loaded for a bad spec
+    assert result.code == 2  # the spec is checked first: no model loaded for a bad spec
     args = ["intervene", str(graph_path), "--model", str(other.folder), "-o", str(out)]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2, result.stderr
+    result = run_cli(*args)
+    assert result.code == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("attrgraph: error: node ") and "has activation" in lines[0]
     assert not out.exists()
@@ -137,10 +136,8 @@ def test_cli_refuses_another_model(graph_path, tmp_path):
 def test_cli_refuses_a_model_with_other_layers(graph_path, tmp_path):
     deeper = build_tiny_model(tmp_path / "deeper", n_layers=3, enc_bias=-1.0)
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(
-        app, ["intervene", str(graph_path), "--model", str(deeper.folder), "-o", str(out)]
-    )
-    assert result.exit_code == 2, result.stderr
+    result = run_cli("intervene", str(graph_path), "--model", str(deeper.folder), "-o", str(out))
+    assert result.code == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert "logit nodes sit at layer 3, i.e. a 2-layer model, but the model has 3 layers" in line
     assert not out.exists()

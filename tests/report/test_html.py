@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.report.html import render_html, write_html
 from attrgraph_cli.report.layout import compute_layout
 from attrgraph_cli.report.payload import build_payload, script_safe_json
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.synthetic import random_graph
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
@@ -150,7 +149,6 @@ def test_nan_and_numpy_values_in_extras_become_valid_json():
 
 
 # ---------------------------------------------------------------------------------------------- command
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +160,8 @@ def graph_json(tmp_path_factory) -> Path:
 
 def test_render_command_writes_html(graph_json: Path, tmp_path: Path):
     out = tmp_path / "sub" / "report.html"
-    result = runner.invoke(app, ["render", str(graph_json), "-o", str(out), "--title", "My <graph>"])
-    assert result.exit_code == 0, result.output
+    result = run_cli("render", str(graph_json), "-o", str(out), "--title", "My <graph>")
+    assert result.code == 0, result.output
     page = out.read_text()
     assert "<title>My &lt;graph&gt;</title>" in page
     head, _ = _blocks(page)
@@ -172,8 +170,8 @@ def test_render_command_writes_html(graph_json: Path, tmp_path: Path):
 
 def test_render_format_flag_overrides_the_suffix(graph_json: Path, tmp_path: Path):
     out = tmp_path / "report.out"
-    result = runner.invoke(app, ["render", str(graph_json), "-o", str(out), "--format", "html"])
-    assert result.exit_code == 0, result.output
+    result = run_cli("render", str(graph_json), "-o", str(out), "--format", "html")
+    assert result.code == 0, result.output
     assert out.read_text().startswith("<!DOCTYPE html>")
 
 
@@ -189,8 +187,8 @@ def test_render_bad_input_is_one_line(graph_json: Path, tmp_path: Path, args, me
     bad = tmp_path / "bad.json"
     bad.write_text('{"metadata": {}}')
     args = [a.format(graph=graph_json, bad=bad) for a in args]
-    result = runner.invoke(app, ["render", *args])
-    assert result.exit_code == 2
+    result = run_cli("render", *args)
+    assert result.code == 2
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "x.html").exists()
@@ -224,8 +222,8 @@ def test_render_says_when_pdf_output_is_missing(graph_json: Path, tmp_path: Path
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pdf)
-    result = runner.invoke(app, ["render", str(graph_json), "-o", str(tmp_path / "x.pdf")])
-    assert result.exit_code == 2
+    result = run_cli("render", str(graph_json), "-o", str(tmp_path / "x.pdf"))
+    assert result.code == 2
     assert "PDF output not available" in result.output
 
 
@@ -247,8 +245,8 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
 
     g = random_graph(n_links=300, n_nodes=60, seed=1)
     save_graph(g, tmp_path / "g.json")
-    result = runner.invoke(app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg")])
-    assert result.exit_code == 0, result.output
+    result = run_cli("render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.svg"))
+    assert result.code == 0, result.output
     root = ElementTree.fromstring((tmp_path / "g.svg").read_bytes())
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     caption = " ".join(
@@ -259,10 +257,8 @@ def test_render_command_svg_and_pdf_for_real(tmp_path):
     pytest.importorskip("weasyprint")
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils is not installed")
-    result = runner.invoke(
-        app, ["render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.pdf"), "--top", "4"]
-    )
-    assert result.exit_code == 0, result.output
+    result = run_cli("render", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.pdf"), "--top", "4")
+    assert result.code == 0, result.output
     assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(tmp_path / "g.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Top 4 nodes by influence" in text and f"of {len(g.edges)} edges drawn" in " ".join(text.split())

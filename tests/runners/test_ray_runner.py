@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.errors import AttrgraphError
 from attrgraph_cli.runners.ray_runner import plan_workers
+from attrgraph_testing.cli import run_cli
 
 _BUILTIN_PRINT = builtins.print
 
@@ -103,7 +102,7 @@ def _batch_file(tmp_path: Path, rows: list[dict]) -> Path:
 
 
 def _trace(*args: str):
-    return CliRunner().invoke(app, ["trace", *args, "--device", "cpu", "-q"])
+    return run_cli("trace", *args, "--device", "cpu", "-q")
 
 
 def _graphs(folder: Path) -> dict[str, bytes]:
@@ -116,9 +115,9 @@ def _graphs(folder: Path) -> dict[str, bytes]:
 def test_ray_outputs_match_the_local_runner(tmp_path, ray_mod):
     batch = _batch_file(tmp_path, PROMPTS[:4])
     local = _trace("--batch", str(batch), "-o", str(tmp_path / "local"))
-    assert local.exit_code == 0, local.stderr
+    assert local.code == 0, local.stderr
     on_ray = _trace("--batch", str(batch), "-o", str(tmp_path / "ray"), "--runner", "ray", "--workers", "2")
-    assert on_ray.exit_code == 0, on_ray.stderr
+    assert on_ray.code == 0, on_ray.stderr
     assert not ray_mod.is_initialized()  # the instance the command started is shut down
 
     local_graphs, ray_graphs = _graphs(tmp_path / "local"), _graphs(tmp_path / "ray")
@@ -143,7 +142,7 @@ def test_ray_outputs_match_the_local_runner(tmp_path, ray_mod):
 
     # a rerun skips every prompt without starting Ray
     again = _trace("--batch", str(batch), "-o", str(tmp_path / "ray"), "--runner", "ray", "--workers", "2")
-    assert again.exit_code == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert [i["status"] for i in _report_items(tmp_path / "ray")] == ["skipped"] * 4
     assert _graphs(tmp_path / "ray") == ray_graphs
 
@@ -200,13 +199,13 @@ def test_a_killed_worker_loses_only_its_item(tmp_path, ray_mod):
     assert stats.ran_on[killed[0][1]] != killed[0][0]
 
     for item in items:
-        result = CliRunner().invoke(app, ["validate", str(item.json_path)])
-        assert result.exit_code == 0, (item.slug, result.stdout, result.stderr)
+        result = run_cli("validate", str(item.json_path))
+        assert result.code == 0, (item.slug, result.stdout, result.stderr)
         assert json.loads(item.json_path.read_text())["metadata"]["slug"] == item.slug
     assert not list(out.glob("*.tmp*")) and not list(out.glob(".*"))  # no half-written file left behind
 
     rerun = _trace("--batch", str(batch), "-o", str(out), "--runner", "ray", "--workers", "2")
-    assert rerun.exit_code == 0, rerun.stderr
+    assert rerun.code == 0, rerun.stderr
     assert [i["status"] for i in _report_items(out)] == ["skipped"] * len(PROMPTS)
 
 
@@ -217,7 +216,7 @@ def test_a_worker_that_cannot_load_its_model_is_one_error_line(tmp_path, ray_mod
         "--batch", str(batch), "-o", str(tmp_path / "o"), "--runner", "ray", "--workers", "1",
         "--model", str(tmp_path / "no-such-model"),
     )  # fmt: skip
-    assert result.exit_code == 2
+    assert result.code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("attrgraph: error: no Ray worker")
     assert "does not exist" in result.stderr
     assert not ray_mod.is_initialized()
@@ -263,14 +262,14 @@ def test_runner_ray_without_ray_says_how_to_install_it(tmp_path):
 )
 def test_runner_options_are_checked(tmp_path, args, message):
     batch = _batch_file(tmp_path, PROMPTS[:1])
-    result = CliRunner().invoke(app, ["trace", "--batch", str(batch), "-o", str(tmp_path / "o"), *args])
-    assert result.exit_code == 2
+    result = run_cli("trace", "--batch", str(batch), "-o", str(tmp_path / "o"), *args)
+    assert result.code == 2
     assert result.stderr == f"attrgraph: error: {message}\n"
 
 
 def test_runner_ray_needs_a_batch(tmp_path):
-    result = CliRunner().invoke(app, ["trace", "hello", "-o", str(tmp_path / "g.json"), "--runner", "ray"])
-    assert result.exit_code == 2
+    result = run_cli("trace", "hello", "-o", str(tmp_path / "g.json"), "--runner", "ray")
+    assert result.code == 2
     assert result.stderr == "attrgraph: error: --runner ray applies to --batch FILE\n"
 
 
@@ -326,7 +325,7 @@ def test_an_unreachable_ray_address_is_one_line_not_a_hang(tmp_path, ray_mod, ad
     batch = _batch_file(tmp_path, PROMPTS[:1])
     args = ["--batch", str(batch), "-o", str(tmp_path / "o"), "--runner", "ray"]
     result = _trace(*args, "--ray-address", address.format(port=port))
-    assert result.exit_code == 2
+    assert result.code == 2
     assert result.stderr.startswith(f"attrgraph: error: {message.format(port=port)}")
     assert result.stderr.count("\n") == 1
     assert not ray_mod.is_initialized()

@@ -6,13 +6,11 @@ import json
 
 import pytest
 
+from attrgraph_testing.cli import run_cli
 from attrgraph_testing.demo_helpers import require_demo_model
 
 demo_model = require_demo_model()
 
-from typer.testing import CliRunner  # noqa: E402
-
-from attrgraph_cli.cli import app  # noqa: E402
 
 pytestmark = [pytest.mark.trace, pytest.mark.xdist_group("trace")]
 
@@ -21,8 +19,8 @@ DALLAS = "The capital of the state containing Dallas is"
 
 def test_demo_model_is_the_default(tmp_path):
     out = tmp_path / "dallas.json"
-    result = CliRunner().invoke(app, ["trace", DALLAS, "-o", str(out), "--device", "cpu", "-q"])
-    assert result.exit_code == 0, result.stderr
+    result = run_cli("trace", DALLAS, "-o", str(out), "--device", "cpu", "-q")
+    assert result.code == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""  # --quiet, and library prints kept off stdout
     doc = json.loads(out.read_text())
     meta = doc["metadata"]
@@ -52,7 +50,7 @@ def test_demo_model_logit_difference(tmp_path):
         "--minus",
         " Dallas",
     ]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.stderr
+    result = run_cli(*args)
+    assert result.code == 0, result.stderr
     logits = [n for n in json.loads(out.read_text())["nodes"] if n["feature_type"] == "logit"]
     assert len(logits) == 1 and "logit( Austin)-logit( Dallas)" in logits[0]["clerp"]

@@ -12,13 +12,12 @@ from pathlib import Path
 import orjson
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from attrgraph_cli.cli import app
 from attrgraph_cli.io import save_graph
 from attrgraph_cli.io.neuronpedia_json import dumps
 from attrgraph_cli.io.neuronpedia_link import LinkError, parse_link
 from attrgraph_cli.safetext import json_bytes
+from attrgraph_testing.cli import run_cli as in_process
 from attrgraph_testing.np_server import Reply, Server, graph_metadata_row, js
 from attrgraph_testing.synthetic import random_graph
 
@@ -63,14 +62,13 @@ def test_api_key_goes_to_the_configured_neuronpedia_not_to_a_links_host(tmp_path
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
         monkeypatch.setenv("ATTRGRAPH_NEURONPEDIA_URL", configured.url)
         monkeypatch.setenv("NEURONPEDIA_API_KEY", "SECRET-KEY")
-        runner = CliRunner()
-        hostile = runner.invoke(
-            app, ["convert", f"{elsewhere.url}/{MODEL}/graph?slug={SLUG}", "-o", str(tmp_path / "a.json")]
+        hostile = in_process(
+            "convert", f"{elsewhere.url}/{MODEL}/graph?slug={SLUG}", "-o", tmp_path / "a.json"
         )
-        control = runner.invoke(
-            app, ["convert", f"{configured.url}/{MODEL}/graph?slug={SLUG}", "-o", str(tmp_path / "b.json")]
+        control = in_process(
+            "convert", f"{configured.url}/{MODEL}/graph?slug={SLUG}", "-o", tmp_path / "b.json"
         )
-        assert hostile.exit_code == 0 and control.exit_code == 0, (hostile.output, control.output)
+        assert hostile.code == 0 and control.code == 0, (hostile.output, control.output)
         assert elsewhere.requests("GET", "/api/graph/")  # the link was followed ...
         assert all("x-api-key" not in s.headers for s in elsewhere.requests())  # ... without the key
         assert (
@@ -94,8 +92,8 @@ def test_a_link_longer_than_a_file_name_is_one_line(tmp_path, monkeypatch):
     """Checking whether the link is a local file raised ENAMETOOLONG: exit 3 "unexpected OSError"."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     link = f"http://127.0.0.1:9/{MODEL}/graph?slug={SLUG}&supernodes=" + "%5B" * 6000 + "%5D" * 6000
-    result = CliRunner().invoke(app, ["convert", link, "-o", str(tmp_path / "o.json")])
-    assert result.exit_code == 2, result.output
+    result = in_process("convert", link, "-o", tmp_path / "o.json")
+    assert result.code == 2, result.output
     assert "too long" in result.output and "unexpected" not in result.output
 
 

@@ -3,25 +3,21 @@ usage error is one line `attrgraph: error: ...` with exit 2, as the real `attrgr
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import unicodedata
 
 import pytest
 import typer
 
 from attrgraph_cli.cli import app
+from attrgraph_testing.cli import CliResult, run_cli
 
-ENV = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
+ENV = {"COLUMNS": "80", "TERM": "xterm-256color"}
 COMMANDS = sorted(typer.main.get_command(app).commands)
 
 
-def _attrgraph(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", *args], capture_output=True, text=True, env=ENV, timeout=120
-    )
+def _attrgraph(*args: str) -> CliResult:
+    return run_cli(*args, fresh=True, env=ENV, timeout=120)
 
 
 def _option_names(command: str) -> list[str]:
@@ -34,7 +30,7 @@ def _option_names(command: str) -> list[str]:
 @pytest.mark.parametrize("command", ["", *COMMANDS])
 def test_help_at_80_columns(command: str) -> None:
     out = _attrgraph(*([command] if command else []), "--help")
-    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.code == 0 and out.stderr == "", out.stderr
     text = out.stdout
     assert max(len(line) for line in text.splitlines()) <= 80
     assert not re.search(r"<(bool|str|int|float|path|list|file)", text), "a Python-type metavar"
@@ -64,11 +60,11 @@ def test_intervene_help_keeps_the_layer_range_text() -> None:
 )
 def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
     out = _attrgraph(*args)
-    assert out.returncode == 2 and out.stdout == ""
+    assert out.code == 2 and out.stdout == ""
     (line,) = out.stderr.splitlines()
     assert line.startswith(expected) and line.endswith("--help)")
 
 
 def test_no_arguments_prints_the_help() -> None:
     out = _attrgraph()
-    assert out.returncode == 0 and out.stdout.startswith("Usage: attrgraph")
+    assert out.code == 0 and out.stdout.startswith("Usage: attrgraph")

@@ -3,27 +3,18 @@ root); `--mkdir` creates it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+from attrgraph_testing.cli import CliResult, run_cli
+
 PROMPT = "The opposite of hot is"
 
 
-def _trace(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "trace", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=ENV,
-        timeout=600,
-    )
+def _trace(*args: str, cwd: Path) -> CliResult:
+    return run_cli("trace", *args, fresh=True, cwd=cwd, env={"TRANSFORMERS_OFFLINE": "1"})
 
 
 @pytest.mark.parametrize(
@@ -39,7 +30,7 @@ def test_a_missing_parent_folder_is_refused_before_the_model_loads(tmp_path, arg
     (tmp_path / "p.txt").write_text(PROMPT + "\n")
     start = time.perf_counter()
     done = _trace(*args, cwd=tmp_path)
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.code == 2 and done.stdout == ""
     assert done.stderr == (
         f"attrgraph: error: {flag}: the folder {str(tmp_path / folder)!r} does not exist "
         "(pass --mkdir to create it)\n"

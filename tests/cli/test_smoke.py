@@ -1,13 +1,10 @@
-import subprocess
-import sys
-
 from attrgraph_cli.report.layout import compute_layout
 from attrgraph_testing.synthetic import random_graph
 
 
-def test_help_runs():
-    out = subprocess.run([sys.executable, "-m", "attrgraph_cli", "--help"], capture_output=True, text=True)
-    assert out.returncode == 0
+def test_help_runs(cli):
+    out = cli("--help", fresh=True)
+    assert out.code == 0
     assert "attribution graphs" in out.stdout
 
 

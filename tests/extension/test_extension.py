@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import orjson
 import pytest
@@ -170,13 +168,11 @@ def test_trace_and_convert_history_records_share_one_shape():
     assert required <= set(stage_record("x", {}, [], "t", 0.0))
 
 
-def test_validate_cli_reports_malformed_extension(small, tmp_path):
+def test_validate_cli_reports_malformed_extension(small, tmp_path, cli):
     doc = graph_to_document(small)
     doc["attrgraph"] = {"interventions": [{"name": "x"}]}
     path = tmp_path / "bad.json"
     path.write_bytes(orjson.dumps(doc))
-    result = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", str(path)], capture_output=True, text=True
-    )
-    assert result.returncode == 1
+    result = cli("validate", path, fresh=True)
+    assert result.code == 1
     assert "attrgraph.interventions[0]" in result.stdout + result.stderr

@@ -303,7 +303,7 @@ def test_missing_pango_through_the_cli(tmp_path):
     assert not (tmp_path / "g.pdf").exists()
 
 
-def test_cli_writes_svg_and_pdf(tmp_path):
+def test_cli_writes_svg_and_pdf(tmp_path, cli):
     from attrgraph_cli.io import save_graph
 
     src = tmp_path / "g.json"
@@ -316,12 +316,8 @@ def test_cli_writes_svg_and_pdf(tmp_path):
         ("f.pdf", ["--figure-only"]),
         ("l.out", ["--format", "pdf", "--landscape", "--title", "My graph"]),
     ):
-        proc = subprocess.run(
-            [sys.executable, "-m", "attrgraph_cli", "render", str(src), "-o", str(tmp_path / name), *extra],
-            capture_output=True,
-            text=True,
-        )
-        assert proc.returncode == 0, proc.stderr
+        proc = cli("render", src, "-o", tmp_path / name, *extra, fresh=True)
+        assert proc.code == 0, proc.stderr
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
     proc = subprocess.run(
         [

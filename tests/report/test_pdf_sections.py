@@ -371,18 +371,14 @@ def test_feature_details_left_out_without_entries(graph):
 
 
 @needs_pdf
-def test_provenance_shows_the_history_written_by_convert(tmp_path):
+def test_provenance_shows_the_history_written_by_convert(tmp_path, cli):
     """A real stage: `convert` writes its record; the PDF shows stage, version, settings and the digest."""
     from attrgraph_cli.io import load_graph, save_graph
 
     src, out = tmp_path / "g.json", tmp_path / "c.json"
     save_graph(random_graph(n_links=300, seed=2), src)
-    proc = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "convert", str(src), "-o", str(out), "--slug", "converted"],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("convert", src, "-o", out, "--slug", "converted", fresh=True)
+    assert proc.code == 0, proc.stderr
     graph = load_graph(out)
     history = extension.history(graph)
     assert [r["stage"] for r in history] == ["convert"]

@@ -144,7 +144,7 @@ def autointerp(
     extra = [input_record(p, "labels") for p in files]
     if corpus is not None:
         extra.append(input_record(corpus, "corpus"))
-    reads = [("label source", p) for p in opts.sources] + [("corpus", corpus)]
+    reads = [("label source", p) for p in files] + [("corpus", corpus)]
     outcome = run_stage(
         "autointerp",
         source,

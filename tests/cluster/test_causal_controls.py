@@ -3,17 +3,14 @@ matched on layer, position and influence, many draws, a percentile per supernode
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+
+from attrgraph_testing.cli import run_cli
 
 pytestmark = [pytest.mark.trace, pytest.mark.slow]  # a trace, two attributions, ~100 interventions
 pytest.importorskip("circuit_tracer")
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 PROMPT = "The capital of the state containing Dallas is"
 
 
@@ -22,11 +19,8 @@ def graph(tmp_path_factory):
     from attrgraph_cli.io import load_graph
 
     folder = tmp_path_factory.mktemp("controls")
-    done = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "trace", PROMPT, "-o", "d.json", "--device", "cpu"],
-        capture_output=True, text=True, cwd=folder, env=ENV, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    done = run_cli("trace", PROMPT, "-o", "d.json", "--device", "cpu", fresh=True, cwd=folder)
+    assert done.code == 0, done.stderr
     return load_graph(folder / "d.json")
 
 

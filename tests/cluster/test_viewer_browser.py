@@ -5,8 +5,6 @@ and the download (Neuronpedia-compatible, extension kept in step)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +154,7 @@ def test_collapsed_graph_in_the_main_canvas(page, clustered):
 
 
 def test_download_is_neuronpedia_json_with_the_extension_in_step(
-    page, clustered, neuronpedia_schema_path, tmp_path
+    page, clustered, neuronpedia_schema_path, tmp_path, cli
 ):
     import jsonschema
 
@@ -175,10 +173,5 @@ def test_download_is_neuronpedia_json_with_the_extension_in_step(
     groups = doc["attrgraph"]["supernodes"]["groups"]
     assert [g["name"] for g in groups] == ["Texas", *names[2:]]
     assert groups[0]["origin"] == "auto" and "scores" in groups[0]  # renamed only: scores still describe it
-    done = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0 and " 0 warnings" in done.stdout, done.stdout
+    done = cli("validate", path, fresh=True, timeout=120)
+    assert done.code == 0 and " 0 warnings" in done.stdout, done.stdout

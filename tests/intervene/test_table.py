@@ -10,6 +10,7 @@ import pytest
 
 from attrgraph_cli.intervene import agreement
 from attrgraph_cli.intervene.table import print_records
+from attrgraph_testing.cli import run_cli
 
 
 def test_mode_names_every_setting():
@@ -137,20 +138,12 @@ def test_records_on_the_demo_model_carry_mode_flags_and_coverage(tmp_path):
 
 
 def _demo_graph(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     from attrgraph_cli.io import load_graph
 
     folder = tmp_path
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "trace", "The capital of the state containing Dallas is",
-         "-o", "d.json", "--device", "cpu"],
-        capture_output=True, text=True, cwd=folder, env=env, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    prompt = "The capital of the state containing Dallas is"
+    done = run_cli("trace", prompt, "-o", "d.json", "--device", "cpu", fresh=True, cwd=folder)
+    assert done.code == 0, done.stderr
     return load_graph(folder / "d.json")
 
 

@@ -20,16 +20,10 @@ NO_TORCH = (
 )
 
 
-def test_demo_pt_converts_with_the_demo_tokenizer_and_no_torch(tmp_path: Path):
+def test_demo_pt_converts_with_the_demo_tokenizer_and_no_torch(tmp_path: Path, cli):
     pytest.importorskip("circuit_tracer")
-    done = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "trace", PROMPT, "--raw", "graph.pt", "-o", "t.json", "-q"],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    done = cli("trace", PROMPT, "--raw", "graph.pt", "-o", "t.json", "-q", fresh=True, cwd=tmp_path)
+    assert done.code == 0, done.stderr
     conv = subprocess.run(
         [sys.executable, "-c", NO_TORCH, "convert", "graph.pt", "-o", "c.json"],
         cwd=tmp_path,

@@ -228,22 +228,14 @@ def test_a_local_file_is_never_a_link(np_env, tmp_path, monkeypatch):
     assert np_env.seen == []
 
 
-def test_a_raw_pasted_link_keeps_its_labels_exactly(np_env, tmp_path):
+def test_a_raw_pasted_link_keeps_its_labels_exactly(np_env, tmp_path, cli):
     """Through the real command line (a Path argument would fold `//`): raw JSON, spaces, `//` in a label."""
-    import os
-    import sys
 
     f = features(np_env.graph)[0]
     fid = f"{f['layer']}_{f['feature']}_{f['ctx_idx']}"
     link = f"{np_env.url}/{MODEL}/graph?slug={SLUG}&clerps=" + json.dumps([[fid, "see a // b"]])
     out = tmp_path / "g.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "convert", link, "-o", str(out)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("convert", link, "-o", out, fresh=True, timeout=120)
+    assert proc.code == 0, proc.stderr
     node = next(n for n in json.loads(out.read_text())["nodes"] if n["node_id"] == f["node_id"])
     assert node["clerp"] == "see a // b"

@@ -6,11 +6,9 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -292,13 +290,8 @@ def test_bad_report_options_are_one_line(folder, args, needle) -> None:
     assert sorted(p.name for p in (folder / "graphs").iterdir()) == before
 
 
-def test_help_shows_every_format() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "attrgraph_cli", "validate", "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+def test_help_shows_every_format(cli) -> None:
+    out = cli("validate", "--help", fresh=True, env={"COLUMNS": "200"})
     for name in (*FORMATS, "--output", "--report", "--changed-since"):
         assert name in out.stdout, name
 

@@ -48,7 +48,8 @@ def neuronpedia(tmp_path, monkeypatch):
     srv = Server()
     srv.graph = doc
     stored = f"{srv.url}/bucket/{SLUG}.json"
-    srv.routes[("GET", f"/api/graph/{MODEL}/{SLUG}")] = js(graph_metadata_row(srv.url, MODEL, SLUG, stored, SET))
+    row = graph_metadata_row(srv.url, MODEL, SLUG, stored, SET)
+    srv.routes[("GET", f"/api/graph/{MODEL}/{SLUG}")] = js(row)
     srv.routes[("GET", f"/bucket/{SLUG}.json")] = Reply(200, orjson.dumps(doc))
 
     def features(seen):
@@ -71,7 +72,8 @@ def neuronpedia(tmp_path, monkeypatch):
 def test_the_real_graph_quick_start_runs_as_written(neuronpedia, tmp_path):
     commands = quickstart_commands()
     assert len(commands) == 4, commands  # "in four commands"
-    feats = [n["node_id"] for n in neuronpedia.graph["nodes"] if n["feature_type"] == "cross layer transcoder"]
+    nodes = neuronpedia.graph["nodes"]
+    feats = [n["node_id"] for n in nodes if n["feature_type"] == "cross layer transcoder"]
     pins = feats[:2]
     supernodes = [["Oakland and California", feats[2], feats[3]]]
     link_host = "https://www.neuronpedia.org"

@@ -49,8 +49,8 @@ test-fast:  ## the suite without the tests marked slow or browser
 	$(TEST_THREADS) $(PY) -m pytest -q -n 2 -m "not slow and not browser"
 
 lint:
-	$(VENV)/bin/ruff check attrgraph_cli tests benchmarks
-	$(VENV)/bin/ruff format --check attrgraph_cli tests benchmarks
+	$(VENV)/bin/ruff check attrgraph_cli attrgraph_testing tests benchmarks
+	$(VENV)/bin/ruff format --check attrgraph_cli attrgraph_testing tests benchmarks
 
 bench:  ## benchmarks side by side with the peers; prints a table of ratios
 	$(PY) -m benchmarks

@@ -135,9 +135,7 @@ def _run(  # noqa: ANN001
         items = keep_changed(items, changed_since)
     from attrgraph_cli.io.overwrite import refuse_overwrite
 
-    read = [
-        ("file to validate", item.path if isinstance(item, files.FileReport) else item) for item in items
-    ]
+    read = [("file to validate", item.path if isinstance(item, files.FileReport) else item) for item in items]
     for target in targets:  # a report never replaces a file it reports on
         refuse_overwrite(target.path, read, flag="--report" if target is not targets[0] else "-o")
     reports = [

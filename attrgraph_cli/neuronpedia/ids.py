@@ -40,7 +40,8 @@ TRANSCODER_SETS: dict[str, tuple[str, str]] = {
 # A model id with no source set named anywhere: the set Neuronpedia's viewer falls back to.
 DEFAULT_SOURCE_SET: dict[str, str] = {"gemma-2-2b": "gemmascope-transcoder-16k"}
 
-_NP_HOSTS = ("neuronpedia.org", "www.neuronpedia.org")
+#: hosts of Neuronpedia pages (a graph's source_urls / creator_url pointing here name its maker)
+NEURONPEDIA_HOSTS = ("neuronpedia.org", "www.neuronpedia.org")
 
 
 def base_url() -> str:
@@ -82,7 +83,7 @@ def _source_from_urls(urls: Any) -> tuple[str, str] | None:
             parts = urlsplit(url)
         except ValueError:
             continue
-        if parts.hostname not in _NP_HOSTS:
+        if parts.hostname not in NEURONPEDIA_HOSTS:
             continue
         segs = [s for s in parts.path.split("/") if s]
         if len(segs) == 2 and is_np_id(segs[0]) and is_np_id(segs[1]):

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
 from attrgraph_cli.neuronpedia.ids import (
+    NEURONPEDIA_HOSTS,
     base_url,
     feature_page_url,
     graph_origin,
@@ -26,9 +27,6 @@ from attrgraph_cli.neuronpedia.ids import (
     is_np_id,
     neuronpedia_source,
 )
-
-#: hosts whose name in a graph's `info` (creator_url, source_urls) says Neuronpedia made the file
-NEURONPEDIA_HOSTS = ("neuronpedia.org", "www.neuronpedia.org")
 
 
 def _http(url: str | None) -> str | None:

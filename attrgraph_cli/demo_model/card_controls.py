@@ -21,7 +21,8 @@ import torch
 from attrgraph_cli.intervene.controls import Pool, distribution, matched_draws, percentile
 
 
-def _margin(logits: torch.Tensor, token_id: int) -> float:
+def margin(logits: torch.Tensor, token_id: int) -> float:
+    """Logit of `token_id` minus the largest other logit (> 0 when it is the top prediction)."""
     others = logits.clone()
     others[token_id] = -torch.inf
     return float(logits[token_id] - others.max())
@@ -56,7 +57,7 @@ def ablation_controls(
     """The Texas set's ablation against matched random draws, the top-influence control, and its split."""
     ids = graph.input_tokens
     base = _run(model, ids, [])
-    base_margin = _margin(base, answer_id)
+    base_margin = margin(base, answer_id)
     nodes = [f[0] for f in every]
     pool = Pool(
         np.array([f[1] for f in every]),
@@ -68,11 +69,11 @@ def ablation_controls(
     exclude = [at[n] for n in excluded_nodes if n in at]
     members = [(h["layer"], h["position"], h["influence"]) for h in hits]
     target = [(h["layer"], h["position"], h["feature"]) for h in hits]
-    target_margin = _margin(_run(model, ids, _zero(target)), answer_id)
+    target_margin = margin(_run(model, ids, _zero(target)), answer_id)
     drawn = matched_draws(pool, members, exclude, n_draws, np.random.default_rng(seed))
     margins = []
     for draw in drawn.draws:
-        margins.append(_margin(_run(model, ids, _zero([pool.key[i] for i in draw])), answer_id))
+        margins.append(margin(_run(model, ids, _zero([pool.key[i] for i in draw])), answer_id))
     drops = [base_margin - m for m in margins]
     target_drop = base_margin - target_margin
     # the most influential other features at or after the city, as many as the set
@@ -102,22 +103,22 @@ def ablation_controls(
             "features": [f"{f[1]}_{f[3]}_{f[2]}" for f in others],
             "influence_sum": float(sum(f[4] for f in others)),
             "answer_probability": float(torch.softmax(top_logits, -1)[answer_id]),
-            "margin": _margin(top_logits, answer_id),
+            "margin": margin(top_logits, answer_id),
         },
         "strongest_alone": {
             "feature": f"{strongest['layer']}_{strongest['feature']}_{strongest['position']}",
             "answer_probability": float(torch.softmax(alone, -1)[answer_id]),
-            "margin": _margin(alone, answer_id),
+            "margin": margin(alone, answer_id),
         },
         "rest_without_strongest": {
             "n_features": len(hits) - 1,
             "answer_probability": float(torch.softmax(rest, -1)[answer_id]),
-            "margin": _margin(rest, answer_id),
+            "margin": margin(rest, answer_id),
         },
         "survives_matched": bool(
             target_margin <= half and margins and float(np.mean([m <= half for m in margins])) < 0.05
         ),
-        "survives_top_influence": bool(target_margin <= half and _margin(top_logits, answer_id) > half),
+        "survives_top_influence": bool(target_margin <= half and margin(top_logits, answer_id) > half),
     }
 
 

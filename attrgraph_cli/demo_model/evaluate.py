@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import torch
 
-from attrgraph_cli.demo_model.card_controls import ablation_controls, swap_controls
+from attrgraph_cli.demo_model.card_controls import ablation_controls, margin, swap_controls
 from attrgraph_cli.demo_model.corpus import Example
 
 
@@ -210,13 +210,6 @@ def _intermediate_features(
     return graph, hits, every
 
 
-def _margin(logits: torch.Tensor, token_id: int) -> float:
-    """Logit of `token_id` minus the largest other logit (> 0 when it is the top prediction)."""
-    others = logits.clone()
-    others[token_id] = -torch.inf
-    return float(logits[token_id] - others.max())
-
-
 def _flow_share(graph, source: int, target: int, through: set[int]) -> float:
     """Share of `source`'s influence on node `target` carried by paths through any node of `through`.
 
@@ -340,7 +333,7 @@ def intermediate_step(
         model, graph, city_pos, answer_id, {h["node"] for h in hits}, top_nodes
     )
 
-    base_margin, ablated_margin = _margin(base, answer_id), _margin(ablated, answer_id)
+    base_margin, ablated_margin = margin(base, answer_id), margin(ablated, answer_id)
     removes_half = bool(hits) and ablated_margin <= 0.5 * base_margin
     swap_changes = bool(hits) and swap_top == swap_answer
     random_swap = swap_ctrl.get("random_written", {}).get("share_giving_the_swap_answer", 1.0)

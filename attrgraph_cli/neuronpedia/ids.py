@@ -158,10 +158,17 @@ def graph_origin(metadata: dict[str, Any]) -> str | None:
     """The Neuronpedia page a graph was opened from (`metadata.info.neuronpedia_graph_page`), if http(s)."""
     info = metadata.get("info") if isinstance(metadata, dict) else None
     page = info.get(ORIGIN_KEY) if isinstance(info, dict) else None
-    if not isinstance(page, str) or len(page) > 4096 or any(ord(c) < 32 for c in page):
+    if not isinstance(page, str) or len(page) > 4096:
+        return None
+    return http_url(page)
+
+
+def http_url(url: Any) -> str | None:
+    """`url` when it is an http(s) URL with a host and no control characters, else None."""
+    if not isinstance(url, str) or any(ord(c) < 32 or ord(c) == 127 for c in url):
         return None
     try:
-        parts = urlsplit(page)
+        parts = urlsplit(url)
     except ValueError:
         return None
-    return page if parts.scheme in ("http", "https") and parts.netloc else None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None

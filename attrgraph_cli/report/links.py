@@ -24,20 +24,10 @@ from attrgraph_cli.neuronpedia.ids import (
     feature_page_url,
     graph_origin,
     graph_page_url,
+    http_url,
     is_np_id,
     neuronpedia_source,
 )
-
-
-def _http(url: str | None) -> str | None:
-    """`url` when it is an http(s) URL with a host and no control characters, else None."""
-    if not isinstance(url, str) or any(ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _made_by_neuronpedia(info: dict[str, Any]) -> bool:
@@ -74,7 +64,7 @@ class NeuronpediaLinks:
         """The feature page of feature `index` of `layer`, or None when Neuronpedia hosts none."""
         if not self.model or not self.source_set or layer < 0 or index < 0:
             return None
-        return _http(feature_page_url(self.base, self.model, self.source_set, layer, index))
+        return http_url(feature_page_url(self.base, self.model, self.source_set, layer, index))
 
     def node(self, graph: AttributionGraph, i: int) -> str | None:
         """The feature page of node `i` when it is a feature Neuronpedia hosts, else None."""
@@ -102,4 +92,4 @@ def neuronpedia_links(graph: AttributionGraph) -> NeuronpediaLinks:
     if page is None and _made_by_neuronpedia(info) and is_np_id(scan) and isinstance(slug, str) and slug:
         page = graph_page_url(base, scan, slug[:300])
     model, source_set = source if source is not None else (None, None)
-    return NeuronpediaLinks(base=base, graph=_http(page), model=model, source_set=source_set)
+    return NeuronpediaLinks(base=base, graph=http_url(page), model=model, source_set=source_set)

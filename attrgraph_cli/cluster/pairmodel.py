@@ -22,7 +22,7 @@ from importlib import resources
 import numpy as np
 import scipy.sparse as sp
 
-from attrgraph_cli.cluster.signals import SignalWeights, label_similarity, unit_rows
+from attrgraph_cli.cluster.signals import SignalWeights, gram, label_similarity, unit_rows
 
 #: the fitted signals, in the order of the weight vector (the intercept is separate)
 SIGNALS = (
@@ -114,11 +114,6 @@ def collect(
     )
 
 
-def _gram(m: sp.csr_matrix) -> np.ndarray:
-    m32 = m.astype(np.float32)
-    return (m32 @ m32.T).toarray()
-
-
 def signal_matrices(sig: UnitSignals) -> Iterator[tuple[str, np.ndarray]]:
     """(name, n x n float32 matrix) for each fitted signal, standardised over the graph's pairs of units
     (`standardise`), one at a time (memory: one matrix each)."""
@@ -147,11 +142,11 @@ def standardise(m: np.ndarray) -> np.ndarray:
 
 def _raw_signal_matrices(sig: UnitSignals) -> Iterator[tuple[str, np.ndarray]]:
     f32 = np.float32
-    yield "in", _gram(sig.incoming)
-    yield "out", _gram(sig.outgoing)
-    yield "in_abs", _gram(sig.incoming_abs)
-    yield "out_abs", _gram(sig.outgoing_abs)
-    in_free = _gram(sig.incoming_free)
+    yield "in", gram(sig.incoming)
+    yield "out", gram(sig.outgoing)
+    yield "in_abs", gram(sig.incoming_abs)
+    yield "out_abs", gram(sig.outgoing_abs)
+    in_free = gram(sig.incoming_free)
     yield "in_free", in_free.copy()
     norms = np.linalg.norm(sig.effects, axis=1) if sig.effects.size else np.zeros(len(sig.size))
     unit = (sig.effects / np.where(norms > 0, norms, 1.0)[:, None]).astype(f32)
@@ -165,7 +160,7 @@ def _raw_signal_matrices(sig: UnitSignals) -> Iterator[tuple[str, np.ndarray]]:
     np.exp(m, out=m)
     yield "layer", m
     del m
-    inter = _gram(sig.positions)
+    inter = gram(sig.positions)
     count = np.asarray(sig.positions.sum(axis=1), dtype=f32).ravel()
     inter /= np.maximum(count[:, None] + count[None, :] - inter, f32(1.0))
     yield "position", inter.copy()
@@ -251,7 +246,7 @@ def probability(sig: UnitSignals, weights: PairWeights) -> np.ndarray:
     if weights.vocabulary > 0 and voc.shape[0] == n and voc.nnz:
         has = np.asarray(voc.getnnz(axis=1) > 0).ravel()
         both = np.logical_and.outer(has, has)
-        mixed = (total + np.float32(weights.vocabulary) * _gram(voc)) / np.float32(1.0 + weights.vocabulary)
+        mixed = (total + np.float32(weights.vocabulary) * gram(voc)) / np.float32(1.0 + weights.vocabulary)
         total[both] = np.clip(mixed[both], 0.0, 1.0)
         del mixed, both
     labels, both = label_similarity(sig.words)

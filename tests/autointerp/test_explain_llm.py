@@ -45,10 +45,21 @@ class Stub:
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                     stub.auth.add(self.headers.get("Authorization", ""))
+                counted = [True]
+
+                def answered() -> None:
+                    """The request leaves the count before its answer is sent: a client may send its next
+                    request the moment it has read this answer, before this thread runs again."""
+                    if counted[0]:
+                        counted[0] = False
+                        with stub.lock:
+                            stub.in_flight -= 1
+
                 try:
                     time.sleep(0.05)
                     if stub.mode == "slow":
                         time.sleep(1.0)
+                    answered()
                     if stub.mode == "flaky" and n % 2 == 1:
                         self.send_response(500)
                         self.end_headers()
@@ -66,8 +77,7 @@ class Stub:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    with stub.lock:
-                        stub.in_flight -= 1
+                    answered()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"

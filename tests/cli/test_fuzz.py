@@ -16,9 +16,6 @@ import copy
 import io
 import json
 import os
-import resource
-import signal
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -34,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from attrgraph_cli.io import save_graph  # noqa: E402
+from attrgraph_testing.bounded_child import cli_in_child  # noqa: E402
 from attrgraph_testing.paths import SHARED  # noqa: E402
 from attrgraph_testing.synthetic import random_dense, random_graph  # noqa: E402
 
@@ -61,64 +59,11 @@ pytestmark = pytest.mark.xdist_group("fuzz")
 
 
 # ---- running a command in a bounded child ------------------------------------------------------------------
-def _address_space() -> int:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 4 << 30
-
-
 def run_bounded(args: list[str]) -> tuple[int, str]:
     """Run `attrgraph ARGS` in a forked child (memory-limited, timed out); (exit code, stderr)."""
-    from attrgraph_cli.cli import app
-
-    limit = _address_space() + EXTRA_ADDRESS_SPACE
-    with tempfile.TemporaryFile() as err:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 70
-            try:
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-                os.dup2(err.fileno(), 2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 1)
-                sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-                sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
-                try:
-                    app(args=args, prog_name="attrgraph")
-                    code = 0
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent as exit 70
-                try:
-                    sys.stderr.write(f"CHILD CRASH {type(exc).__name__}: {exc}\n")
-                finally:
-                    code = 70
-            finally:
-                try:
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
-        deadline_hit = False
-
-        def on_alarm(signum: int, frame: Any) -> None:
-            nonlocal deadline_hit
-            deadline_hit = True
-            os.kill(pid, signal.SIGKILL)
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, TIMEOUT_S)
-        try:
-            _, status = os.waitpid(pid, 0)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    assert not deadline_hit, f"attrgraph {' '.join(args)} ran past {TIMEOUT_S} s"
-    code = os.waitstatus_to_exitcode(status)
-    return code, text
+    result = cli_in_child(args, timeout_s=TIMEOUT_S, extra_bytes=EXTRA_ADDRESS_SPACE)
+    assert not result.timed_out, f"attrgraph {' '.join(args)} ran past {TIMEOUT_S} s"
+    return result.code, result.stderr
 
 
 def check_house_rules(args: list[str], code: int, stderr: str) -> None:

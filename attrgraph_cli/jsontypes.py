@@ -30,3 +30,8 @@ def json_type_phrase(v: Any) -> str:
     if name == "null":
         return name
     return ("an " if name[0] in "aeiou" else "a ") + name
+
+
+def list_or_empty(value: Any) -> list[Any]:
+    """`value` when it is a JSON array, else [] (hand-edited or server-sent data may hold anything there)."""
+    return value if isinstance(value, list) else []

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from attrgraph_cli.autointerp.imported import Imported, SourceError, clean_label
+from attrgraph_cli.jsontypes import list_or_empty
 
 NAME = "neuronpedia"
 PREFERRED_TYPE = "np_max-act-logits"
@@ -170,10 +171,6 @@ class _bar:
             self.progress.stop()
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _finite_list(value: Any, limit: int) -> list[float] | None:
     if not isinstance(value, list):
         return None
@@ -194,7 +191,7 @@ def _str_list(value: Any, limit: int) -> list[str] | None:
 def _trim(row: dict[str, Any]) -> dict[str, Any]:
     """The parts of a Neuron row that are used, checked and clipped (what is cached)."""
     explanations = []
-    for e in _list(row.get("explanations"))[:256]:
+    for e in list_or_empty(row.get("explanations"))[:256]:
         if isinstance(e, dict) and isinstance(e.get("description"), str):
             explanations.append(
                 {
@@ -208,7 +205,7 @@ def _trim(row: dict[str, Any]) -> dict[str, Any]:
         if len(explanations) >= 16:
             break
     acts = []
-    for a in _list(row.get("activations"))[:256]:
+    for a in list_or_empty(row.get("activations"))[:256]:
         if not isinstance(a, dict):
             continue
         tokens, values = _str_list(a.get("tokens"), MAX_TOKENS), _finite_list(a.get("values"), MAX_TOKENS)

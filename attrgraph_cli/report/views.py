@@ -25,6 +25,7 @@ from typing import Any
 from attrgraph_cli import extension
 from attrgraph_cli.clip import MAX_LABEL, clip
 from attrgraph_cli.graph.model import AttributionGraph, NodeKind
+from attrgraph_cli.jsontypes import list_or_empty
 from attrgraph_cli.report import semantics
 from attrgraph_cli.report.links import NeuronpediaLinks, neuronpedia_links
 from attrgraph_cli.report.semantics import PALETTE, Semantics, supernode_color
@@ -323,13 +324,9 @@ MAX_TARGETS = 30
 MAX_TOP = 10
 
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
 def _pairs(value: Any) -> list[tuple[str, float]]:
     out = []
-    for item in _list(value)[:MAX_TOP]:
+    for item in list_or_empty(value)[:MAX_TOP]:
         if isinstance(item, list) and len(item) == 2 and _finite(item[1]) is not None:
             out.append((_text(item[0], 80), float(item[1])))
     return out
@@ -356,14 +353,14 @@ def _generated(value: Any) -> str | None:
 
 def intervention_view(record: dict[str, Any], number: int) -> InterventionSummary:
     """One record (number: its place among the records, from 1) with every field checked and cut."""
-    spec = [e for e in _list(record.get("spec")) if isinstance(e, dict)]
-    targets = [t for t in _list(record.get("targets")) if isinstance(t, dict)][:MAX_TARGETS]
+    spec = [e for e in list_or_empty(record.get("spec")) if isinstance(e, dict)]
+    targets = [t for t in list_or_empty(record.get("targets")) if isinstance(t, dict)][:MAX_TARGETS]
     return InterventionSummary(
         name=_text(record.get("name") or f"Intervention {number}", 120),
         kind=_text(record.get("kind"), 30),
         model=_text(record.get("model"), 120),
         spec=[_text(e.get("text") or e.get("op") or "") for e in spec],
-        nodes=[_text(n, 200) for e in spec for n in _list(e.get("nodes"))],
+        nodes=[_text(n, 200) for e in spec for n in list_or_empty(e.get("nodes"))],
         targets=[
             TargetView(
                 token=_text(t.get("token", ""), 80),

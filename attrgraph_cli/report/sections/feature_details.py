@@ -12,6 +12,7 @@ import numpy as np
 
 from attrgraph_cli import extension
 from attrgraph_cli.graph.model import NodeKind
+from attrgraph_cli.jsontypes import list_or_empty
 from attrgraph_cli.report import semantics
 from attrgraph_cli.report.charts import bar_chart
 from attrgraph_cli.report.sections.context import ReportContext, Section
@@ -58,25 +59,20 @@ def _logits(details: dict[str, Any], name: str) -> list[str]:
     return out
 
 
-def _list(value: Any) -> list[Any]:
-    """`value` when it is a list, else [] (a hand-edited dashboard may hold anything)."""
-    return value if isinstance(value, list) else []
-
-
 def examples(details: dict[str, Any], limit: int) -> list[Example]:
     """The first `limit` examples over the quantiles (strongest first, as stored)."""
     raw: list[dict[str, Any]] = []
-    for q in _list(details.get("examples_quantiles")):
+    for q in list_or_empty(details.get("examples_quantiles")):
         if isinstance(q, dict) and isinstance(q.get("examples"), list):
             raw.extend(ex for ex in q["examples"] if isinstance(ex, dict))
         if len(raw) >= limit:
             break
     out = []
     for ex in raw[:limit]:
-        tokens = [str(t) for t in _list(ex.get("tokens"))][:512]
+        tokens = [str(t) for t in list_or_empty(ex.get("tokens"))][:512]
         acts = [
             float(a) if isinstance(a, (int, float)) and math.isfinite(a) else 0.0
-            for a in _list(ex.get("tokens_acts_list"))
+            for a in list_or_empty(ex.get("tokens_acts_list"))
         ][: len(tokens)]
         acts += [0.0] * (len(tokens) - len(acts))
         if not tokens:

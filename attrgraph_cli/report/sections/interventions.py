@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attrgraph_cli import extension
+from attrgraph_cli.jsontypes import list_or_empty
 from attrgraph_cli.report.charts import line_chart, scatter_chart
 from attrgraph_cli.report.sections.context import ReportContext, Section
 from attrgraph_cli.report.tables import cell, key_values, num
@@ -56,16 +57,12 @@ class InterventionView:
     partial: bool = False
 
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
 def spec_text(entry: Any) -> str:
     """One spec entry in words: `set 20_15589_10 = 0 at positions 3, 4 (as written: ...)`."""
     if not isinstance(entry, dict):
         return cell(entry)
     op = str(entry.get("op", "?"))
-    nodes = [str(n) for n in _list(entry.get("nodes"))]
+    nodes = [str(n) for n in list_or_empty(entry.get("nodes"))]
     shown = ", ".join(nodes[:MAX_SPEC_NODES]) + (
         f" +{len(nodes) - MAX_SPEC_NODES} more" if len(nodes) > MAX_SPEC_NODES else ""
     )
@@ -77,7 +74,7 @@ def spec_text(entry: Any) -> str:
         words += f" \u00d7 {num(entry['multiple'], 4)}"
     if op == "swap" and entry.get("source_prompt"):
         words += f" from {entry['source_prompt']!r}"
-    positions = _list(entry.get("positions"))
+    positions = list_or_empty(entry.get("positions"))
     if positions:
         words += " at position" + ("s " if len(positions) > 1 else " ") + ", ".join(map(str, positions[:20]))
     text = entry.get("text")
@@ -88,7 +85,7 @@ def spec_text(entry: Any) -> str:
 
 def _pairs(value: Any) -> list[tuple[str, str]]:
     out = []
-    for item in _list(value)[:20]:
+    for item in list_or_empty(value)[:20]:
         if isinstance(item, list) and len(item) == 2:
             out.append((cell(item[0], 60), num(item[1])))
     return out
@@ -134,7 +131,7 @@ def _agreement_chart(targets: list[dict[str, Any]]) -> str | None:
 
 def view(record: dict[str, Any], number: int) -> InterventionView:
     """One record as the template shows it; missing optional fields are empty strings / lists."""
-    targets = [t for t in _list(record.get("targets")) if isinstance(t, dict)]
+    targets = [t for t in list_or_empty(record.get("targets")) if isinstance(t, dict)]
     settings = record.get("settings") if isinstance(record.get("settings"), dict) else {}
     when = cell(record.get("time") or "", 40)
     duration = num(record.get("duration_s"))
@@ -147,7 +144,8 @@ def view(record: dict[str, Any], number: int) -> InterventionView:
         kind=cell(record.get("kind", ""), 30),
         model=cell(record.get("model") or "", 120),
         when=when,
-        spec=[spec_text(e) for e in _list(record.get("spec"))] or ["nothing changed (plain forward pass)"],
+        spec=[spec_text(e) for e in list_or_empty(record.get("spec"))]
+        or ["nothing changed (plain forward pass)"],
         settings=key_values(settings, 80),
         targets=[_target(t) for t in targets[:30]],
         top_before=_pairs(record.get("top_before")),

@@ -58,6 +58,9 @@ class ClusterOptions:
     #: transcoder graph), else "structural" (the similarity of `signals.similarity`, node by node)
     method: str = "auto"
     only_pinned: bool = False
+    #: with `only_pinned`: every default candidate stays in the clustering as context (False: the pinned
+    #: features are clustered alone, the control the benchmark compares against)
+    pinned_context: bool = True
     replace: bool = False
     seed: int = 0
     random_controls: int = 5
@@ -171,8 +174,11 @@ def _existing(graph: AttributionGraph, replace: bool) -> list[Supernode]:
 
 def _candidates(
     graph: AttributionGraph, influence: np.ndarray, kept: list[Supernode], opts: ClusterOptions
-) -> tuple[np.ndarray, np.ndarray]:
-    """(candidate rows by decreasing influence, every feature row)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(candidate rows by decreasing influence, every feature row, which candidates may join a supernode).
+
+    With `--only-pinned` only the pinned candidates may join one, but every candidate of the default run
+    stays in the clustering as context (see `cluster_graph`)."""
     nodes = graph.nodes
     feats = np.flatnonzero(nodes.kind == NodeKind.FEATURE)
     if not len(feats):
@@ -180,18 +186,20 @@ def _candidates(
     pool = np.ones(len(nodes), dtype=bool)
     for s in kept:
         pool[s.rows] = False
+    pinned = np.ones(len(nodes), dtype=bool)
     if opts.only_pinned:
-        pinned = np.zeros(len(nodes), dtype=bool)
+        pinned[:] = False
         for nid in graph.pinned_ids:
             try:
                 pinned[graph.index_of(nid)] = True
             except KeyError:
                 pass
-        pool &= pinned
-        if not pool[feats].any():
+        if not (pool & pinned)[feats].any():
             raise AttrgraphError(
                 "--only-pinned: no pinned feature outside the existing supernodes (qParams.pinnedIds)"
             )
+        if not opts.pinned_context:
+            pool &= pinned
     if not pool[feats].any():  # the true reason, not "below the influence floor" (issue 23)
         raise AttrgraphError(
             f"every one of the {len(feats)} features is already in a kept supernode: nothing left to cluster "
@@ -206,22 +214,26 @@ def _candidates(
         )
     top = float(influence[feats].max())
     relative = influence / top if top > 0 else np.zeros_like(influence)
-    chosen = feats[pool[feats] & (relative[feats] >= opts.min_influence)]
-    if not len(chosen):
+    above = feats[pool[feats] & (relative[feats] >= opts.min_influence)]
+    if not pinned[above].any():
+        n_pool = int((pool & pinned)[feats].sum())
+        which = "pinned features" if opts.only_pinned else "candidate features"
         raise AttrgraphError(
-            f"all {int(pool[feats].sum())} candidate features are below the influence floor "
+            f"all {n_pool} {which} are below the influence floor "
             f"(--min-influence {opts.min_influence:g} of the most influential feature): nothing to cluster"
             if top > 0
             else "no feature has any influence on the logits (every path to them weighs 0): nothing to do"
         )
-    chosen = chosen[np.lexsort((chosen, -influence[chosen]))][: opts.max_features]
+    chosen = above[np.lexsort((above, -influence[above]))][: opts.max_features]
+    if opts.only_pinned:  # pinned features past --max-features are still clustered (it caps the context)
+        chosen = np.concatenate([chosen, np.setdiff1d(above[pinned[above]], chosen)])
     # a feature is one unit across positions: its other positions (in the pool) come with it
     fid = units.feature_ids(graph)
     whole = feats[pool[feats] & np.isin(fid[feats], fid[chosen])]
     extra = np.setdiff1d(whole, chosen)
     if len(extra) and len(chosen) + len(extra) <= max(opts.max_features, len(chosen)):
         chosen = np.concatenate([chosen, extra[np.lexsort((extra, -influence[extra]))]])
-    return chosen, feats
+    return chosen, feats, pinned[chosen]
 
 
 def _ratio(ours: float | None, base: float | None) -> float | None:
@@ -245,6 +257,8 @@ class Prepared:
     n_units: int
     n_split: int
     usig: pairmodel.UnitSignals | None
+    #: per candidate, whether it may join a supernode (False: context only, `--only-pinned`)
+    groupable: np.ndarray
 
 
 def prepare(
@@ -255,12 +269,14 @@ def prepare(
     adjacency = graph.adjacency()
     adjacency.sum_duplicates()
     influence = node_influence(graph, adjacency)
-    cand, feats = _candidates(graph, influence, kept, opts)
+    cand, feats, groupable = _candidates(graph, influence, kept, opts)
     labels = signals.node_labels(graph)
     effects = logit_effects(graph, adjacency)
     sig = signals.collect(graph, cand, adjacency, effects, labels, opts.weights.vocabulary_top_k)
     unit, n_units, n_split = units.units(graph, adjacency, cand, effects, opts.split_below)
-    prep = Prepared(adjacency, influence, cand, feats, labels, effects, sig, unit, n_units, n_split, None)
+    prep = Prepared(
+        adjacency, influence, cand, feats, labels, effects, sig, unit, n_units, n_split, None, groupable
+    )
     if with_unit_signals:
         prep.usig = unit_signals(graph, prep)
     return prep
@@ -319,7 +335,14 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         sizes=size_of,
     )
     unit_influence = np.bincount(unit, weights=influence[cand], minlength=n_units)
-    loose_units = _loose_singletons(n_units, unit_parts, unit_influence, fallback=method == "fitted")
+    floor = _singleton_floor(n_units, unit_parts, unit_influence, fallback=method == "fitted")
+    # --only-pinned: the unpinned candidates shaped the grouping; each supernode keeps its pinned members
+    members = [np.flatnonzero((unit == u) & prep.groupable) for u in range(n_units)]
+    unit_parts = [up for up in ([u for u in up if len(members[u])] for up in unit_parts) if len(up) > 1]
+    unit_parts = [np.asarray(up, dtype=np.int64) for up in unit_parts]
+    size_of = np.asarray([len(m) for m in members])
+    loose_units = _loose_singletons(n_units, unit_parts, unit_influence, floor)
+    loose_units = loose_units[size_of[loose_units] > 0]
     if opts.singletons:  # an influential feature that fits no group is a supernode of its own
         if method == "fitted":  # ... when it is at several positions; one node alone is noise (pinned)
             alone = np.asarray([u for u in loose_units if size_of[u] > 1], dtype=np.int64)
@@ -327,7 +350,6 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         else:
             alone, loose_units = loose_units, np.zeros(0, dtype=np.int64)
         unit_parts += [np.asarray([u], dtype=np.int64) for u in alone]
-    members = [np.flatnonzero(unit == u) for u in range(n_units)]
     parts = [np.sort(np.concatenate([members[u] for u in up])) for up in unit_parts]
     loose = (
         np.sort(np.concatenate([members[u] for u in loose_units]))
@@ -337,11 +359,14 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     parts.sort(key=lambda p: (-float(influence[cand[p]].sum()), int(cand[p].min())))
     new = _named_supernodes(graph, prep, parts, sim, unit, kept)
     loose = cand[loose]
-    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, cand, feats, opts, loose)
+    eligible = cand[prep.groupable]  # the candidates a supernode may hold (the controls draw from them)
+    scores = _set_scores(graph, adjacency, influence, sig, parts, kept, new, eligible, feats, opts, loose)
+    if opts.only_pinned:
+        scores["context"] = int(len(cand))
     if opts.causal and new:
-        _add_causal_scores(graph, new, scores, opts, cand)
+        _add_causal_scores(graph, new, scores, opts, eligible)
     _apply(graph, kept, new, scores, opts, loose)
-    return ClusterResult(new, kept, scores, len(cand), len(feats), loose)
+    return ClusterResult(new, kept, scores, len(eligible), len(feats), loose)
 
 
 def _named_supernodes(
@@ -394,20 +419,30 @@ def _mean_within(prob: np.ndarray, unit_of: np.ndarray) -> float:
     return float(sub.sum() / (len(unit_of) * (len(unit_of) - 1)))
 
 
-def _loose_singletons(
-    n: int, parts: list[np.ndarray], influence: np.ndarray, fallback: bool = False
-) -> np.ndarray:
-    """Indices (into the n candidates, `influence` their influence) of the candidates left alone whose
-    influence reaches the median grouped candidate's: influential features that fit no group. They become
-    single-feature supernodes (or, with `singletons` off, are only pinned), as a researcher keeps an
-    important feature on its own rather than dropping it."""
+def _singleton_floor(n: int, parts: list[np.ndarray], influence: np.ndarray, fallback: bool) -> float | None:
+    """The influence a candidate left alone needs to be kept (`_loose_singletons`): the median grouped
+    candidate's (`influence`: per candidate, `parts`: the grouping); with nothing grouped, None, or with
+    `fallback` the median of all (a lone feature unit may still be kept)."""
     grouped = np.zeros(n, dtype=bool)
     for p in parts:
         grouped[p] = True
     if not grouped.any() and (not fallback or not n):
+        return None
+    return float(np.median(influence[grouped] if grouped.any() else influence))
+
+
+def _loose_singletons(
+    n: int, parts: list[np.ndarray], influence: np.ndarray, floor: float | None
+) -> np.ndarray:
+    """Indices (into the n candidates, `influence` their influence) of the candidates in no part whose
+    influence reaches `floor`: influential features that fit no group. They become single-feature
+    supernodes (or, with `singletons` off, are only pinned), as a researcher keeps an important feature on
+    its own rather than dropping it."""
+    if floor is None:
         return np.zeros(0, dtype=np.int64)
-    # nothing grouped, with `fallback`: the median of all (a lone feature unit may still be kept)
-    floor = float(np.median(influence[grouped] if grouped.any() else influence))
+    grouped = np.zeros(n, dtype=bool)
+    for p in parts:
+        grouped[p] = True
     alone = np.flatnonzero(~grouped)
     return alone[influence[alone] >= floor]
 
@@ -442,7 +477,7 @@ def _set_scores(
         cov["random_control"] = {
             k: float(np.mean([d[k] for d in draws])) for k in ("replacement", "completeness")
         } | {"draws": len(draws), "pool": "candidates", "pool_size": int(len(pool)), "size": n_new}
-    result: dict[str, Any] = {"coverage": cov, "candidates": int(len(sig.candidates)), "groups": len(new)}
+    result: dict[str, Any] = {"coverage": cov, "candidates": int(len(cand)), "groups": len(new)}
     if parts:
         idx = np.concatenate(parts)
         ours = np.concatenate([np.full(len(p), g) for g, p in enumerate(parts)])

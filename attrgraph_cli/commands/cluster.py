@@ -61,7 +61,14 @@ def cluster(
         ),
     ] = "auto",
     only_pinned: Annotated[
-        bool, typer.Option("--only-pinned", help="Cluster only the pinned features (qParams.pinnedIds).")
+        bool,
+        typer.Option(
+            "--only-pinned",
+            help=(
+                "Only the pinned features (qParams.pinnedIds) join supernodes; the unpinned candidates "
+                "still shape the clustering as context."
+            ),
+        ),
     ] = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop the supernodes already in the file and start over.")

@@ -52,6 +52,14 @@ def cluster(
             "--method fitted, 0.5 with structural).",
         ),
     ] = None,
+    keep_influence: Annotated[
+        float | None,
+        typer.Option(
+            "--keep-influence",
+            help="Keep the supernodes that, most influential first, carry this share of the grouped "
+            "influence; the rest are noise, left out (default: 0.95 with --method fitted, 1 structural).",
+        ),
+    ] = None,
     method: Annotated[
         str,
         typer.Option(
@@ -135,6 +143,7 @@ def cluster(
         min_influence=min_influence,
         max_features=max_features,
         max_distance=max_distance,
+        keep_influence=keep_influence,
         method=method,
         only_pinned=only_pinned,
         replace=replace,

@@ -302,6 +302,14 @@ def test_cli_in_place_failure_leaves_the_input(planted_json, tmp_path):
     assert planted_json.read_bytes() == before
 
 
+@pytest.mark.parametrize("value", ["0", "-0.5", "1.01", "nan"])
+def test_cli_refuses_a_keep_influence_outside_0_to_1(planted_json, tmp_path, value):
+    before = planted_json.read_bytes()
+    done = _cli("cluster", str(planted_json), "-o", str(planted_json), "--keep-influence", value, cwd=tmp_path)
+    _one_line_error(done, "--keep-influence")
+    assert planted_json.read_bytes() == before
+
+
 def test_clt_forge_sample(clt_forge_pt, tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "clt.json"

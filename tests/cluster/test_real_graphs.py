@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from attrgraph_cli.cluster import ClusterOptions, cluster_graph
-from attrgraph_cli.cluster.engine import FITTED_MAX_SIZE, STRUCTURAL_MAX_SIZE
+from attrgraph_cli.cluster.engine import (
+    FITTED_KEEP_INFLUENCE,
+    FITTED_MAX_SIZE,
+    STRUCTURAL_MAX_SIZE,
+    _drop_noise,
+)
 from attrgraph_cli.cluster.influence import logit_effects
 from attrgraph_cli.cluster.pairmodel import SIGNALS, from_dict, shipped_weights
 from attrgraph_cli.cluster.units import SPLIT_BELOW, units
@@ -145,15 +150,58 @@ def test_leave_one_graph_out_pair_f1_beats_the_baseline_by_030(name):
     assert pinned[0] >= base + 0.30, (pinned[0], base)
 
 
+def _distinct_features(graph: AttributionGraph) -> int:
+    return len({k for k in rg.feature_keys(graph).tolist() if k})
+
+
 @needs_data
-def test_a_real_dallas_like_graph_gets_8_to_25_supernodes():
-    """oakland: 255 feature nodes, the 150-300 range of a real Dallas graph."""
-    case = rg.load("oakland")
+@pytest.mark.parametrize("name", rg.NAMES)
+def test_a_real_dallas_like_graph_gets_8_to_25_supernodes(name):
+    """Every development graph of 150-300 features (a real Dallas graph's shape: oakland 211, jordan 268;
+    muscle, 412, is checked only for the size bound)."""
+    case = rg.load(name)
     cluster_graph(case.graph, ClusterOptions())
-    n_features = int((case.graph.nodes.kind == NodeKind.FEATURE).sum())
-    assert 150 <= n_features <= 300
-    assert 8 <= len(case.graph.supernodes) <= 25
+    if 150 <= _distinct_features(case.graph) <= 300:
+        assert 8 <= len(case.graph.supernodes) <= 25
     assert max(len(m) for _n, *m in case.graph.supernodes) <= FITTED_MAX_SIZE
+
+
+@needs_data
+def test_two_development_graphs_have_the_dallas_shape():
+    assert sum(150 <= _distinct_features(rg.load(n).graph) <= 300 for n in rg.NAMES) == 2
+
+
+@needs_data
+@pytest.mark.parametrize("name", rg.NAMES)
+def test_noise_rule_keeps_the_most_influential_supernodes_carrying_95_percent(name):
+    """The default run = the run keeping every supernode (`--keep-influence 1`, the control), cut to its
+    most influential supernodes that together carry FITTED_KEEP_INFLUENCE of their influence."""
+    every = cluster_graph(rg.load(name).graph, ClusterOptions(keep_influence=1.0))
+    kept = cluster_graph(rg.load(name).graph, ClusterOptions())
+    share = np.asarray([s.scores["influence_share"] for s in every.new])
+    assert len(kept.new) < len(every.new)
+    members = {tuple(s.rows.tolist()) for s in every.new}
+    assert {tuple(s.rows.tolist()) for s in kept.new} <= members
+    top = np.sort(share)[::-1]
+    need = int(np.searchsorted(np.cumsum(top) / top.sum(), FITTED_KEEP_INFLUENCE - 1e-12)) + 1
+    assert len(kept.new) == need
+    kept_share = sorted(s.scores["influence_share"] for s in kept.new)
+    assert kept_share[0] >= top[need - 1] - 1e-12  # nothing less influential kept over a dropped one
+    assert sum(kept_share) >= FITTED_KEEP_INFLUENCE * top.sum() - 1e-9
+
+
+def test_drop_noise_ranks_groups_and_lone_units_by_influence():
+    influence = np.asarray([5.0, 4.0, 0.5, 0.3, 0.1, 0.1])
+    parts = [np.asarray([0, 1]), np.asarray([2, 3]), np.asarray([4, 5])]
+    kept, noise = _drop_noise(parts, [], influence, 0.95)  # 9 / 10 < 0.95 <= 9.8 / 10
+    assert [p.tolist() for p in kept] == [[0, 1], [2, 3]]
+    assert noise.tolist() == [4, 5]
+    kept, noise = _drop_noise(parts, [], influence, 1.0)  # the control: every group kept
+    assert len(kept) == 3 and len(noise) == 0
+    kept, noise = _drop_noise(parts[1:], [0], influence, 0.5)  # a lone unit outranks both groups
+    assert kept == [] and sorted(noise.tolist()) == [2, 3, 4, 5]
+    kept, noise = _drop_noise(parts, [], influence, 0.01)  # the first is always kept
+    assert [p.tolist() for p in kept] == [[0, 1]]
 
 
 @pytest.mark.parametrize(("share", "method"), [(0.05, "structural"), (0.25, "fitted")])

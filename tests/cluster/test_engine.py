@@ -305,7 +305,8 @@ def test_cli_in_place_failure_leaves_the_input(planted_json, tmp_path):
 @pytest.mark.parametrize("value", ["0", "-0.5", "1.01", "nan"])
 def test_cli_refuses_a_keep_influence_outside_0_to_1(planted_json, tmp_path, value):
     before = planted_json.read_bytes()
-    done = _cli("cluster", str(planted_json), "-o", str(planted_json), "--keep-influence", value, cwd=tmp_path)
+    path = str(planted_json)
+    done = _cli("cluster", path, "-o", path, "--keep-influence", value, cwd=tmp_path)
     _one_line_error(done, "--keep-influence")
     assert planted_json.read_bytes() == before
 

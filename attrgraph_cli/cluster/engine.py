@@ -351,12 +351,9 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     unit_influence = np.bincount(unit, weights=influence[cand], minlength=n_units)
     floor = _singleton_floor(n_units, unit_parts, unit_influence, fallback=method == "fitted")
     # the noise rule reads the default run's supernodes (with --only-pinned: before they are cut to the pins)
-    unit_parts, noise = _drop_noise(
-        unit_parts,
-        _alone_units(n_units, unit_parts, unit_influence, floor, unit, method, opts),
-        unit_influence,
-        keep_share,
-    )
+    positions = np.bincount(unit, minlength=n_units) if method == "fitted" else None
+    alone = _alone_units(unit_parts, unit_influence, floor, positions) if opts.singletons else []
+    unit_parts, noise = _drop_noise(unit_parts, alone, unit_influence, keep_share)
     # --only-pinned: the unpinned candidates shaped the grouping; each supernode keeps its pinned members
     members = [np.flatnonzero((unit == u) & prep.groupable) for u in range(n_units)]
     unit_parts = [up for up in ([u for u in up if len(members[u])] for up in unit_parts) if len(up) > 1]
@@ -453,23 +450,13 @@ def _singleton_floor(n: int, parts: list[np.ndarray], influence: np.ndarray, fal
 
 
 def _alone_units(
-    n: int,
-    parts: list[np.ndarray],
-    influence: np.ndarray,
-    floor: float | None,
-    unit: np.ndarray,
-    method,
-    opts,
+    parts: list[np.ndarray], influence: np.ndarray, floor: float | None, positions: np.ndarray | None
 ) -> list[int]:
     """The units the default run makes supernodes of their own (`--singletons`): influential units in no
-    part (`_loose_singletons`), with the fitted method only those at several positions."""
-    if not opts.singletons:
-        return []
-    loose = _loose_singletons(n, parts, influence, floor)
-    if method != "fitted":
-        return loose.tolist()
-    positions = np.bincount(unit, minlength=n)
-    return [int(u) for u in loose if positions[u] > 1]
+    part (`_loose_singletons`; `influence` per unit); given `positions` (per unit: the fitted method),
+    only those at several positions."""
+    loose = _loose_singletons(len(influence), parts, influence, floor)
+    return [int(u) for u in loose if positions is None or positions[u] > 1]
 
 
 def _drop_noise(

@@ -1,7 +1,10 @@
 """The real-graph development set of `attrgraph cluster`: load, score (pair-F1), baseline.
 
 The data live in `../shared/data/groupings/` (three gemma-2-2b Neuronpedia graphs with a third-party
-grouping of their most influential features; see its README) and are never copied into the repository.
+grouping of their most influential features; see its README) and are never copied into the repository;
+`ATTRGRAPH_GROUPINGS` names another folder. Any other `NAME.graph.json` with its `NAME.grouping.csv` in that
+folder is a held-out graph (`held_out_names`): the benchmark scores it with the shipped weights, which were
+fitted on the development graphs only.
 Definitions follow that README exactly:
 
 - scored nodes: the graph's feature nodes whose feature key (`{layer}_{feature index}`) is in the grouping;
@@ -15,6 +18,7 @@ Definitions follow that README exactly:
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "groupings"
+DATA = Path(os.environ.get("ATTRGRAPH_GROUPINGS") or REPO.parent / "shared" / "data" / "groupings")
 NAMES = ("oakland", "jordan", "muscle")
 BANDS = (1, 2, 3, 4, 6, 8, 13, 26)
 
@@ -48,6 +52,7 @@ class Case:
     name: str
     graph: object  # AttributionGraph
     reference: dict[str, str]  # feature key -> supernode name
+    folder: Path | None = None  # where it was read from (None: `DATA`)
 
 
 def read_grouping(path: Path) -> dict[str, str]:
@@ -55,10 +60,22 @@ def read_grouping(path: Path) -> dict[str, str]:
         return {row["feature_key"]: row["supernode_name"] for row in csv.DictReader(f)}
 
 
-def load(name: str):
+def held_out_names(folder: Path | None = None) -> list[str]:
+    """The graphs of `folder` (default `DATA`) beside the development set: each `NAME.graph.json` that has a
+    `NAME.grouping.csv`, NAME not in `NAMES`."""
+    folder = DATA if folder is None else folder
+    if not folder.is_dir():
+        return []
+    names = (p.name.removesuffix(".graph.json") for p in folder.glob("*.graph.json"))
+    return sorted(n for n in names if n not in NAMES and (folder / f"{n}.grouping.csv").is_file())
+
+
+def load(name: str, folder: Path | None = None):
     from attrgraph_cli.io import load_graph
 
-    return Case(name, load_graph(DATA / f"{name}.graph.json"), read_grouping(DATA / f"{name}.grouping.csv"))
+    folder = DATA if folder is None else folder
+    graph = load_graph(folder / f"{name}.graph.json")
+    return Case(name, graph, read_grouping(folder / f"{name}.grouping.csv"), folder)
 
 
 def feature_keys(graph) -> np.ndarray:
@@ -145,7 +162,7 @@ def run_cluster(case: Case, only_pinned: bool = False, **options) -> tuple[float
     """(pair-F1, pair-F1 without artefact groups, the ClusterResult) of `cluster` on a fresh copy."""
     from attrgraph_cli.cluster import ClusterOptions, cluster_graph
 
-    fresh = load(case.name)
+    fresh = load(case.name, case.folder)
     if only_pinned:
         pin_reference(fresh)
     result = cluster_graph(fresh.graph, ClusterOptions(replace=True, only_pinned=only_pinned, **options))

@@ -225,3 +225,34 @@ def test_auto_needs_ten_percent_of_candidates_repeating_a_feature(share, method)
             used.update({int(i), int(twin[0])})
     cluster_graph(graph, ClusterOptions(min_influence=0.0))
     assert supernode_set(graph)["settings"]["method"] == method
+
+
+def test_held_out_graphs_beside_the_development_set_are_found_and_scored(tmp_path):
+    """A graph with its grouping dropped into the groupings folder gets a held-out benchmark row, scored
+    with the shipped weights like a development graph (a graph without a grouping, or a development
+    graph's name, is not one)."""
+    from attrgraph_cli.io import save_graph
+    from benchmarks.bench_cluster import held_out_row
+
+    graph, planted = planted_graph(seed=3)
+    save_graph(graph, tmp_path / "planted.graph.json")
+    keys = rg.feature_keys(graph)
+    rows = ["feature_key,supernode_name"]
+    rows += sorted({f"{keys[i]},group {planted[i]}" for i in np.flatnonzero(planted >= 0)})
+    (tmp_path / "planted.grouping.csv").write_text("\n".join(rows) + "\n")
+    save_graph(graph, tmp_path / "lonely.graph.json")  # no grouping beside it
+    save_graph(graph, tmp_path / "oakland.graph.json")
+    (tmp_path / "oakland.grouping.csv").write_text(rows[0] + "\n")
+    assert rg.held_out_names(tmp_path) == ["planted"]
+    assert rg.held_out_names(tmp_path / "absent") == []
+
+    case = rg.load("planted", tmp_path)
+    row = held_out_row(case)
+    assert row["name"].startswith("cluster held-out graph: planted")
+    assert row["peer_s"] == pytest.approx(rg.baseline(case)[0])
+    assert row["ours_s"] == pytest.approx(rg.run_cluster(case)[0])
+    assert 0.0 < row["ours_s"] <= 1.0
+    pinned = rg.run_cluster(case, only_pinned=True)[0]
+    meets = min(row["ours_s"], pinned) >= row["peer_s"] + 0.30 - 1e-9
+    assert row["note"].startswith("meets" if meets else "MISSES")
+    assert f"--only-pinned {pinned:.3f}" in row["note"]

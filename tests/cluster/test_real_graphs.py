@@ -166,6 +166,32 @@ def test_a_real_dallas_like_graph_gets_8_to_25_supernodes(name):
     assert max(len(m) for _n, *m in case.graph.supernodes) <= FITTED_MAX_SIZE
 
 
+def _top_features(graph: AttributionGraph, k: int) -> AttributionGraph:
+    """`graph` with only its `k` most influential features (every node of each; by its best node)."""
+    from attrgraph_cli.cluster.influence import node_influence
+
+    influence, keys = node_influence(graph), rg.feature_keys(graph)
+    best: dict[str, float] = {}
+    for i in np.flatnonzero(graph.nodes.kind == NodeKind.FEATURE):
+        best[keys[i]] = max(best.get(keys[i], 0.0), float(influence[i]))
+    kept = sorted(best, key=lambda key: -best[key])[:k]
+    return graph.subgraph((graph.nodes.kind != NodeKind.FEATURE) | np.isin(keys, kept))
+
+
+@needs_data
+@pytest.mark.parametrize("name", rg.NAMES)
+@pytest.mark.parametrize("k", [150, 200, 250, 300])
+def test_development_graphs_cut_to_150_to_300_features_get_8_to_25_supernodes(name, k):
+    """More Dallas-shaped graphs: each development graph cut to its k most influential features."""
+    graph = rg.load(name).graph
+    if _distinct_features(graph) < k:
+        pytest.skip(f"{name} has fewer than {k} features")
+    cut = _top_features(graph, k)
+    assert _distinct_features(cut) == k
+    cluster_graph(cut, ClusterOptions())
+    assert 8 <= len(cut.supernodes) <= 25
+
+
 @needs_data
 def test_two_development_graphs_have_the_dallas_shape():
     assert sum(150 <= _distinct_features(rg.load(n).graph) <= 300 for n in rg.NAMES) == 2

@@ -42,8 +42,8 @@ STRUCTURAL_MAX_SIZE = 10
 FITTED_MAX_SIZE = 40
 STRUCTURAL_MAX_DISTANCE = 0.5
 #: the fitted method keeps the supernodes that, most influential first, carry this share of the grouped
-#: influence; the rest are noise, left out (development graphs: 21-39 supernodes become 13-24, the
-#: leave-one-graph-out pair-F1 moves by at most 0.01; docs/cluster-real-graphs.md)
+#: influence; the rest are noise, left out (development graphs: 21-35 supernodes become 13-23, the
+#: leave-one-graph-out pair-F1 moves by at most 0.01; docs/cluster-real-graphs.md); not with --only-pinned
 FITTED_KEEP_INFLUENCE = 0.95
 
 
@@ -79,7 +79,7 @@ class ClusterOptions:
     #: positions of one feature stay one unit while their roles' cosine is at least this
     split_below: float = units.SPLIT_BELOW
     #: keep the supernodes that together carry this share of the grouped influence (most influential
-    #: first); None: `FITTED_KEEP_INFLUENCE` (fitted) or 1, every supernode (structural)
+    #: first); None: `FITTED_KEEP_INFLUENCE` (fitted) or 1, every supernode (structural, `only_pinned`)
     keep_influence: float | None = None
 
     def check(self) -> None:
@@ -334,8 +334,10 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         max_distance = STRUCTURAL_MAX_DISTANCE if opts.max_distance is None else opts.max_distance
         layer_of, size_of = sig.layer, None
     keep_share = opts.keep_influence
-    if keep_share is None:
-        keep_share = FITTED_KEEP_INFLUENCE if method == "fitted" else 1.0
+    if (
+        keep_share is None
+    ):  # --only-pinned: the pins are the researcher's choice, none of their groups is noise
+        keep_share = FITTED_KEEP_INFLUENCE if method == "fitted" and not opts.only_pinned else 1.0
     opts = replace(
         opts, method=method, max_size=max_size, max_distance=max_distance, keep_influence=keep_share
     )

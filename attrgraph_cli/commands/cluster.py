@@ -57,7 +57,9 @@ def cluster(
         typer.Option(
             "--keep-influence",
             help="Keep the supernodes that, most influential first, carry this share of the grouped "
-            "influence; the rest are noise, left out (default: 0.95 with --method fitted, 1 structural).",
+            "influence; the rest are noise, left out (default 0.95 with --method fitted; 1, every "
+            "supernode, with structural or --only-pinned, where a value given applies to the whole "
+            "graph's supernodes before they are cut to the pins).",
         ),
     ] = None,
     method: Annotated[

@@ -21,13 +21,19 @@ def _pin_every_other(graph) -> set[str]:
     return set(pins)
 
 
+@pytest.mark.parametrize("keep", [None, 0.95, 0.6])
 @pytest.mark.parametrize("method", ["structural", "fitted"])
-def test_pinned_supernodes_are_the_default_ones_cut_to_the_pins(method):
+def test_pinned_supernodes_are_the_default_ones_cut_to_the_pins(method, keep):
+    """With --only-pinned every group of pins is kept (`keep` None: the noise rule is off, so the cut
+    is of the whole graph's grouping before that rule); a `--keep-influence` given applies to the whole
+    graph's supernodes, and the pinned ones are those cut to the pins."""
     default_graph, _ = planted_graph(seed=1)
-    default = cluster_graph(default_graph, ClusterOptions(replace=True, method=method))
+    whole = 1.0 if keep is None else keep
+    default = cluster_graph(default_graph, ClusterOptions(replace=True, method=method, keep_influence=whole))
     graph, _ = planted_graph(seed=1)
     pins = _pin_every_other(graph)
-    pinned = cluster_graph(graph, ClusterOptions(replace=True, method=method, only_pinned=True))
+    opts = ClusterOptions(replace=True, method=method, only_pinned=True, keep_influence=keep)
+    pinned = cluster_graph(graph, opts)
     ids = graph.nodes.ids
     cut = {frozenset(set(map(str, ids[s.rows])) & pins) for s in default.new}
     got = {frozenset(map(str, ids[s.rows])) for s in pinned.new}
@@ -36,6 +42,9 @@ def test_pinned_supernodes_are_the_default_ones_cut_to_the_pins(method):
     assert set(graph.qparams["pinnedIds"]) == pins  # no new pins: loose features are pinned ones
     assert pinned.n_candidates < pinned.scores["context"]
     assert pinned.scores["coverage"]["random_control"]["pool_size"] == pinned.n_candidates
+    if keep == 0.6:  # the rule dropped groups of the whole graph, and so groups of pins
+        every = cluster_graph(planted_graph(seed=1)[0], ClusterOptions(replace=True, method=method))
+        assert len(default.new) < len(every.new)
 
 
 def test_pins_past_max_features_are_still_clustered():

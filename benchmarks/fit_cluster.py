@@ -106,7 +106,7 @@ def fit(names: list[str], data: dict[str, tuple]) -> dict:
     """Fit on `names`: the logistic model, then the cut with the best mean pair-F1 of their default and
     `--only-pinned` runs among the cuts whose default runs give at most one supernode per
     `FEATURES_PER_SUPERNODE` features on every training graph (what a researcher draws: 8-25
-    supernodes on a 150-300-feature graph, not dozens of fragments; the runs apply the noise rule,
+    supernodes on a 150-300-feature graph, not dozens of fragments; the default runs apply the noise rule,
     `FITTED_KEEP_INFLUENCE`). Since `--only-pinned` groups the
     pins with every default candidate as context, its runs on reference-pinned graphs score as the
     default's; the mean keeps both so that a change that parts them shows here. (Before the context, with

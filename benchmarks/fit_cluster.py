@@ -109,7 +109,7 @@ def fit(names: list[str], data: dict[str, tuple]) -> dict:
     supernodes on a 150-300-feature graph, not dozens of fragments; the default runs apply the noise rule,
     `FITTED_KEEP_INFLUENCE`). Since `--only-pinned` groups the
     pins with every default candidate as context, its runs on reference-pinned graphs score as the
-    default's; the mean keeps both so that a change that parts them shows here. (Before the context, with
+    default's before its noise rule; the mean keeps both so that a change that parts them shows here. (Before the context, with
     the pins clustered alone, a separate cut for `--only-pinned` was tried: LOGO pinned pair-F1 0.549 /
     0.583 / 0.722 instead of 0.549 / 0.578 / 0.634, but without the artefact groups jordan fell from 0.467
     to 0.245, below its baseline, 0.424: it tuned to the artefacts.)"""

@@ -103,16 +103,16 @@ def n_features(name: str) -> int:
 
 
 def fit(names: list[str], data: dict[str, tuple]) -> dict:
-    """Fit on `names`: the logistic model, then the cut with the best mean pair-F1 of their default and `--only-
-    pinned` runs among the cuts whose default runs give at most one supernode per `FEATURES_PER_SUPERNODE`
-    features on every training graph (what a researcher draws: 8-25 supernodes on a 150-300-feature graph,
-    not dozens of fragments; the default runs apply the noise rule, `FITTED_KEEP_INFLUENCE`). Since
-    `--only-pinned` groups the pins with every default candidate as context, its runs on reference-pinned
-    graphs score as the default's before its noise rule; the mean keeps both so that a change that parts
-    them shows here. (Before the context, with the pins clustered alone, a separate cut for `--only-
-    pinned` was tried: LOGO pinned pair-F1 0.549 / 0.583 / 0.722 instead of 0.549 / 0.578 / 0.634, but
-    without the artefact groups jordan fell from 0.467 to 0.245, below its baseline, 0.424: it tuned to
-    the artefacts.)"""
+    """Fit on `names`: the logistic model, then the cut with the best mean pair-F1 of their default and
+    `--only-pinned` runs among the cuts whose default runs give at most one supernode per
+    `FEATURES_PER_SUPERNODE` features on every training graph (what a researcher draws: 8-25 supernodes
+    on a 150-300-feature graph, not dozens of fragments; the default runs apply the noise rule,
+    `FITTED_KEEP_INFLUENCE`). Since `--only-pinned` groups the pins with every default candidate as
+    context, its runs on reference-pinned graphs score as the default's before its noise rule; the mean
+    keeps both so that a change that parts them shows here. (Before the context, with the pins clustered
+    alone, a separate cut for `--only-pinned` was tried: LOGO pinned pair-F1 0.549 / 0.583 / 0.722
+    instead of 0.549 / 0.578 / 0.634, but without the artefact groups jordan fell from 0.467 to 0.245,
+    below its baseline, 0.424: it tuned to the artefacts.)"""
     x = np.vstack([data[n][0] for n in names])
     y = np.concatenate([data[n][1] for n in names])
     w = np.concatenate([data[n][2] for n in names])

@@ -351,7 +351,7 @@ def _real_rows() -> list[dict]:
     from attrgraph_cli.cluster.pairmodel import from_dict
     from attrgraph_testing import real_groupings as rg
 
-    held_out = [held_out_row(rg.load(name)) for name in rg.held_out_names()]
+    held_out = [rg.held_out_row(rg.load(name)) for name in rg.held_out_names()]
     if not rg.available():
         skip = {
             "name": "cluster real graphs",
@@ -396,33 +396,6 @@ def _real_rows() -> list[dict]:
             }
         )
     return rows + held_out
-
-
-def held_out_row(case) -> dict:
-    """A graph beside the development set (`real_groupings.held_out_names`), scored as the development
-    graphs are but with the shipped weights: their fit saw only the development graphs."""
-    from attrgraph_testing import real_groupings as rg
-
-    base, width = rg.baseline(case)
-    base_clean, _ = rg.baseline(case, drop_artefacts=True)
-    default, pinned = rg.run_cluster(case), rg.run_cluster(case, only_pinned=True)
-    every = rg.run_cluster(case, keep_influence=1.0)
-    n_features = len({k for k in rg.feature_keys(case.graph).tolist() if k})
-    verdict = "meets" if min(default[0], pinned[0]) >= base + 0.30 - 1e-9 else "MISSES"
-    return {
-        "name": f"cluster held-out graph: {case.name} (pair-F1, shipped weights, default | --only-pinned)",
-        "ours_s": default[0],
-        "peer": f"layer-band x position baseline (width {width})",
-        "peer_s": base,
-        "ratio": default[0] / base if base else None,
-        "note": (
-            f"{verdict} baseline + 0.30 ({base + 0.30:.3f}): default {default[0]:.3f} "
-            f"({len(default[2].new)} supernodes), --only-pinned {pinned[0]:.3f} ({len(pinned[2].new)}); "
-            f"control, no noise rule (--keep-influence 1) {every[0]:.3f} ({len(every[2].new)}); without "
-            f"the artefact groups: baseline {base_clean:.3f}, default {default[1]:.3f} | {pinned[1]:.3f}; "
-            f"{n_features} features"
-        ),
-    }
 
 
 def run() -> list[dict]:

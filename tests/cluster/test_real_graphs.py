@@ -258,7 +258,6 @@ def test_held_out_graphs_beside_the_development_set_are_found_and_scored(tmp_pat
     with the shipped weights like a development graph (a graph without a grouping, or a development
     graph's name, is not one)."""
     from attrgraph_cli.io import save_graph
-    from benchmarks.bench_cluster import held_out_row
 
     graph, planted = planted_graph(seed=3)
     save_graph(graph, tmp_path / "planted.graph.json")
@@ -273,7 +272,7 @@ def test_held_out_graphs_beside_the_development_set_are_found_and_scored(tmp_pat
     assert rg.held_out_names(tmp_path / "absent") == []
 
     case = rg.load("planted", tmp_path)
-    row = held_out_row(case)
+    row = rg.held_out_row(case)
     assert row["name"].startswith("cluster held-out graph: planted")
     assert row["peer_s"] == pytest.approx(rg.baseline(case)[0])
     assert row["ours_s"] == pytest.approx(rg.run_cluster(case)[0])

@@ -334,9 +334,7 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
         max_distance = STRUCTURAL_MAX_DISTANCE if opts.max_distance is None else opts.max_distance
         layer_of, size_of = sig.layer, None
     keep_share = opts.keep_influence
-    if (
-        keep_share is None
-    ):  # --only-pinned: the pins are the researcher's choice, none of their groups is noise
+    if keep_share is None:  # with --only-pinned the pins are the researcher's choice: none is noise
         keep_share = FITTED_KEEP_INFLUENCE if method == "fitted" and not opts.only_pinned else 1.0
     opts = replace(
         opts, method=method, max_size=max_size, max_distance=max_distance, keep_influence=keep_share

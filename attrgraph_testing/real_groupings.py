@@ -87,6 +87,11 @@ def feature_keys(graph) -> np.ndarray:
     return np.array([f"{lay}_{f}" if k == NodeKind.FEATURE else "" for k, lay, f in triples])
 
 
+def distinct_features(graph) -> int:
+    """How many features the graph holds, a feature at several positions counted once."""
+    return len({k for k in feature_keys(graph).tolist() if k})
+
+
 def scored_rows(
     graph, reference: dict[str, str], drop_artefacts: bool = False
 ) -> tuple[np.ndarray, list[str]]:
@@ -176,7 +181,7 @@ def held_out_row(case) -> dict:
     base_clean, _ = baseline(case, drop_artefacts=True)
     default, pinned = run_cluster(case), run_cluster(case, only_pinned=True)
     every = run_cluster(case, keep_influence=1.0)
-    n_features = len({k for k in feature_keys(case.graph).tolist() if k})
+    n_features = distinct_features(case.graph)
     verdict = "meets" if min(default[0], pinned[0]) >= base + 0.30 - 1e-9 else "MISSES"
     return {
         "name": f"cluster held-out graph: {case.name} (pair-F1, shipped weights, default | --only-pinned)",

@@ -370,7 +370,7 @@ def _real_rows() -> list[dict]:
         logo_p = rg.run_cluster(case, only_pinned=True, pair_weights=logo)
         alone = rg.run_cluster(case, only_pinned=True, pair_weights=logo, pinned_context=False)
         every = rg.run_cluster(case, pair_weights=logo, keep_influence=1.0)
-        n_features = len({k for k in rg.feature_keys(case.graph).tolist() if k})
+        n_features = rg.distinct_features(case.graph)
         worst = min(logo_d[0], logo_p[0])
         verdict = "meets" if worst >= base + 0.30 - 1e-9 else "MISSES"
         rows.append(

@@ -97,11 +97,6 @@ def score(name: str, raw: dict, only_pinned: bool) -> tuple[float, float, int]:
     return f1, f1_clean, len(result.new)
 
 
-def n_features(name: str) -> int:
-    """Distinct features (layer, index) of the graph: a feature at several positions counts once."""
-    return len({k for k in rg.feature_keys(rg.load(name).graph).tolist() if k})
-
-
 def fit(names: list[str], data: dict[str, tuple]) -> dict:
     """Fit on `names`: the logistic model, then the cut with the best mean pair-F1 of their default and
     `--only-pinned` runs among the cuts whose default runs give at most one supernode per
@@ -117,11 +112,12 @@ def fit(names: list[str], data: dict[str, tuple]) -> dict:
     y = np.concatenate([data[n][1] for n in names])
     w = np.concatenate([data[n][2] for n in names])
     intercept, beta = logistic(x, y, w)
+    n_features = {n: rg.distinct_features(rg.load(n).graph) for n in names}
     best = None
     for cut in CUTS:
         raw = weights_dict(intercept, beta, cut)
         runs = {(n, p): score(n, raw, p) for n in names for p in (False, True)}
-        if any(runs[(n, False)][2] * FEATURES_PER_SUPERNODE > n_features(n) for n in names):
+        if any(runs[(n, False)][2] * FEATURES_PER_SUPERNODE > n_features[n] for n in names):
             continue
         mean = float(np.mean([r[0] for r in runs.values()]))
         if best is None or mean > best[0] + 1e-9:

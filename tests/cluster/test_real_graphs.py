@@ -150,10 +150,6 @@ def test_leave_one_graph_out_pair_f1_beats_the_baseline_by_030(name):
     assert pinned[0] >= base + 0.30, (pinned[0], base)
 
 
-def _distinct_features(graph: AttributionGraph) -> int:
-    return len({k for k in rg.feature_keys(graph).tolist() if k})
-
-
 @needs_data
 @pytest.mark.parametrize("name", rg.NAMES)
 def test_a_real_dallas_like_graph_gets_8_to_25_supernodes(name):
@@ -161,7 +157,7 @@ def test_a_real_dallas_like_graph_gets_8_to_25_supernodes(name):
     muscle, 412, is checked only for the size bound)."""
     case = rg.load(name)
     cluster_graph(case.graph, ClusterOptions())
-    if 150 <= _distinct_features(case.graph) <= 300:
+    if 150 <= rg.distinct_features(case.graph) <= 300:
         assert 8 <= len(case.graph.supernodes) <= 25
     assert max(len(m) for _n, *m in case.graph.supernodes) <= FITTED_MAX_SIZE
 
@@ -184,17 +180,17 @@ def _top_features(graph: AttributionGraph, k: int) -> AttributionGraph:
 def test_development_graphs_cut_to_150_to_300_features_get_8_to_25_supernodes(name, k):
     """More Dallas-shaped graphs: each development graph cut to its k most influential features."""
     graph = rg.load(name).graph
-    if _distinct_features(graph) < k:
+    if rg.distinct_features(graph) < k:
         pytest.skip(f"{name} has fewer than {k} features")
     cut = _top_features(graph, k)
-    assert _distinct_features(cut) == k
+    assert rg.distinct_features(cut) == k
     cluster_graph(cut, ClusterOptions())
     assert 8 <= len(cut.supernodes) <= 25
 
 
 @needs_data
 def test_two_development_graphs_have_the_dallas_shape():
-    assert sum(150 <= _distinct_features(rg.load(n).graph) <= 300 for n in rg.NAMES) == 2
+    assert sum(150 <= rg.distinct_features(rg.load(n).graph) <= 300 for n in rg.NAMES) == 2
 
 
 @needs_data

@@ -351,8 +351,11 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     unit_influence = np.bincount(unit, weights=influence[cand], minlength=n_units)
     floor = _singleton_floor(n_units, unit_parts, unit_influence, fallback=method == "fitted")
     # the noise rule reads the default run's supernodes (with --only-pinned: before they are cut to the pins)
-    positions = np.bincount(unit, minlength=n_units) if method == "fitted" else None
-    alone = _alone_units(unit_parts, unit_influence, floor, positions) if opts.singletons else []
+    fitted = method == "fitted"
+    alone = np.zeros(0, dtype=np.int64)
+    if opts.singletons:
+        positions = np.bincount(unit, minlength=n_units) if fitted else None
+        alone = _alone(_loose_singletons(n_units, unit_parts, unit_influence, floor), positions)
     unit_parts, noise = _drop_noise(unit_parts, alone, unit_influence, keep_share)
     # --only-pinned: the unpinned candidates shaped the grouping; each supernode keeps its pinned members
     members = [np.flatnonzero((unit == u) & prep.groupable) for u in range(n_units)]
@@ -362,11 +365,8 @@ def cluster_graph(graph: AttributionGraph, opts: ClusterOptions) -> ClusterResul
     loose_units = _loose_singletons(n_units, unit_parts, unit_influence, floor)
     loose_units = loose_units[(size_of[loose_units] > 0) & ~np.isin(loose_units, noise)]
     if opts.singletons:  # an influential feature that fits no group is a supernode of its own
-        if method == "fitted":  # ... when it is at several positions; one node alone is noise (pinned)
-            alone = np.asarray([u for u in loose_units if size_of[u] > 1], dtype=np.int64)
-            loose_units = np.setdiff1d(loose_units, alone)
-        else:
-            alone, loose_units = loose_units, np.zeros(0, dtype=np.int64)
+        alone = _alone(loose_units, size_of if fitted else None)
+        loose_units = np.setdiff1d(loose_units, alone)
         unit_parts += [np.asarray([u], dtype=np.int64) for u in alone]
     parts = [np.sort(np.concatenate([members[u] for u in up])) for up in unit_parts]
     loose = (
@@ -437,30 +437,33 @@ def _mean_within(prob: np.ndarray, unit_of: np.ndarray) -> float:
     return float(sub.sum() / (len(unit_of) * (len(unit_of) - 1)))
 
 
+def _grouped(n: int, parts: list[np.ndarray]) -> np.ndarray:
+    """Mask of the n candidates (or units) that are in one of `parts`."""
+    grouped = np.zeros(n, dtype=bool)
+    for p in parts:
+        grouped[p] = True
+    return grouped
+
+
 def _singleton_floor(n: int, parts: list[np.ndarray], influence: np.ndarray, fallback: bool) -> float | None:
     """The influence a candidate left alone needs to be kept (`_loose_singletons`): the median grouped
     candidate's (`influence`: per candidate, `parts`: the grouping); with nothing grouped, None, or with
     `fallback` the median of all (a lone feature unit may still be kept)."""
-    grouped = np.zeros(n, dtype=bool)
-    for p in parts:
-        grouped[p] = True
+    grouped = _grouped(n, parts)
     if not grouped.any() and (not fallback or not n):
         return None
     return float(np.median(influence[grouped] if grouped.any() else influence))
 
 
-def _alone_units(
-    parts: list[np.ndarray], influence: np.ndarray, floor: float | None, positions: np.ndarray | None
-) -> list[int]:
-    """The units the default run makes supernodes of their own (`--singletons`): influential units in no
-    part (`_loose_singletons`; `influence` per unit); given `positions` (per unit: the fitted method),
-    only those at several positions."""
-    loose = _loose_singletons(len(influence), parts, influence, floor)
-    return [int(u) for u in loose if positions is None or positions[u] > 1]
+def _alone(loose: np.ndarray, sizes: np.ndarray | None) -> np.ndarray:
+    """Of the `loose` units, those that become supernodes of their own (`--singletons`): every one
+    (structural: `sizes` None), or with the fitted method those of more than one node (a feature at
+    several positions; one node alone is noise, only pinned)."""
+    return np.asarray([u for u in loose if sizes is None or sizes[u] > 1], dtype=np.int64)
 
 
 def _drop_noise(
-    parts: list[np.ndarray], alone: list[int], influence: np.ndarray, share: float
+    parts: list[np.ndarray], alone: np.ndarray, influence: np.ndarray, share: float
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """(`parts` kept, units of the supernodes dropped as noise). The supernodes (`parts`, groups of units,
     and the units in `alone`) are ranked by influence (`influence`: per unit); those that together carry
@@ -490,10 +493,7 @@ def _loose_singletons(
     its own rather than dropping it."""
     if floor is None:
         return np.zeros(0, dtype=np.int64)
-    grouped = np.zeros(n, dtype=bool)
-    for p in parts:
-        grouped[p] = True
-    alone = np.flatnonzero(~grouped)
+    alone = np.flatnonzero(~_grouped(n, parts))
     return alone[influence[alone] >= floor]
 
 

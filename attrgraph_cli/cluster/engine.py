@@ -195,20 +195,20 @@ def _candidates(
     pool = np.ones(len(nodes), dtype=bool)
     for s in kept:
         pool[s.rows] = False
-    pinned = np.ones(len(nodes), dtype=bool)
+    # which nodes may join a supernode: every one, or with --only-pinned the pinned ones
+    groupable = np.full(len(nodes), not opts.only_pinned)
     if opts.only_pinned:
-        pinned[:] = False
         for nid in graph.pinned_ids:
             try:
-                pinned[graph.index_of(nid)] = True
+                groupable[graph.index_of(nid)] = True
             except KeyError:
                 pass
-        if not (pool & pinned)[feats].any():
+        if not (pool & groupable)[feats].any():
             raise AttrgraphError(
                 "--only-pinned: no pinned feature outside the existing supernodes (qParams.pinnedIds)"
             )
         if not opts.pinned_context:
-            pool &= pinned
+            pool &= groupable
     if not pool[feats].any():  # the true reason, not "below the influence floor" (issue 23)
         raise AttrgraphError(
             f"every one of the {len(feats)} features is already in a kept supernode: nothing left to cluster "
@@ -224,8 +224,8 @@ def _candidates(
     top = float(influence[feats].max())
     relative = influence / top if top > 0 else np.zeros_like(influence)
     above = feats[pool[feats] & (relative[feats] >= opts.min_influence)]
-    if not pinned[above].any():
-        n_pool = int((pool & pinned)[feats].sum())
+    if not groupable[above].any():
+        n_pool = int((pool & groupable)[feats].sum())
         which = "pinned features" if opts.only_pinned else "candidate features"
         raise AttrgraphError(
             f"all {n_pool} {which} are below the influence floor "
@@ -235,14 +235,14 @@ def _candidates(
         )
     chosen = above[np.lexsort((above, -influence[above]))][: opts.max_features]
     if opts.only_pinned:  # pinned features past --max-features are still clustered (it caps the context)
-        chosen = np.concatenate([chosen, np.setdiff1d(above[pinned[above]], chosen)])
+        chosen = np.concatenate([chosen, np.setdiff1d(above[groupable[above]], chosen)])
     # a feature is one unit across positions: its other positions (in the pool) come with it
     fid = units.feature_ids(graph)
     whole = feats[pool[feats] & np.isin(fid[feats], fid[chosen])]
     extra = np.setdiff1d(whole, chosen)
     if len(extra) and len(chosen) + len(extra) <= max(opts.max_features, len(chosen)):
         chosen = np.concatenate([chosen, extra[np.lexsort((extra, -influence[extra]))]])
-    return chosen, feats, pinned[chosen]
+    return chosen, feats, groupable[chosen]
 
 
 def _ratio(ours: float | None, base: float | None) -> float | None:
